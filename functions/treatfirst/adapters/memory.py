@@ -1,0 +1,106 @@
+"""In-memory Store with the same transaction semantics as the DynamoDB adapter (for unit tests)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from treatfirst.services.ports import INDEXES, KEYS, CommitFailed, Delete, Item, Page, Put, Update, Write
+
+
+def _key_of(table: str, item: Mapping[str, Any]) -> tuple[Any, ...]:
+    hash_key, range_key = KEYS[table]
+    return (item[hash_key], item[range_key]) if range_key else (item[hash_key],)
+
+
+def check(write: Write, current: Item | None) -> str | None:
+    """Why `write` cannot apply to `current` (None when it can). Shared meaning with DynamoDB's conditions."""
+    if isinstance(write, Put):
+        return "ConditionalCheckFailed" if current is not None and not write.overwrite else None
+    if current is None:
+        return "ConditionalCheckFailed"
+    for name, expected in write.expect.items():
+        if current.get(name) != expected:
+            return "ConditionalCheckFailed"
+    if isinstance(write, Update):
+        for name, amount in write.add.items():
+            if amount < 0 and current.get(name, 0) + amount < 0:
+                return "ConditionalCheckFailed"
+    return None
+
+
+def apply(write: Write, current: Item | None) -> Item | None:
+    if isinstance(write, Put):
+        return copy.deepcopy(write.item)
+    if isinstance(write, Delete):
+        return None
+    assert current is not None
+    updated = copy.deepcopy(current)
+    for name, amount in write.add.items():
+        updated[name] = updated.get(name, 0) + amount
+    updated.update(copy.deepcopy(dict(write.set)))
+    for name in write.remove:
+        updated.pop(name, None)
+    return updated
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[tuple[Any, ...], Item]] = {name: {} for name in KEYS}
+        self.lock = threading.Lock()
+        self.commits = 0
+
+    def get(self, table: str, key: Mapping[str, Any]) -> Item | None:
+        with self.lock:
+            item = self.tables[table].get(_key_of(table, key))
+            return copy.deepcopy(item) if item is not None else None
+
+    def query(
+        self,
+        table: str,
+        hash_value: str,
+        *,
+        index: str | None = None,
+        limit: int = 100,
+        start: Mapping[str, Any] | None = None,
+        forward: bool = True,
+    ) -> Page:
+        if index:
+            idx_table, hash_key, range_key = INDEXES[index]
+            assert idx_table == table
+        else:
+            hash_key, range_key = KEYS[table]
+        with self.lock:
+            rows = [copy.deepcopy(i) for i in self.tables[table].values() if i.get(hash_key) == hash_value]
+        if range_key:
+            rows = [r for r in rows if range_key in r]
+            rows.sort(key=lambda r: (r[range_key], _key_of(table, r)), reverse=not forward)
+        if start is not None:
+            marker = (start[range_key], _key_of(table, start)) if range_key else _key_of(table, start)
+            position = [(r[range_key], _key_of(table, r)) if range_key else _key_of(table, r) for r in rows]
+            rows = [r for r, p in zip(rows, position, strict=True) if (p > marker if forward else p < marker)]
+        page, more = rows[:limit], len(rows) > limit
+        cursor = None
+        if more and page:
+            last = page[-1]
+            names = {*filter(None, KEYS[table]), hash_key, *([range_key] if range_key else [])}
+            cursor = {n: last[n] for n in names}
+        return Page(page, cursor)
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        with self.lock:
+            keys = [_key_of(w.table, w.item if isinstance(w, Put) else w.key) for w in writes]
+            if len(set(zip([w.table for w in writes], keys, strict=True))) != len(writes):
+                raise ValueError("one transaction touches the same item twice")
+            reasons = [check(w, self.tables[w.table].get(k)) for w, k in zip(writes, keys, strict=True)]
+            if any(reasons):
+                raise CommitFailed(reasons)
+            for write, key in zip(writes, keys, strict=True):
+                result = apply(write, self.tables[write.table].get(key))
+                if result is None:
+                    self.tables[write.table].pop(key, None)
+                else:
+                    self.tables[write.table][key] = result
+            self.commits += 1

@@ -1,0 +1,95 @@
+"""Settings read once from the environment, and the runtime the functions share (no I/O at import).
+
+Environment (the contract between infra/, the local stack and the code):
+  TF_TABLE_PREFIX    prefix of every table name (default "treatfirst-local-")
+  TF_POLICY          a packaged policy name ("lianyungang", "xiamen") or a path to a policy YAML file
+  TF_KEY_MODE        "local" (AES-GCM with TF_LOCAL_KEY / TF_LOCAL_KEY_FILE) or "kms"
+  TF_LOCAL_KEY       base64 of 32 bytes (local mode)
+  TF_LOCAL_KEY_FILE  file holding that base64 text (local mode, used when TF_LOCAL_KEY is unset)
+  TF_KMS_KEY_ID      KMS key that encrypts personal identifiers (kms mode)
+  TF_KMS_MAC_KEY_ID  KMS HMAC key for the blind index (kms mode)
+  AWS_ENDPOINT_URL_DYNAMODB  DynamoDB Local / moto server locally; unset on AWS
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from treatfirst.domain.clock import Clock, SystemClock
+from treatfirst.domain.policy import POLICY_DIR, Policy, load_policy
+from treatfirst.services.callers import Authenticator
+from treatfirst.services.ports import Cipher, Store
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_prefix: str
+    policy: str
+    key_mode: str
+    local_key: str | None
+    kms_key_id: str | None
+    kms_mac_key_id: str | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        local_key = os.environ.get("TF_LOCAL_KEY")
+        key_file = os.environ.get("TF_LOCAL_KEY_FILE")
+        if not local_key and key_file:
+            local_key = Path(key_file).read_text(encoding="utf-8").strip()
+        return cls(
+            table_prefix=os.environ.get("TF_TABLE_PREFIX", "treatfirst-local-"),
+            policy=os.environ.get("TF_POLICY", "lianyungang"),
+            key_mode=os.environ.get("TF_KEY_MODE", "local"),
+            local_key=local_key,
+            kms_key_id=os.environ.get("TF_KMS_KEY_ID"),
+            kms_mac_key_id=os.environ.get("TF_KMS_MAC_KEY_ID"),
+        )
+
+
+def policy_file(name_or_path: str) -> Path:
+    candidate = POLICY_DIR / f"{name_or_path}.yaml"
+    return candidate if candidate.exists() else Path(name_or_path)
+
+
+def make_cipher(settings: Settings) -> Cipher:
+    if settings.key_mode == "kms":
+        from treatfirst.adapters.kms import KmsCipher
+
+        if not settings.kms_key_id or not settings.kms_mac_key_id:
+            raise RuntimeError("TF_KMS_KEY_ID and TF_KMS_MAC_KEY_ID are required in kms mode")
+        return KmsCipher(settings.kms_key_id, settings.kms_mac_key_id)
+    from treatfirst.adapters.crypto import LocalCipher
+
+    if not settings.local_key:
+        raise RuntimeError("TF_LOCAL_KEY or TF_LOCAL_KEY_FILE is required in local key mode")
+    return LocalCipher.from_base64(settings.local_key)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    cipher: Cipher
+    policy: Policy
+    clock: Clock
+    auth: Authenticator
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """Built on first use (not at import), then shared by every invocation of the warm function."""
+    from treatfirst.adapters.dynamo import DynamoStore, configure
+
+    settings = Settings.from_env()
+    configure(settings.table_prefix)
+    return Runtime(
+        settings=settings,
+        store=DynamoStore(),
+        cipher=make_cipher(settings),
+        policy=load_policy(policy_file(settings.policy)),
+        clock=SystemClock(),
+        auth=Authenticator(),
+    )

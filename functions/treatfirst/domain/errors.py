@@ -1,0 +1,224 @@
+"""One error hierarchy with a stable code per leaf; HTTP statuses are mapped in exactly one table."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TreatFirstError(Exception):
+    """Base of every error the platform reports to a caller."""
+
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "internal error"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.field = field
+        self.details = details
+
+
+# 400 -------------------------------------------------------------------------------------------------
+class ValidationFailed(TreatFirstError):
+    code = "VALIDATION_FAILED"
+    status = 400
+    default_message = "the request is not valid"
+
+
+class MalformedJson(ValidationFailed):
+    code = "MALFORMED_JSON"
+    default_message = "the body is not valid JSON"
+
+
+class InvalidAmount(ValidationFailed):
+    code = "INVALID_AMOUNT"
+    default_message = "amounts are non-negative integers in fen"
+
+
+class SplitMismatch(ValidationFailed):
+    code = "SPLIT_MISMATCH"
+    default_message = "total_fen must equal insurance_fen + personal_account_fen + self_pay_fen"
+
+
+class InvalidIdNumber(ValidationFailed):
+    code = "INVALID_ID_NUMBER"
+    default_message = "the resident ID number is not valid"
+
+
+class InvalidCursor(ValidationFailed):
+    code = "INVALID_CURSOR"
+    default_message = "the cursor is not valid"
+
+
+class ConsentMissing(ValidationFailed):
+    code = "CONSENT_REQUIRED"
+    default_message = "a required consent was not given"
+
+
+class PolicyInvalid(TreatFirstError):
+    code = "POLICY_INVALID"
+    status = 500
+    default_message = "the city policy is not valid"
+
+
+# 401 / 403 -------------------------------------------------------------------------------------------
+class Unauthenticated(TreatFirstError):
+    code = "UNAUTHENTICATED"
+    status = 401
+    default_message = "the request is not signed by a known key"
+
+
+class BadSignature(Unauthenticated):
+    code = "BAD_SIGNATURE"
+    default_message = "the signature does not match the request"
+
+
+class ClockSkew(Unauthenticated):
+    code = "CLOCK_SKEW"
+    default_message = "the request timestamp is more than 5 minutes from the server's clock"
+
+
+class ReplayedNonce(Unauthenticated):
+    code = "REPLAYED_NONCE"
+    default_message = "this nonce was already used"
+
+
+class Forbidden(TreatFirstError):
+    code = "FORBIDDEN"
+    status = 403
+    default_message = "the key lacks the scope this operation needs"
+
+
+# 404 ---------------------------------------------------------------------------------------------------
+class NotFound(TreatFirstError):
+    code = "NOT_FOUND"
+    status = 404
+    default_message = "not found"
+
+
+class AccountNotFound(NotFound):
+    code = "ACCOUNT_NOT_FOUND"
+    default_message = "no such account"
+
+
+class VisitNotFound(NotFound):
+    code = "VISIT_NOT_FOUND"
+    default_message = "no such visit"
+
+
+class ChargeNotFound(NotFound):
+    code = "CHARGE_NOT_FOUND"
+    default_message = "no such charge"
+
+
+class BillNotFound(NotFound):
+    code = "BILL_NOT_FOUND"
+    default_message = "no such bill"
+
+
+class RouteNotFound(NotFound):
+    code = "ROUTE_NOT_FOUND"
+    default_message = "no such route"
+
+
+# 409 / 413 / 422 ---------------------------------------------------------------------------------------
+class Conflict(TreatFirstError):
+    code = "CONFLICT"
+    status = 409
+    default_message = "the request conflicts with the current state"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "this Idempotency-Key was used with a different request"
+
+
+class FeeLineConflict(Conflict):
+    code = "FEE_LINE_CONFLICT"
+    default_message = "this fee line id was already posted with different contents"
+
+
+class TransactionIdConflict(Conflict):
+    code = "TRANSACTION_ID_CONFLICT"
+    default_message = "this channel transaction id was already used for a different payment"
+
+
+class VisitClosed(Conflict):
+    code = "VISIT_CLOSED"
+    default_message = "the visit is closed"
+
+
+class ChargeNotRefundable(Conflict):
+    code = "CHARGE_NOT_REFUNDABLE"
+    default_message = "the refund exceeds what remains of the charge"
+
+
+class RefundExceedsOutstanding(Conflict):
+    code = "REFUND_EXCEEDS_OUTSTANDING"
+    default_message = "the bill is already paid beyond this refund; refund the money through the channel"
+
+
+class AlreadyEnrolled(Conflict):
+    code = "ALREADY_ENROLLED"
+    default_message = "this resident is already enrolled"
+
+
+class AmountOwed(Conflict):
+    code = "AMOUNT_OWED"
+    default_message = "the account still has held or owed amounts"
+
+
+class AccountNotActive(Conflict):
+    code = "ACCOUNT_NOT_ACTIVE"
+    default_message = "the account is not active"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "CONCURRENT_UPDATE"
+    default_message = "the resource changed while the request ran; retry"
+
+
+class PayloadTooLarge(TreatFirstError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+    default_message = "the body is larger than 64 KB"
+
+
+class Unprocessable(TreatFirstError):
+    status = 422
+
+
+class CreditLimitExceeded(Unprocessable):
+    code = "CREDIT_LIMIT_EXCEEDED"
+    default_message = "the self-pay amount exceeds the available credit"
+
+
+class NotEligible(Unprocessable):
+    code = "NOT_ELIGIBLE"
+    default_message = "the resident is not eligible under the city policy"
+
+
+class Overpayment(Unprocessable):
+    code = "OVERPAYMENT"
+    default_message = "the payment is more than the bill's outstanding amount"
+
+
+class BillNotPayable(Unprocessable):
+    code = "BILL_NOT_PAYABLE"
+    default_message = "the bill cannot take payments in its state"
+
+
+def all_error_classes() -> list[type[TreatFirstError]]:
+    """Every concrete error class, for the error-code reference page and the OpenAPI document."""
+    seen: list[type[TreatFirstError]] = []
+    stack: list[type[TreatFirstError]] = [TreatFirstError]
+    while stack:
+        cls = stack.pop()
+        if cls not in seen:
+            seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    codes: dict[str, type[TreatFirstError]] = {}
+    for cls in seen:
+        codes.setdefault(cls.code, cls)
+    return sorted(codes.values(), key=lambda c: (c.status, c.code))

@@ -1,0 +1,74 @@
+"""Ledger movements on a credit line: every effect is one named movement between buckets.
+
+For every line at every moment: limit_fen == available_fen + held_fen + owed_fen, each >= 0.
+Emergency charges (急危重症) never draw on the line: they move through the emergency buckets, which sit
+outside the limit and fall to the emergency-aid backstop if unpaid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+BUCKETS = ("available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
+
+# kind -> {bucket: sign}; the amount is always positive, the sign gives the direction.
+MOVEMENTS: dict[str, dict[str, int]] = {
+    "open_line": {"available_fen": +1},
+    "hold": {"available_fen": -1, "held_fen": +1},
+    "release_hold": {"held_fen": -1, "available_fen": +1},
+    "issue": {"held_fen": -1, "owed_fen": +1},
+    "release_owed": {"owed_fen": -1, "available_fen": +1},
+    "payment": {"owed_fen": -1, "available_fen": +1},
+    "emergency_hold": {"emergency_held_fen": +1},
+    "emergency_release_hold": {"emergency_held_fen": -1},
+    "emergency_issue": {"emergency_held_fen": -1, "emergency_owed_fen": +1},
+    "emergency_release_owed": {"emergency_owed_fen": -1},
+    "emergency_payment": {"emergency_owed_fen": -1},
+}
+
+# Movements that change the limit itself (the line grows or shrinks with them).
+LIMIT_MOVEMENTS = {"open_line": +1}
+
+
+def delta(kind: str, amount_fen: int) -> dict[str, int]:
+    if amount_fen <= 0:
+        raise ValueError("a movement moves a positive amount")
+    return {bucket: sign * amount_fen for bucket, sign in MOVEMENTS[kind].items()}
+
+
+def combine(*deltas: Mapping[str, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for d in deltas:
+        for bucket, value in d.items():
+            total[bucket] = total.get(bucket, 0) + value
+    return {k: v for k, v in total.items() if v}
+
+
+def limit_delta(kind: str, amount_fen: int) -> int:
+    return LIMIT_MOVEMENTS.get(kind, 0) * amount_fen
+
+
+def recompute(entries: Iterable[Mapping[str, object]]) -> dict[str, int]:
+    """Balances rebuilt from ledger entries alone (each entry has `kind`, `amount_fen`)."""
+    balances = dict.fromkeys(("limit_fen", *BUCKETS), 0)
+    for entry in entries:
+        kind, amount = str(entry["kind"]), entry["amount_fen"]
+        assert isinstance(amount, int)
+        balances["limit_fen"] += limit_delta(kind, amount)
+        for bucket, value in delta(kind, amount).items():
+            balances[bucket] += value
+    return balances
+
+
+def invariant_violations(line: Mapping[str, object]) -> list[str]:
+    """Empty when the line is sound."""
+    problems = []
+    values = {k: line[k] for k in ("limit_fen", *BUCKETS)}
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{name} is not an integer")
+        elif value < 0:
+            problems.append(f"{name} is negative ({value})")
+    if not problems and values["limit_fen"] != values["available_fen"] + values["held_fen"] + values["owed_fen"]:  # type: ignore[operator]
+        problems.append("limit_fen != available_fen + held_fen + owed_fen")
+    return problems

@@ -1,0 +1,350 @@
+"""City policy as code: one YAML file per city, validated on load, versioned and hashed.
+
+The same Policy object drives the limit decision, the due time of bills, the consent texts a patient signs
+and the generated docs pages. Every decision that uses it records `version` and `sha256`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from treatfirst.domain.errors import PolicyInvalid
+
+ELIGIBILITY_MODELS = ("zero_threshold", "score_banded")
+LADDER_ACTIONS = ("sms_reminder", "phone_task", "restrict", "suspend", "blacklist", "write_off")
+BLOCKABLE = ("new_charges", "new_visits", "limit_increase")
+RELATIONS = ("spouse", "parent", "child", "sibling")
+CONSENT_KINDS = ("service_agreement", "personal_information", "credit_reporting")
+FUNDING_MODELS = ("hospital_receivable", "financier_advance")
+BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    min_score: int | None
+    limit_fen: int
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    name: str
+    day_offset: int
+    actions: tuple[str, ...]
+    blocks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentSpec:
+    kind: str
+    version: str
+    title: str
+    title_en: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    city_code: str
+    city_name: str
+    city_name_en: str
+    version: str
+    sha256: str
+    timezone: str
+    operator_name: str
+    operator_name_en: str
+    hotline: str
+    eligibility_model: str
+    min_age: int
+    insurance_statuses: tuple[str, ...]
+    score_sources: tuple[str, ...]
+    tiers: tuple[Tier, ...]
+    due_days_after: int
+    due_at: time
+    emergency_backstop: str
+    collection_ladder: tuple[LadderStep, ...]
+    strike_overdue_bills: int
+    strike_window_months: int
+    strike_action: str
+    blacklist_export_enabled: bool
+    blacklist_legal_basis: str | None
+    repair_cooling_days: int
+    repair_appeal_allowed: bool
+    upgrade_after_on_time: int
+    downgrade_after_late: int
+    family_relations: tuple[str, ...]
+    family_sub_limits: bool
+    inpatient_hold_fen: int
+    backstop_order: tuple[str, ...]
+    funding_model: str
+    consents: tuple[ConsentSpec, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+    @property
+    def stamp(self) -> dict[str, str]:
+        """What every decision records about the policy that made it."""
+        return {"policy_city": self.city_code, "policy_version": self.version, "policy_sha256": self.sha256}
+
+    def consent(self, kind: str) -> ConsentSpec:
+        for spec in self.consents:
+            if spec.kind == kind:
+                return spec
+        raise KeyError(kind)
+
+
+class _Reader:
+    """Walks the parsed YAML and names the exact field that is wrong (`tiers[2].limit_fen`)."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise PolicyInvalid(f"{path or 'policy'} must be a mapping", field=path or None)
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _get(self, key: str, default: Any = ...) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise PolicyInvalid(f"{self._name(key)} is required", field=self._name(key))
+            return default
+        return self.data[key]
+
+    def str(self, key: str, default: Any = ..., pattern: str | None = None) -> Any:
+        value = self._get(key, default)
+        if value is None and default is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise PolicyInvalid(f"{self._name(key)} must be a non-empty string", field=self._name(key))
+        if pattern and not re.fullmatch(pattern, value):
+            raise PolicyInvalid(f"{self._name(key)} must match {pattern}", field=self._name(key))
+        return value
+
+    def int(self, key: str, default: Any = ..., minimum: int = 0) -> Any:
+        value = self._get(key, default)
+        if value is None and default is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise PolicyInvalid(f"{self._name(key)} must be an integer >= {minimum}", field=self._name(key))
+        return value
+
+    def bool(self, key: str, default: Any = ...) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise PolicyInvalid(f"{self._name(key)} must be true or false", field=self._name(key))
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> str:
+        value = self._get(key, default)
+        if value not in options:
+            raise PolicyInvalid(f"{self._name(key)} must be one of {', '.join(options)}", field=self._name(key))
+        return str(value)
+
+    def choices(self, key: str, options: tuple[str, ...], default: Any = ...) -> tuple[str, ...]:
+        value = self._get(key, default)
+        if not isinstance(value, list):
+            raise PolicyInvalid(f"{self._name(key)} must be a list", field=self._name(key))
+        for i, item in enumerate(value):
+            if item not in options:
+                raise PolicyInvalid(
+                    f"{self._name(key)}[{i}] must be one of {', '.join(options)}", field=f"{self._name(key)}[{i}]"
+                )
+        return tuple(value)
+
+    def strs(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self._get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise PolicyInvalid(f"{self._name(key)} must be a list of strings", field=self._name(key))
+        return tuple(value)
+
+    def section(self, key: str) -> _Reader:
+        return _Reader(self._get(key), self._name(key))
+
+    def sections(self, key: str) -> list[_Reader]:
+        value = self._get(key)
+        if not isinstance(value, list) or not value:
+            raise PolicyInvalid(f"{self._name(key)} must be a non-empty list", field=self._name(key))
+        return [_Reader(item, f"{self._name(key)}[{i}]") for i, item in enumerate(value)]
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise PolicyInvalid(f"{self._name(unknown[0])} is not a known policy field", field=self._name(unknown[0]))
+
+
+def _time_of_day(text: str, name: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise PolicyInvalid(f"{name} must be a time of day like 23:00", field=name) from exc
+
+
+def parse_policy(text: str | bytes) -> Policy:
+    raw_bytes = text.encode() if isinstance(text, str) else text
+    try:
+        data = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as exc:
+        raise PolicyInvalid(f"policy is not valid YAML: {exc}") from exc
+    r = _Reader(data, "")
+    city_code = r.str("city_code", pattern=r"\d{6}")
+    zone = r.str("timezone")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PolicyInvalid("timezone is not a known IANA time zone", field="timezone") from exc
+
+    op = r.section("operator")
+    operator = (op.str("name"), op.str("name_en"), op.str("hotline"))
+    op.done()
+
+    el = r.section("eligibility")
+    model = el.choice("model", ELIGIBILITY_MODELS)
+    min_age = el.int("min_age")
+    statuses = el.strs("insurance_statuses")
+    sources = el.strs("score_sources", default=[])
+    el.done()
+    if model == "score_banded" and not sources:
+        raise PolicyInvalid("eligibility.score_sources must name a source for score_banded", field="eligibility.score_sources")
+
+    tiers: list[Tier] = []
+    for t in r.sections("tiers"):
+        tiers.append(Tier(t.str("name"), t.int("min_score", default=None), t.int("limit_fen", minimum=1)))
+        t.done()
+    if model == "zero_threshold" and (len(tiers) != 1 or tiers[0].min_score is not None):
+        raise PolicyInvalid("tiers must hold exactly one tier without min_score for zero_threshold", field="tiers")
+    if model == "score_banded":
+        for i, tier in enumerate(tiers):
+            if tier.min_score is None:
+                raise PolicyInvalid(f"tiers[{i}].min_score is required for score_banded", field=f"tiers[{i}].min_score")
+            if i and tier.min_score <= (tiers[i - 1].min_score or 0):
+                raise PolicyInvalid(f"tiers[{i}].min_score must rise from tier to tier", field=f"tiers[{i}].min_score")
+            if i and tier.limit_fen < tiers[i - 1].limit_fen:
+                raise PolicyInvalid(f"tiers[{i}].limit_fen must not fall as the score rises", field=f"tiers[{i}].limit_fen")
+
+    due = r.section("due")
+    due_days = due.int("days_after", minimum=0)
+    due_at = _time_of_day(due.str("at"), "due.at")
+    due.done()
+    if due_days == 0 and due_at == time(0):
+        raise PolicyInvalid("due.at must leave time to pay when days_after is 0", field="due.at")
+
+    em = r.section("emergency")
+    emergency_backstop = em.choice("backstop", BACKSTOPS)
+    em.done()
+
+    ladder: list[LadderStep] = []
+    for s in r.sections("collection_ladder"):
+        ladder.append(
+            LadderStep(s.str("name"), s.int("day_offset"), s.choices("actions", LADDER_ACTIONS), s.choices("blocks", BLOCKABLE, default=[]))
+        )
+        s.done()
+    for i in range(1, len(ladder)):
+        if ladder[i].day_offset >= ladder[i - 1].day_offset:
+            raise PolicyInvalid(
+                f"collection_ladder[{i}].day_offset must be lower than the step before (most severe first)",
+                field=f"collection_ladder[{i}].day_offset",
+            )
+
+    st = r.section("strikes")
+    strikes = (st.int("overdue_bills", minimum=1), st.int("window_months", minimum=1), st.choice("action", ("suspend", "restrict")))
+    st.done()
+
+    bl = r.section("blacklist_export")
+    export_enabled = bl.bool("enabled")
+    legal_basis = bl.str("legal_basis", default=None)
+    bl.done()
+    if export_enabled and not legal_basis:
+        raise PolicyInvalid("blacklist_export.legal_basis is required when export is enabled", field="blacklist_export.legal_basis")
+
+    cr = r.section("credit_repair")
+    repair = (cr.int("cooling_days"), cr.bool("appeal_allowed"))
+    cr.done()
+
+    tr = r.section("tier_rules")
+    tier_rules = (tr.int("upgrade_after_on_time", minimum=1), tr.int("downgrade_after_late", minimum=1))
+    tr.done()
+
+    fam = r.section("family")
+    family = (fam.choices("relations", RELATIONS), fam.bool("sub_limits"))
+    fam.done()
+
+    inpatient_hold = r.int("inpatient_hold_fen", minimum=1)
+    backstop_order = r.choices("backstop_order", BACKSTOPS)
+    funding_model = r.choice("funding_model", FUNDING_MODELS)
+
+    consents: list[ConsentSpec] = []
+    for c in r.sections("consents"):
+        consents.append(ConsentSpec(c.choice("kind", CONSENT_KINDS), c.str("version"), c.str("title"), c.str("title_en")))
+        c.done()
+    kinds = [c.kind for c in consents]
+    for needed in ("service_agreement", "personal_information"):
+        if needed not in kinds:
+            raise PolicyInvalid(f"consents must include {needed}", field="consents")
+    if export_enabled != ("credit_reporting" in kinds):
+        raise PolicyInvalid(
+            "consents must include credit_reporting exactly when blacklist_export.enabled is true", field="consents"
+        )
+    if len(set(kinds)) != len(kinds):
+        raise PolicyInvalid("consents lists a kind twice", field="consents")
+
+    version = r.str("version", pattern=r"[0-9A-Za-z.\-]{1,40}")
+    city_name, city_name_en = r.str("city_name"), r.str("city_name_en")
+    r.done()
+    return Policy(
+        city_code=city_code,
+        city_name=city_name,
+        city_name_en=city_name_en,
+        version=version,
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        timezone=zone,
+        operator_name=operator[0],
+        operator_name_en=operator[1],
+        hotline=operator[2],
+        eligibility_model=model,
+        min_age=min_age,
+        insurance_statuses=statuses,
+        score_sources=sources,
+        tiers=tuple(tiers),
+        due_days_after=due_days,
+        due_at=due_at,
+        emergency_backstop=emergency_backstop,
+        collection_ladder=tuple(ladder),
+        strike_overdue_bills=strikes[0],
+        strike_window_months=strikes[1],
+        strike_action=strikes[2],
+        blacklist_export_enabled=export_enabled,
+        blacklist_legal_basis=legal_basis,
+        repair_cooling_days=repair[0],
+        repair_appeal_allowed=repair[1],
+        upgrade_after_on_time=tier_rules[0],
+        downgrade_after_late=tier_rules[1],
+        family_relations=family[0],
+        family_sub_limits=family[1],
+        inpatient_hold_fen=inpatient_hold,
+        backstop_order=backstop_order,
+        funding_model=funding_model,
+        consents=tuple(consents),
+        raw=data,
+    )
+
+
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+
+def load_policy(path: str | Path) -> Policy:
+    return parse_policy(Path(path).read_bytes())
+
+
+def example_policy(name: str) -> Policy:
+    """A policy shipped with the package: `lianyungang` or `xiamen`."""
+    return load_policy(POLICY_DIR / f"{name}.yaml")

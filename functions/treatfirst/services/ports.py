@@ -1,0 +1,122 @@
+"""Ports: the small interfaces the services need. DynamoDB and in-memory adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Item = dict[str, Any]
+
+# Logical table names; physical names are "<prefix><logical>" (infra/tables.yaml).
+ACCOUNTS, CONSENTS, VISITS, CHARGES, BILLS = "accounts", "consents", "visits", "charges", "bills"
+LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES = "ledger", "payments", "audit", "idempotency", "callers", "nonces"
+
+# Key attribute names per table: (hash key, range key or None).
+KEYS: dict[str, tuple[str, str | None]] = {
+    ACCOUNTS: ("account_id", None),
+    CONSENTS: ("account_id", "consent_key"),
+    VISITS: ("visit_id", None),
+    CHARGES: ("visit_id", "fee_line_id"),
+    BILLS: ("bill_id", None),
+    LEDGER: ("account_id", "entry_id"),
+    PAYMENTS: ("payment_key", None),
+    AUDIT: ("subject", "event_id"),
+    IDEMPOTENCY: ("idem_key", None),
+    CALLERS: ("key_id", None),
+    NONCES: ("nonce_key", None),
+}
+
+# Secondary indexes: name -> (table, hash key, range key).
+INDEXES: dict[str, tuple[str, str, str | None]] = {
+    "by_hospital": (VISITS, "hospital_id", "opened_at"),
+    "by_account": (BILLS, "account_id", "issued_at"),
+    "by_due": (BILLS, "due_shard", "due_at"),
+}
+
+Failure = Callable[[], Exception]
+
+
+@dataclass(frozen=True)
+class Put:
+    """Create an item; fails when an item with the same key exists (unless `overwrite`)."""
+
+    table: str
+    item: Item
+    fail: Failure | None = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Update:
+    """Change an existing item.
+
+    `add` adds integers; every field with a negative addition is also a condition that it stays >= 0.
+    `expect` holds equality conditions; `set` and `remove` change other fields.
+    """
+
+    table: str
+    key: Item
+    add: Mapping[str, int] = field(default_factory=dict)
+    set: Mapping[str, Any] = field(default_factory=dict)
+    remove: Sequence[str] = ()
+    expect: Mapping[str, Any] = field(default_factory=dict)
+    fail: Failure | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    table: str
+    key: Item
+    expect: Mapping[str, Any] = field(default_factory=dict)
+    fail: Failure | None = None
+
+
+Write = Put | Update | Delete
+
+
+class CommitFailed(Exception):
+    """The transaction was cancelled; `reasons[i]` is why write i failed (None when it did not)."""
+
+    def __init__(self, reasons: Sequence[str | None]) -> None:
+        super().__init__(", ".join(str(r) for r in reasons))
+        self.reasons = list(reasons)
+
+    @property
+    def conflict(self) -> bool:
+        return any(r in ("TransactionConflict", "TransactionInProgress", "Throttling") for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    cursor: Item | None  # the last evaluated key, or None when there is no more
+
+
+class Store(Protocol):
+    def get(self, table: str, key: Mapping[str, Any]) -> Item | None: ...
+
+    def query(
+        self,
+        table: str,
+        hash_value: str,
+        *,
+        index: str | None = None,
+        limit: int = 100,
+        start: Mapping[str, Any] | None = None,
+        forward: bool = True,
+    ) -> Page: ...
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """All writes or none. Raises CommitFailed."""
+        ...
+
+
+class Cipher(Protocol):
+    """Encrypts personal identifiers and computes their keyed-hash (blind) index."""
+
+    def encrypt(self, plaintext: str, *, context: str) -> str: ...
+
+    def decrypt(self, token: str, *, context: str) -> str: ...
+
+    def blind_index(self, kind: str, value: str) -> str: ...
