@@ -60,7 +60,8 @@ def make_cipher(settings: Settings) -> Cipher:
 
         if not settings.kms_key_id or not settings.kms_mac_key_id:
             raise RuntimeError("TF_KMS_KEY_ID and TF_KMS_MAC_KEY_ID are required in kms mode")
-        return KmsCipher(settings.kms_key_id, settings.kms_mac_key_id)
+        kms: Cipher = KmsCipher(settings.kms_key_id, settings.kms_mac_key_id)
+        return kms
     from treatfirst.adapters.crypto import LocalCipher
 
     if not settings.local_key:

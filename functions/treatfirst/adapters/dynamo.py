@@ -28,7 +28,7 @@ from pynamodb.models import Model
 
 from treatfirst.domain.errors import InvalidCursor
 from treatfirst.services import ports
-from treatfirst.services.ports import CommitFailed, Delete, Item, Page, Put, Update, Write
+from treatfirst.services.ports import CommitFailed, Delete, Item, Page, Put, Write
 
 
 class _Base(Model):
@@ -209,10 +209,19 @@ class NonceModel(_Base):
 
 
 MODELS: dict[str, type[Model]] = {
-    m.Meta.logical: m  # type: ignore[attr-defined]
+    m.Meta.logical: m
     for m in (
-        AccountModel, ConsentModel, VisitModel, ChargeModel, BillModel, LedgerModel,
-        PaymentModel, AuditModel, IdempotencyModel, CallerModel, NonceModel,
+        AccountModel,
+        ConsentModel,
+        VisitModel,
+        ChargeModel,
+        BillModel,
+        LedgerModel,
+        PaymentModel,
+        AuditModel,
+        IdempotencyModel,
+        CallerModel,
+        NonceModel,
     )
 }
 
@@ -288,6 +297,7 @@ class DynamoStore:
         limit: int = 100,
         start: Mapping[str, Any] | None = None,
         forward: bool = True,
+        until: str | None = None,
     ) -> Page:
         model = MODELS[table]
         source: Any = getattr(model, index) if index else model
@@ -300,8 +310,15 @@ class DynamoStore:
             if set(start) != names:
                 raise InvalidCursor("the cursor does not belong to this list", field="cursor")
             start_key = {n: _to_av(model, n, v) for n, v in start.items()}
+        range_name = ports.INDEXES[index][2] if index else ports.KEYS[table][1]
+        condition = getattr(model, range_name) <= until if until is not None and range_name else None
         result = source.query(
-            hash_value, limit=limit, last_evaluated_key=start_key, scan_index_forward=forward,
+            hash_value,
+            condition,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=start_key,
+            scan_index_forward=forward,
             **({} if index else {"consistent_read": True}),
         )
         items = [_plain(m) for m in result]
@@ -322,8 +339,12 @@ class DynamoStore:
             if code == "TransactionCanceledException":
                 reasons = exc.response.get("CancellationReasons") or []
                 raise CommitFailed([None if r.get("Code") in (None, "None") else r["Code"] for r in reasons]) from exc
-            if code in ("TransactionConflictException", "TransactionInProgressException",
-                        "ThrottlingException", "ProvisionedThroughputExceededException"):
+            if code in (
+                "TransactionConflictException",
+                "TransactionInProgressException",
+                "ThrottlingException",
+                "ProvisionedThroughputExceededException",
+            ):
                 raise CommitFailed(["TransactionConflict"] * len(writes)) from exc
             raise
 
@@ -353,8 +374,15 @@ class DynamoStore:
         conditions += [f"{name(k)} = {value(k, v)}" for k, v in write.expect.items()]
         key = _serialize_item(model, write.key)
         if isinstance(write, Delete):
-            return {"Delete": {"TableName": table_name, "Key": key, "ConditionExpression": " AND ".join(conditions),
-                               "ExpressionAttributeNames": {v: k for k, v in aliases.items()}, **({"ExpressionAttributeValues": values} if values else {})}}
+            return {
+                "Delete": {
+                    "TableName": table_name,
+                    "Key": key,
+                    "ConditionExpression": " AND ".join(conditions),
+                    "ExpressionAttributeNames": {v: k for k, v in aliases.items()},
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                }
+            }
 
         sets = []
         for k, amount in write.add.items():
@@ -369,10 +397,12 @@ class DynamoStore:
         if removes:
             expression += " REMOVE " + ", ".join(removes)
         update = {
-            "TableName": table_name, "Key": key, "UpdateExpression": expression.strip(),
-            "ConditionExpression": " AND ".join(conditions), "ExpressionAttributeNames": {v: k for k, v in aliases.items()},
+            "TableName": table_name,
+            "Key": key,
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": {v: k for k, v in aliases.items()},
         }
         if values:
             update["ExpressionAttributeValues"] = values
         return {"Update": update}
-

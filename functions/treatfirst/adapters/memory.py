@@ -66,6 +66,7 @@ class MemoryStore:
         limit: int = 100,
         start: Mapping[str, Any] | None = None,
         forward: bool = True,
+        until: str | None = None,
     ) -> Page:
         if index:
             idx_table, hash_key, range_key = INDEXES[index]
@@ -75,7 +76,7 @@ class MemoryStore:
         with self.lock:
             rows = [copy.deepcopy(i) for i in self.tables[table].values() if i.get(hash_key) == hash_value]
         if range_key:
-            rows = [r for r in rows if range_key in r]
+            rows = [r for r in rows if range_key in r and (until is None or r[range_key] <= until)]
             rows.sort(key=lambda r: (r[range_key], _key_of(table, r)), reverse=not forward)
         if start is not None:
             marker = (start[range_key], _key_of(table, start)) if range_key else _key_of(table, start)

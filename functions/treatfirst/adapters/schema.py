@@ -11,7 +11,13 @@ from typing import Any
 
 import yaml
 
-_KEEP = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
+_KEEP = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+)
 
 
 def fragment_path() -> Path:
@@ -82,7 +88,9 @@ def create_tables(client: Any, prefix: str, path: Path | None = None) -> list[st
         if spec["TableName"] in existing:
             continue
         client.create_table(**spec)
-        client.get_waiter("table_exists").wait(TableName=spec["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        client.get_waiter("table_exists").wait(
+            TableName=spec["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
         if ttl:
             client.update_time_to_live(
                 TableName=spec["TableName"], TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}

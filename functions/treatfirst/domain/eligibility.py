@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from treatfirst.domain.money import format_yuan
 from treatfirst.domain.policy import Policy
 
@@ -59,11 +60,20 @@ def decide(policy: Policy, *, age: int, insurance_status: str, score: int | None
         banded = [t for t in policy.tiers if t.min_score is not None and score >= t.min_score]
         if not banded:
             eligible = False
-            reasons.append(Reason("SCORE_TOO_LOW", f"score {score} is below the lowest band ({policy.tiers[0].min_score})"))
+            reasons.append(
+                Reason("SCORE_TOO_LOW", f"score {score} is below the lowest band ({policy.tiers[0].min_score})")
+            )
         else:
             tier = banded[-1]
-            reasons.append(Reason("SCORE_BAND", f"score {score} from {score_source} falls in band '{tier.name}' (from {tier.min_score})"))
+            reasons.append(
+                Reason(
+                    "SCORE_BAND",
+                    f"score {score} from {score_source} falls in band '{tier.name}' (from {tier.min_score})",
+                )
+            )
     if eligible and tier is not None:
         limit = tier.limit_fen
-        reasons.append(Reason("LIMIT", f"limit {format_yuan(limit)} CNY from tier '{tier.name}' of policy {policy.version}"))
+        reasons.append(
+            Reason("LIMIT", f"limit {format_yuan(limit)} CNY from tier '{tier.name}' of policy {policy.version}")
+        )
     return Decision(eligible, limit if eligible else 0, tier.name if eligible and tier else None, tuple(reasons))

@@ -35,7 +35,9 @@ class Body:
             return None
         return self.data[key]
 
-    def text(self, key: str, *, max_len: int = 200, required: bool = True, pattern: re.Pattern[str] | None = None) -> Any:
+    def text(
+        self, key: str, *, max_len: int = 200, required: bool = True, pattern: re.Pattern[str] | None = None
+    ) -> Any:
         value = self.raw(key, required)
         if value is None:
             return None
@@ -70,7 +72,9 @@ class Body:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise ValidationFailed(f"{self.name(key)} must be an integer from {minimum} to {maximum}", field=self.name(key))
+            raise ValidationFailed(
+                f"{self.name(key)} must be an integer from {minimum} to {maximum}", field=self.name(key)
+            )
         return value
 
     def flag(self, key: str, *, default: bool = False) -> bool:
@@ -90,7 +94,9 @@ class Body:
                 raise ValueError
             return parse_rfc3339(value)
         except ValueError as exc:
-            raise ValidationFailed(f"{self.name(key)} must be an RFC 3339 time with an offset", field=self.name(key)) from exc
+            raise ValidationFailed(
+                f"{self.name(key)} must be an RFC 3339 time with an offset", field=self.name(key)
+            ) from exc
 
     def obj(self, key: str, *, required: bool = True) -> Body | None:
         value = self.raw(key, required)

@@ -26,6 +26,36 @@ CONSENT_KINDS = ("service_agreement", "personal_information", "credit_reporting"
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
 BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
 
+# Human labels (Chinese, English) for policy codes: used by the consent templates and the docs.
+LABELS: dict[str, tuple[str, str]] = {
+    "sms_reminder": ("短信提醒", "SMS reminder"),
+    "phone_task": ("电话回访", "phone follow-up"),
+    "restrict": ("限制提额", "restriction"),
+    "suspend": ("暂停服务", "suspension"),
+    "blacklist": ("报送公共信用信息平台", "report to the public credit platform"),
+    "write_off": ("核销并转托底", "write-off to the backstop"),
+    "new_charges": ("新增记账", "new charges"),
+    "new_visits": ("新开就诊", "new visits"),
+    "limit_increase": ("额度提升", "limit increases"),
+    "bailu": ("白鹭分", "Bailu score"),
+    "credit_insurance": ("信用保险", "credit insurance"),
+    "municipal_fund": ("市级托底资金", "municipal fund"),
+    "emergency_aid_fund": ("疾病应急救助基金", "emergency-aid fund"),
+    "hospital": ("医疗机构", "hospital"),
+    "financier": ("合作金融机构", "financier"),
+    "hospital_receivable": ("医院应收", "hospital receivable"),
+    "financier_advance": ("金融机构垫付", "financier advance"),
+    "spouse": ("配偶", "spouse"),
+    "parent": ("父母", "parents"),
+    "child": ("子女", "children"),
+    "sibling": ("兄弟姐妹", "siblings"),
+}
+
+
+def label(code: str, lang: str = "zh") -> str:
+    zh, en = LABELS.get(code, (code, code))
+    return zh if lang == "zh" else en
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -92,6 +122,11 @@ class Policy:
         """What every decision records about the policy that made it."""
         return {"policy_city": self.city_code, "policy_version": self.version, "policy_sha256": self.sha256}
 
+    @property
+    def blacklist_day_offset(self) -> int | None:
+        """Days overdue at which the ladder lists a debtor, or None when no step does."""
+        return next((s.day_offset for s in self.collection_ladder if "blacklist" in s.actions), None)
+
     def consent(self, kind: str) -> ConsentSpec:
         for spec in self.consents:
             if spec.kind == kind:
@@ -120,7 +155,7 @@ class _Reader:
             return default
         return self.data[key]
 
-    def str(self, key: str, default: Any = ..., pattern: str | None = None) -> Any:
+    def text(self, key: str, default: Any = ..., pattern: str | None = None) -> Any:
         value = self._get(key, default)
         if value is None and default is None:
             return None
@@ -130,7 +165,7 @@ class _Reader:
             raise PolicyInvalid(f"{self._name(key)} must match {pattern}", field=self._name(key))
         return value
 
-    def int(self, key: str, default: Any = ..., minimum: int = 0) -> Any:
+    def integer(self, key: str, default: Any = ..., minimum: int = 0) -> Any:
         value = self._get(key, default)
         if value is None and default is None:
             return None
@@ -138,7 +173,7 @@ class _Reader:
             raise PolicyInvalid(f"{self._name(key)} must be an integer >= {minimum}", field=self._name(key))
         return value
 
-    def bool(self, key: str, default: Any = ...) -> bool:
+    def boolean(self, key: str, default: Any = ...) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):
             raise PolicyInvalid(f"{self._name(key)} must be true or false", field=self._name(key))
@@ -157,7 +192,8 @@ class _Reader:
         for i, item in enumerate(value):
             if item not in options:
                 raise PolicyInvalid(
-                    f"{self._name(key)}[{i}] must be one of {', '.join(options)}", field=f"{self._name(key)}[{i}]"
+                    f"{self._name(key)}[{i}] must be one of {', '.join(options)}",
+                    field=f"{self._name(key)}[{i}]",
                 )
         return tuple(value)
 
@@ -196,29 +232,31 @@ def parse_policy(text: str | bytes) -> Policy:
     except yaml.YAMLError as exc:
         raise PolicyInvalid(f"policy is not valid YAML: {exc}") from exc
     r = _Reader(data, "")
-    city_code = r.str("city_code", pattern=r"\d{6}")
-    zone = r.str("timezone")
+    city_code = r.text("city_code", pattern=r"\d{6}")
+    zone = r.text("timezone")
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise PolicyInvalid("timezone is not a known IANA time zone", field="timezone") from exc
 
     op = r.section("operator")
-    operator = (op.str("name"), op.str("name_en"), op.str("hotline"))
+    operator = (op.text("name"), op.text("name_en"), op.text("hotline"))
     op.done()
 
     el = r.section("eligibility")
     model = el.choice("model", ELIGIBILITY_MODELS)
-    min_age = el.int("min_age")
+    min_age = el.integer("min_age")
     statuses = el.strs("insurance_statuses")
     sources = el.strs("score_sources", default=[])
     el.done()
     if model == "score_banded" and not sources:
-        raise PolicyInvalid("eligibility.score_sources must name a source for score_banded", field="eligibility.score_sources")
+        raise PolicyInvalid(
+            "eligibility.score_sources must name a source for score_banded", field="eligibility.score_sources"
+        )
 
     tiers: list[Tier] = []
     for t in r.sections("tiers"):
-        tiers.append(Tier(t.str("name"), t.int("min_score", default=None), t.int("limit_fen", minimum=1)))
+        tiers.append(Tier(t.text("name"), t.integer("min_score", default=None), t.integer("limit_fen", minimum=1)))
         t.done()
     if model == "zero_threshold" and (len(tiers) != 1 or tiers[0].min_score is not None):
         raise PolicyInvalid("tiers must hold exactly one tier without min_score for zero_threshold", field="tiers")
@@ -229,11 +267,13 @@ def parse_policy(text: str | bytes) -> Policy:
             if i and tier.min_score <= (tiers[i - 1].min_score or 0):
                 raise PolicyInvalid(f"tiers[{i}].min_score must rise from tier to tier", field=f"tiers[{i}].min_score")
             if i and tier.limit_fen < tiers[i - 1].limit_fen:
-                raise PolicyInvalid(f"tiers[{i}].limit_fen must not fall as the score rises", field=f"tiers[{i}].limit_fen")
+                raise PolicyInvalid(
+                    f"tiers[{i}].limit_fen must not fall as the score rises", field=f"tiers[{i}].limit_fen"
+                )
 
     due = r.section("due")
-    due_days = due.int("days_after", minimum=0)
-    due_at = _time_of_day(due.str("at"), "due.at")
+    due_days = due.integer("days_after", minimum=0)
+    due_at = _time_of_day(due.text("at"), "due.at")
     due.done()
     if due_days == 0 and due_at == time(0):
         raise PolicyInvalid("due.at must leave time to pay when days_after is 0", field="due.at")
@@ -245,7 +285,12 @@ def parse_policy(text: str | bytes) -> Policy:
     ladder: list[LadderStep] = []
     for s in r.sections("collection_ladder"):
         ladder.append(
-            LadderStep(s.str("name"), s.int("day_offset"), s.choices("actions", LADDER_ACTIONS), s.choices("blocks", BLOCKABLE, default=[]))
+            LadderStep(
+                s.text("name"),
+                s.integer("day_offset"),
+                s.choices("actions", LADDER_ACTIONS),
+                s.choices("blocks", BLOCKABLE, default=[]),
+            )
         )
         s.done()
     for i in range(1, len(ladder)):
@@ -256,35 +301,44 @@ def parse_policy(text: str | bytes) -> Policy:
             )
 
     st = r.section("strikes")
-    strikes = (st.int("overdue_bills", minimum=1), st.int("window_months", minimum=1), st.choice("action", ("suspend", "restrict")))
+    strikes = (
+        st.integer("overdue_bills", minimum=1),
+        st.integer("window_months", minimum=1),
+        st.choice("action", ("suspend", "restrict")),
+    )
     st.done()
 
     bl = r.section("blacklist_export")
-    export_enabled = bl.bool("enabled")
-    legal_basis = bl.str("legal_basis", default=None)
+    export_enabled = bl.boolean("enabled")
+    legal_basis = bl.text("legal_basis", default=None)
     bl.done()
     if export_enabled and not legal_basis:
-        raise PolicyInvalid("blacklist_export.legal_basis is required when export is enabled", field="blacklist_export.legal_basis")
+        raise PolicyInvalid(
+            "blacklist_export.legal_basis is required when export is enabled",
+            field="blacklist_export.legal_basis",
+        )
 
     cr = r.section("credit_repair")
-    repair = (cr.int("cooling_days"), cr.bool("appeal_allowed"))
+    repair = (cr.integer("cooling_days"), cr.boolean("appeal_allowed"))
     cr.done()
 
     tr = r.section("tier_rules")
-    tier_rules = (tr.int("upgrade_after_on_time", minimum=1), tr.int("downgrade_after_late", minimum=1))
+    tier_rules = (tr.integer("upgrade_after_on_time", minimum=1), tr.integer("downgrade_after_late", minimum=1))
     tr.done()
 
     fam = r.section("family")
-    family = (fam.choices("relations", RELATIONS), fam.bool("sub_limits"))
+    family = (fam.choices("relations", RELATIONS), fam.boolean("sub_limits"))
     fam.done()
 
-    inpatient_hold = r.int("inpatient_hold_fen", minimum=1)
+    inpatient_hold = r.integer("inpatient_hold_fen", minimum=1)
     backstop_order = r.choices("backstop_order", BACKSTOPS)
     funding_model = r.choice("funding_model", FUNDING_MODELS)
 
     consents: list[ConsentSpec] = []
     for c in r.sections("consents"):
-        consents.append(ConsentSpec(c.choice("kind", CONSENT_KINDS), c.str("version"), c.str("title"), c.str("title_en")))
+        consents.append(
+            ConsentSpec(c.choice("kind", CONSENT_KINDS), c.text("version"), c.text("title"), c.text("title_en"))
+        )
         c.done()
     kinds = [c.kind for c in consents]
     for needed in ("service_agreement", "personal_information"):
@@ -292,13 +346,14 @@ def parse_policy(text: str | bytes) -> Policy:
             raise PolicyInvalid(f"consents must include {needed}", field="consents")
     if export_enabled != ("credit_reporting" in kinds):
         raise PolicyInvalid(
-            "consents must include credit_reporting exactly when blacklist_export.enabled is true", field="consents"
+            "consents must include credit_reporting exactly when blacklist_export.enabled is true",
+            field="consents",
         )
     if len(set(kinds)) != len(kinds):
         raise PolicyInvalid("consents lists a kind twice", field="consents")
 
-    version = r.str("version", pattern=r"[0-9A-Za-z.\-]{1,40}")
-    city_name, city_name_en = r.str("city_name"), r.str("city_name_en")
+    version = r.text("version", pattern=r"[0-9A-Za-z.\-]{1,40}")
+    city_name, city_name_en = r.text("city_name"), r.text("city_name_en")
     r.done()
     return Policy(
         city_code=city_code,

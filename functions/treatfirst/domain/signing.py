@@ -41,13 +41,31 @@ def canonical_query(params: Mapping[str, str] | None) -> str:
     return "&".join(f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
 
 
-def string_to_sign(method: str, path: str, query: Mapping[str, str] | None, timestamp: str, nonce: str, body: bytes) -> str:
+def string_to_sign(
+    method: str, path: str, query: Mapping[str, str] | None, timestamp: str, nonce: str, body: bytes
+) -> str:
     return "\n".join(
-        (ALGORITHM, method.upper(), path, canonical_query(query), timestamp, nonce, hashlib.sha256(body).hexdigest())
+        (
+            ALGORITHM,
+            method.upper(),
+            path,
+            canonical_query(query),
+            timestamp,
+            nonce,
+            hashlib.sha256(body).hexdigest(),
+        )
     )
 
 
-def sign(key: bytes, method: str, path: str, query: Mapping[str, str] | None, timestamp: str, nonce: str, body: bytes) -> str:
+def sign(
+    key: bytes,
+    method: str,
+    path: str,
+    query: Mapping[str, str] | None,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+) -> str:
     message = string_to_sign(method, path, query, timestamp, nonce, body)
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 

@@ -56,10 +56,12 @@ def register(ctx: Context, actor: Caller | None, *, kind: str, principal_id: str
         "created_at": ctx.now_text(),
         "signing_key_enc": sealed,
     }
-    ctx.commit([
-        Put(CALLERS, item, fail=lambda: Conflict("key id collision; retry")),
-        ctx.audit(actor, f"caller#{key_id}", "caller.registered", kind=kind, principal_id=principal_id),
-    ])
+    ctx.commit(
+        [
+            Put(CALLERS, item, fail=lambda: Conflict("key id collision; retry")),
+            ctx.audit(actor, f"caller#{key_id}", "caller.registered", kind=kind, principal_id=principal_id),
+        ]
+    )
     return Registered(key_id, secret, kind, principal_id, SCOPES[kind])
 
 
@@ -82,8 +84,14 @@ class Authenticator:
         return caller, key
 
     def verify(
-        self, ctx: Context, *, method: str, path: str, query: Mapping[str, str] | None,
-        headers: Mapping[str, str], body: bytes,
+        self,
+        ctx: Context,
+        *,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        body: bytes,
     ) -> Caller:
         lower = {k.lower(): v for k, v in headers.items()}
         key_id = lower.get(signing.HEADER_KEY_ID.lower())

@@ -16,7 +16,17 @@ from treatfirst.domain.clock import Clock, rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, Forbidden, IdempotencyKeyReused, ValidationFailed
 from treatfirst.domain.ids import new_id
 from treatfirst.domain.policy import Policy
-from treatfirst.services.ports import AUDIT, IDEMPOTENCY, LEDGER, Cipher, CommitFailed, Item, Put, Store, Write
+from treatfirst.services.ports import (
+    AUDIT,
+    IDEMPOTENCY,
+    LEDGER,
+    Cipher,
+    CommitFailed,
+    Item,
+    Put,
+    Store,
+    Write,
+)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_ATTEMPTS = 12

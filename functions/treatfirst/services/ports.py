@@ -10,7 +10,14 @@ Item = dict[str, Any]
 
 # Logical table names; physical names are "<prefix><logical>" (infra/tables.yaml).
 ACCOUNTS, CONSENTS, VISITS, CHARGES, BILLS = "accounts", "consents", "visits", "charges", "bills"
-LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES = "ledger", "payments", "audit", "idempotency", "callers", "nonces"
+LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES = (
+    "ledger",
+    "payments",
+    "audit",
+    "idempotency",
+    "callers",
+    "nonces",
+)
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -105,7 +112,10 @@ class Store(Protocol):
         limit: int = 100,
         start: Mapping[str, Any] | None = None,
         forward: bool = True,
-    ) -> Page: ...
+        until: str | None = None,
+    ) -> Page:
+        """Items with this hash key (on the table or `index`), ordered by range key; `until` keeps range <= it."""
+        ...
 
     def commit(self, writes: Sequence[Write]) -> None:
         """All writes or none. Raises CommitFailed."""

@@ -1,0 +1,15 @@
+"""TreatFirst's Chalice app: the /v1 HTTP API and the scheduled functions. Glue only."""
+
+from chalice import Chalice, Rate
+from chalicelib.events import mark_overdue_bills
+from chalicelib.routes import api
+
+app = Chalice(app_name="treatfirst")
+app.experimental_feature_flags.update(["BLUEPRINTS"])
+app.register_blueprint(api)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="mark_overdue")
+def mark_overdue(event: object) -> dict[str, int]:
+    """Hourly: bills past due move from issued to overdue (sparse, sharded due index; never a scan)."""
+    return mark_overdue_bills()

@@ -1,0 +1,218 @@
+"""Enrollment (签约): identity, verification evidence, separate consents, eligibility and the limit decision."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from treatfirst.consents import render_consent
+from treatfirst.domain.clock import rfc3339
+from treatfirst.domain.eligibility import decide
+from treatfirst.domain.errors import (
+    AccountNotFound,
+    AlreadyEnrolled,
+    AmountOwed,
+    ConsentMissing,
+    NotEligible,
+    ValidationFailed,
+)
+from treatfirst.domain.ids import (
+    age_on,
+    mask_name,
+    mask_phone,
+    mask_resident_id,
+    new_id,
+    normalise_phone,
+    normalise_resident_id,
+)
+from treatfirst.domain.inputs import Body
+from treatfirst.services.context import Caller, Context, Idempotency, Outcome
+from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Put, Update
+from treatfirst.services.views import account_view
+
+_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·.\- ]{1,40}$")
+BALANCES = ("available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
+
+
+def guard_key(ctx: Context, id_number: str) -> dict[str, str]:
+    """The resident's blind-index guard item: one account per resident, found without decrypting."""
+    return {"account_id": f"rid#{ctx.cipher.blind_index('resident_id', id_number)}"}
+
+
+def enroll(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None) -> Outcome:
+    caller.require("enrollments:write")
+    b = Body(body)
+    name = b.text("name", max_len=40, pattern=_NAME)
+    id_number = normalise_resident_id(b.raw("id_number"))
+    phone = normalise_phone(b.raw("phone"))
+    insurance_status = b.text("insurance_status", max_len=32)
+    ver = b.obj("verification")
+    assert ver is not None
+    method, check_id, verified_at = (
+        ver.choice("method", ("face", "sms")),
+        ver.token("check_id"),
+        ver.moment("verified_at"),
+    )
+    assert verified_at is not None
+    verification = {
+        "method": method,
+        "check_id": check_id,
+        "verified_at": rfc3339(verified_at),
+        "channel": caller.actor,
+    }
+    ver.done()
+    score_body = b.obj("credit_score", required=False)
+    score = source = None
+    if score_body is not None:
+        source = score_body.text("source", max_len=32)
+        score = score_body.integer("value", minimum=0, maximum=1000)
+        score_body.done()
+    accepted = _consents(ctx, b.objs("consents", max_items=10))
+    b.done()
+
+    idem = Idempotency(ctx, caller, idempotency_key, "enroll", body)
+
+    def build() -> tuple[list[Any], Outcome]:
+        now = ctx.clock.now()
+        decision = decide(
+            ctx.policy,
+            age=age_on(id_number, now.date()),
+            insurance_status=insurance_status,
+            score=score,
+            score_source=source,
+        )
+        if not decision.eligible:
+            raise NotEligible(
+                "not eligible: " + "; ".join(r.message for r in decision.reasons if not r.code.endswith("_OK")),
+                reasons=[{"code": r.code, "message": r.message} for r in decision.reasons],
+            )
+        account_id = new_id("acc")
+        limit = decision.limit_fen
+        item = {
+            "account_id": account_id,
+            "city_code": ctx.policy.city_code,
+            "status": "active",
+            "tier": decision.tier,
+            "insurance_status": insurance_status,
+            "name_enc": ctx.cipher.encrypt(name, context=f"account:{account_id}:name"),
+            "id_enc": ctx.cipher.encrypt(id_number, context=f"account:{account_id}:id_number"),
+            "phone_enc": ctx.cipher.encrypt(phone, context=f"account:{account_id}:phone"),
+            "id_hash": ctx.cipher.blind_index("resident_id", id_number),
+            "phone_hash": ctx.cipher.blind_index("phone", phone),
+            "name_masked": mask_name(name),
+            "id_masked": mask_resident_id(id_number),
+            "phone_masked": mask_phone(phone),
+            "limit_fen": limit,
+            **dict.fromkeys(BALANCES, 0),
+            "available_fen": limit,
+            "decision": decision.as_record(ctx.policy, ctx.now_text()),
+            "verification": verification,
+            "policy": ctx.policy.stamp,
+            "enrolled_at": ctx.now_text(),
+            "enrolled_by": caller.actor,
+            "updated_at": ctx.now_text(),
+        }
+        writes: list[Any] = [
+            Put(ACCOUNTS, {**guard_key(ctx, id_number), "ref_account_id": account_id}, fail=AlreadyEnrolled),
+            Put(ACCOUNTS, item),
+            *[
+                Put(
+                    CONSENTS,
+                    {
+                        "account_id": account_id,
+                        "consent_key": f"{c['kind']}#{c['version']}",
+                        **c,
+                        "accepted_at": ctx.now_text(),
+                        "accepted_via": caller.actor,
+                        "policy": ctx.policy.stamp,
+                    },
+                )
+                for c in accepted
+            ],
+            ctx.entry(account_id, "open_line", limit, "account", account_id, caller.actor),
+            ctx.audit(
+                caller,
+                f"account#{account_id}",
+                "account.enrolled",
+                limit_fen=limit,
+                tier=decision.tier,
+                consents=[c["kind"] for c in accepted],
+                **ctx.policy.stamp,
+            ),
+        ]
+        return writes, Outcome(201, account_view(item))
+
+    return idem.run(build)
+
+
+def _consents(ctx: Context, given: list[Body]) -> list[dict[str, str]]:
+    """Each consent must name the current version and the SHA-256 of the exact text shown to the patient."""
+    accepted: dict[str, dict[str, str]] = {}
+    for c in given:
+        kind = c.choice("kind", [spec.kind for spec in ctx.policy.consents])
+        version = c.text("version", max_len=20)
+        sha = c.text("text_sha256", max_len=64)
+        c.done()
+        rendered = render_consent(ctx.policy, kind)
+        if version != rendered.version or sha != rendered.sha256:
+            raise ConsentMissing(
+                f"{c.prefix} does not match the current {kind} text (version {rendered.version}); "
+                "show GET /v1/consents again",
+                field=f"{c.prefix}.text_sha256",
+            )
+        accepted[kind] = {"kind": kind, "version": version, "title": rendered.title, "text_sha256": sha}
+    for spec in ctx.policy.consents:
+        if spec.kind not in accepted:
+            raise ConsentMissing(f"the {spec.kind} consent is required", field="consents")
+    return list(accepted.values())
+
+
+def get_account(ctx: Context, caller: Caller, account_id: str) -> dict[str, Any]:
+    caller.require("accounts:read")
+    item = ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
+    if item is None:
+        raise AccountNotFound()
+    return account_view(item)
+
+
+def lookup_account(ctx: Context, caller: Caller, body: Any) -> dict[str, Any]:
+    """Find an account by resident ID number (in the body, never the URL)."""
+    caller.require("accounts:read")
+    b = Body(body)
+    id_number = normalise_resident_id(b.raw("id_number"))
+    b.done()
+    guard = ctx.store.get(ACCOUNTS, guard_key(ctx, id_number))
+    if guard is None:
+        raise AccountNotFound()
+    return get_account(ctx, caller, guard["ref_account_id"])
+
+
+def withdraw(ctx: Context, caller: Caller, account_id: str, idempotency_key: str | None) -> Outcome:
+    """Withdraw when nothing is held or owed; the resident may enroll again later."""
+    caller.require("enrollments:write")
+    idem = Idempotency(ctx, caller, idempotency_key, f"withdraw:{account_id}", {"account_id": account_id})
+
+    def build() -> tuple[list[Any], Outcome]:
+        item = ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
+        if item is None:
+            raise AccountNotFound()
+        if item["status"] == "withdrawn":
+            raise ValidationFailed("the account is already withdrawn", field="account_id")
+        if any(item[b] for b in BALANCES[1:]):
+            raise AmountOwed()
+        now = ctx.now_text()
+        updated = {**item, "status": "withdrawn", "withdrawn_at": now, "updated_at": now}
+        writes: list[Any] = [
+            Update(
+                ACCOUNTS,
+                {"account_id": account_id},
+                set={"status": "withdrawn", "withdrawn_at": now, "updated_at": now},
+                expect={"status": item["status"], **{b: 0 for b in BALANCES[1:]}},
+                fail=AmountOwed,
+            ),
+            Delete(ACCOUNTS, {"account_id": f"rid#{item['id_hash']}"}),
+            ctx.audit(caller, f"account#{account_id}", "account.withdrawn"),
+        ]
+        return writes, Outcome(200, account_view(updated))
+
+    return idem.run(build)
