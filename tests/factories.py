@@ -31,7 +31,11 @@ def enrollment(policy: Policy, **overrides: Any) -> dict[str, Any]:
         "id_number": resident_id(),
         "phone": f"138{next(_serial) % 10**8:08d}",
         "insurance_status": "normal",
-        "verification": {"method": "face", "check_id": f"face-{next(_serial)}", "verified_at": "2026-11-24T08:00:00+08:00"},
+        "verification": {
+            "method": "face",
+            "check_id": f"face-{next(_serial)}",
+            "verified_at": "2026-11-24T08:00:00+08:00",
+        },
         "consents": consents_for(policy),
     }
     if policy.eligibility_model == "score_banded":
@@ -40,7 +44,9 @@ def enrollment(policy: Policy, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def charge(self_pay_fen: int = 1000, *, insurance_fen: int = 0, personal_account_fen: int = 0, **overrides: Any) -> dict[str, Any]:
+def charge(
+    self_pay_fen: int = 1000, *, insurance_fen: int = 0, personal_account_fen: int = 0, **overrides: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "fee_line_id": f"FL{next(_serial):08d}",
         "item_code": "LAB-001",

@@ -1,0 +1,125 @@
+"""Property test: random sequences of post, cancel, refund, close and pay keep every ledger invariant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from treatfirst.domain.errors import TreatFirstError
+from treatfirst.domain.policy import example_policy
+from treatfirst.services import payments, visits
+from treatfirst.services.ports import BILLS, CHARGES, VISITS
+
+from tests.factories import charge
+from tests.unit.conftest import World
+
+EXPECTED_REFUSALS = {
+    "CREDIT_LIMIT_EXCEEDED",
+    "CHARGE_NOT_REFUNDABLE",
+    "REFUND_EXCEEDS_OUTSTANDING",
+    "OVERPAYMENT",
+    "BILL_NOT_PAYABLE",
+    "VISIT_CLOSED",
+}
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    @initialize(city=st.sampled_from(["lianyungang", "xiamen"]))
+    def start(self, city: str) -> None:
+        self.world = World(example_policy(city))
+        self.account_id = self.world.enroll()["account_id"]
+        self.visit_id = self.world.open_visit(self.account_id)["visit_id"]
+        self.fee_lines: list[tuple[str, str]] = []
+        self.bills: list[str] = []
+        self.txn = 0
+
+    def attempt(self, action: Any) -> None:
+        """Run one operation; a refusal must be an expected domain error and must change nothing."""
+        before = repr(self.world.store.tables)
+        try:
+            action()
+        except TreatFirstError as refused:
+            assert refused.code in EXPECTED_REFUSALS, refused.code
+            assert repr(self.world.store.tables) == before
+
+    @rule(amount=st.integers(0, 120_000), insurance=st.integers(0, 5000), emergency=st.booleans())
+    def post(self, amount: int, insurance: int, emergency: bool) -> None:
+        body = charge(amount, insurance_fen=insurance, emergency=emergency)
+        ctx = self.world.ctx()
+
+        def run() -> None:
+            visits.post_charge(ctx, self.world.hospital, self.visit_id, body, None)
+            self.fee_lines.append((self.visit_id, body["fee_line_id"]))
+
+        self.attempt(run)
+
+    @precondition(lambda self: self.fee_lines)
+    @rule(pick=st.integers(0, 10**6))
+    def cancel(self, pick: int) -> None:
+        visit_id, fee_line = self.fee_lines[pick % len(self.fee_lines)]
+        self.attempt(
+            lambda: visits.refund_charge(
+                self.world.ctx(), self.world.hospital, visit_id, fee_line, None, None, cancel=True
+            )
+        )
+
+    @precondition(lambda self: self.fee_lines)
+    @rule(pick=st.integers(0, 10**6), amount=st.integers(1, 60_000))
+    def refund(self, pick: int, amount: int) -> None:
+        visit_id, fee_line = self.fee_lines[pick % len(self.fee_lines)]
+        self.attempt(
+            lambda: visits.refund_charge(
+                self.world.ctx(), self.world.hospital, visit_id, fee_line, {"self_pay_fen": amount}, None
+            )
+        )
+
+    @rule()
+    def close(self) -> None:
+        outcome = visits.close_visit(self.world.ctx(), self.world.hospital, self.visit_id, None, None)
+        self.bills.append(outcome.body["bill"]["bill_id"])
+        self.visit_id = self.world.open_visit(self.account_id)["visit_id"]
+
+    @precondition(lambda self: self.bills)
+    @rule(pick=st.integers(0, 10**6), amount=st.integers(1, 150_000))
+    def pay(self, pick: int, amount: int) -> None:
+        bill_id = self.bills[pick % len(self.bills)]
+        self.txn += 1
+        body = {
+            "channel_txn_id": f"t{self.txn}",
+            "amount_fen": amount,
+            "paid_at": "2026-11-24T12:00:00+08:00",
+            "allocations": [{"bill_id": bill_id, "amount_fen": amount}],
+        }
+        self.attempt(lambda: payments.notify_payment(self.world.ctx(), self.world.channel, body, None))
+
+    @invariant()
+    def balances_match_the_ledger_and_the_documents(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        self.world.assert_sound(self.account_id)
+        line = self.world.line(self.account_id)
+        tables = self.world.store.tables
+        open_visits = [v for v in tables[VISITS].values() if v["status"] == "open"]
+        assert line["held_fen"] == sum(v["held_fen"] for v in open_visits)
+        assert line["emergency_held_fen"] == sum(v["emergency_held_fen"] for v in open_visits)
+        bills = list(tables[BILLS].values())
+        assert line["owed_fen"] == sum(b["credit_outstanding_fen"] for b in bills)
+        assert line["emergency_owed_fen"] == sum(b["emergency_outstanding_fen"] for b in bills)
+        for bill in bills:
+            assert bill["outstanding_fen"] == bill["credit_outstanding_fen"] + bill["emergency_outstanding_fen"]
+            assert bill["amount_fen"] + bill["emergency_amount_fen"] == (
+                bill["outstanding_fen"] + bill["paid_fen"] + bill["refunded_fen"]
+            )
+            assert (bill["status"] == "paid") == (bill["outstanding_fen"] == 0)
+            assert ("due_shard" in bill) == (bill["status"] in ("issued", "overdue"))
+        for charge_item in tables[CHARGES].values():
+            for part in ("insurance_fen", "personal_account_fen", "self_pay_fen"):
+                assert 0 <= charge_item[f"refunded_{part}"] <= charge_item[part]
+
+
+LedgerMachine.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestLedgerProperties = LedgerMachine.TestCase
