@@ -69,6 +69,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _flush_after(ctx: Context, refused: TreatFirstError) -> TreatFirstError:
+    """Record the request's nonce even though it failed; a replayed nonce outranks the first error."""
+    try:
+        ctx.flush()
+    except TreatFirstError as replay:
+        return replay
+    return refused
+
+
 def handle(request: Request, service: Service | None = None, public: PublicService | None = None) -> Response:
     """Run one request. `service(ctx, caller, body)` for signed routes; `public(ctx)` for open ones."""
     started = time.perf_counter()
@@ -98,11 +107,8 @@ def handle(request: Request, service: Service | None = None, public: PublicServi
         status, code = outcome.status, "OK"
         extra = {"Idempotent-Replayed": "true"} if outcome.replayed else None
         return _json(outcome.status, outcome.body, ctx.request_id, extra)
-    except TreatFirstError:
-        try:
-            ctx.flush()
-        except TreatFirstError as replay:
-            error = replay
+    except TreatFirstError as refused:
+        error = _flush_after(ctx, refused)
         status, code = error.status, error.code
         return _json(error.status, error_body(error, ctx.request_id), ctx.request_id)
     except Exception as exc:

@@ -11,14 +11,14 @@ import boto3
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-
-from tests.factories import enrollment
 from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.adapters.schema import create_tables
 from treatfirst.client import signed_headers
 from treatfirst.config import runtime
 from treatfirst.services.callers import register
 from treatfirst.services.context import Context
+
+from tests.factories import enrollment
 
 PREFIX = "tf-test-"
 
@@ -64,9 +64,18 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def call(self, key: Key | None, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-             idempotency_key: str | None = None, query: dict[str, str] | None = None,
-             headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        key: Key | None,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        idempotency_key: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body, ensure_ascii=False).encode())
         sent = {"Content-Type": "application/json"}
         if key is not None:

@@ -13,8 +13,9 @@ def body(response: Any) -> Any:
     return json.loads(response.body)
 
 
-def test_enroll_visit_charge_close_pay(api: Api, hospital: Key, channel: Key, enrolled: dict[str, Any],
-                                       visit: dict[str, Any]) -> None:
+def test_enroll_visit_charge_close_pay(
+    api: Api, hospital: Key, channel: Key, enrolled: dict[str, Any], visit: dict[str, Any]
+) -> None:
     # Given an enrolled patient with an open visit
     account_id, visit_id = enrolled["account_id"], visit["visit_id"]
     limit = enrolled["credit_line"]["limit_fen"]
@@ -31,13 +32,26 @@ def test_enroll_visit_charge_close_pay(api: Api, hospital: Key, channel: Key, en
     bill = body(closed)["bill"]
     assert bill["amount_fen"] == 2000 and bill["outstanding_fen"] == 2000 and bill["status"] == "issued"
     line = body(api.get(hospital, f"/v1/accounts/{account_id}"))["credit_line"]
-    assert line == {"limit_fen": limit, "available_fen": limit - 2000, "held_fen": 0, "owed_fen": 2000,
-                    "emergency_held_fen": 0, "emergency_owed_fen": 0}
+    assert line == {
+        "limit_fen": limit,
+        "available_fen": limit - 2000,
+        "held_fen": 0,
+        "owed_fen": 2000,
+        "emergency_held_fen": 0,
+        "emergency_owed_fen": 0,
+    }
 
     # When the channel notifies the payment
-    paid = api.post(channel, "/v1/payments", {"channel_txn_id": "wx-1", "amount_fen": 2000,
-                                              "paid_at": "2026-11-24T10:00:00+08:00",
-                                              "allocations": [{"bill_id": bill["bill_id"], "amount_fen": 2000}]})
+    paid = api.post(
+        channel,
+        "/v1/payments",
+        {
+            "channel_txn_id": "wx-1",
+            "amount_fen": 2000,
+            "paid_at": "2026-11-24T10:00:00+08:00",
+            "allocations": [{"bill_id": bill["bill_id"], "amount_fen": 2000}],
+        },
+    )
 
     # Then the bill is paid and the credit is restored
     assert paid.status_code == 201, paid.body

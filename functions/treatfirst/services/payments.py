@@ -12,11 +12,13 @@ from treatfirst.domain.errors import (
     BillNotFound,
     BillNotPayable,
     ConcurrentUpdate,
+    Conflict,
     Forbidden,
     IdempotencyKeyReused,
     Overpayment,
     TransactionIdConflict,
     TreatFirstError,
+    Unprocessable,
     ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
@@ -142,10 +144,10 @@ def notify_payment(ctx: Context, caller: Caller, body: Any, idempotency_key: str
         return idem.run(build)
     except IdempotencyKeyReused:
         raise
-    except (_TxnTaken, TreatFirstError) as refused:
+    except (_TxnTaken, Conflict, Unprocessable) as refused:  # state refusals only; never authentication
         existing = ctx.store.get(PAYMENTS, payment_key)
         if existing is None:
-            if isinstance(refused, TreatFirstError):
+            if not isinstance(refused, _TxnTaken):
                 raise
             raise ConcurrentUpdate() from refused
         if existing["request_hash"] != fingerprint:

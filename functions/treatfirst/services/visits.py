@@ -16,12 +16,14 @@ from treatfirst.domain.errors import (
     ChargeNotFound,
     ChargeNotRefundable,
     ConcurrentUpdate,
+    Conflict,
     CreditLimitExceeded,
     FeeLineConflict,
     IdempotencyKeyReused,
     RefundExceedsOutstanding,
     SplitMismatch,
     TreatFirstError,
+    Unprocessable,
     ValidationFailed,
     VisitClosed,
     VisitNotFound,
@@ -254,11 +256,11 @@ def post_charge(ctx: Context, caller: Caller, visit_id: str, body: Any, idempote
         return idem.run(build)
     except IdempotencyKeyReused:
         raise
-    except (_FeeLineTaken, TreatFirstError) as refused:
+    except (_FeeLineTaken, Conflict, Unprocessable) as refused:  # state refusals only; never authentication
         # A retry of a post that already landed (maybe the visit closed or the line filled since).
         existing = ctx.store.get(CHARGES, key)
         if existing is None:
-            if isinstance(refused, TreatFirstError):
+            if not isinstance(refused, _FeeLineTaken):
                 raise
             raise ConcurrentUpdate() from refused
         if existing["request_hash"] != fingerprint:
