@@ -4,7 +4,7 @@ from chalice import Chalice, Rate
 from chalicelib.events import mark_overdue_bills
 from chalicelib.routes import api
 
-app = Chalice(app_name="treatfirst")
+app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 app.register_blueprint(api)
 
