@@ -13,7 +13,15 @@ from typing import Any
 
 from treatfirst.domain import ledger
 from treatfirst.domain.clock import Clock, rfc3339
-from treatfirst.domain.errors import ConcurrentUpdate, Forbidden, IdempotencyKeyReused, ValidationFailed
+from treatfirst.domain.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    TreatFirstError,
+    Unprocessable,
+    ValidationFailed,
+)
 from treatfirst.domain.ids import new_id
 from treatfirst.domain.policy import Policy
 from treatfirst.services.ports import (
@@ -211,3 +219,38 @@ class Idempotency:
 
 class _Replay(Exception):
     """Internal: the idempotency record appeared between our read and our commit."""
+
+
+class NaturalKeyTaken(Exception):
+    """The item keyed by the request's own id (a fee-line id, a channel transaction id) already exists."""
+
+
+def run_once(
+    ctx: Context,
+    idem: Idempotency,
+    build: Callable[[], tuple[list[Write], Outcome]],
+    *,
+    table: str,
+    key: Item,
+    fingerprint: str,
+    conflict: Callable[[], TreatFirstError],
+    view: Callable[[Item], Item],
+) -> Outcome:
+    """Run `build` once per natural key: a retry returns the first result, another body under the key conflicts.
+
+    A retry may also fail for another reason (the visit closed, the line filled since), so every state refusal
+    first looks for the earlier item. Authentication errors are never absorbed.
+    """
+    try:
+        return idem.run(build)
+    except IdempotencyKeyReused:
+        raise
+    except (NaturalKeyTaken, Conflict, Unprocessable) as refused:
+        existing = ctx.store.get(table, key)
+        if existing is None:
+            if not isinstance(refused, NaturalKeyTaken):
+                raise
+            raise ConcurrentUpdate() from refused
+        if existing["request_hash"] != fingerprint:
+            raise conflict() from refused
+        return Outcome(201, view(existing), replayed=True)

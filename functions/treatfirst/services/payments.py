@@ -12,28 +12,21 @@ from treatfirst.domain.errors import (
     BillNotFound,
     BillNotPayable,
     ConcurrentUpdate,
-    Conflict,
     Forbidden,
-    IdempotencyKeyReused,
     Overpayment,
     TransactionIdConflict,
     TreatFirstError,
-    Unprocessable,
     ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
 from treatfirst.domain.inputs import Body
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome, request_hash
+from treatfirst.services.context import Caller, Context, Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.paging import page_params, page_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, PAYMENTS, Item, Put, Update, Write
 from treatfirst.services.views import bill_view, payment_view
 
 PAYABLE = ("issued", "overdue")
 MAX_BILLS_PER_PAYMENT = 20
-
-
-class _TxnTaken(Exception):
-    pass
 
 
 def notify_payment(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None) -> Outcome:
@@ -75,7 +68,7 @@ def notify_payment(ctx: Context, caller: Caller, body: Any, idempotency_key: str
             "allocations": allocations,
             "request_hash": fingerprint,
         }
-        writes: list[Write] = [Put(PAYMENTS, payment, fail=_TxnTaken)]
+        writes: list[Write] = [Put(PAYMENTS, payment, fail=NaturalKeyTaken)]
         per_account: dict[str, list[dict[str, int]]] = {}
         for i, alloc in enumerate(allocations):
             field = f"allocations[{i}]"
@@ -140,19 +133,16 @@ def notify_payment(ctx: Context, caller: Caller, body: Any, idempotency_key: str
         )
         return writes, Outcome(201, payment_view(payment))
 
-    try:
-        return idem.run(build)
-    except IdempotencyKeyReused:
-        raise
-    except (_TxnTaken, Conflict, Unprocessable) as refused:  # state refusals only; never authentication
-        existing = ctx.store.get(PAYMENTS, payment_key)
-        if existing is None:
-            if not isinstance(refused, _TxnTaken):
-                raise
-            raise ConcurrentUpdate() from refused
-        if existing["request_hash"] != fingerprint:
-            raise TransactionIdConflict(field="channel_txn_id") from refused
-        return Outcome(201, payment_view(existing), replayed=True)
+    return run_once(
+        ctx,
+        idem,
+        build,
+        table=PAYMENTS,
+        key=payment_key,
+        fingerprint=fingerprint,
+        conflict=lambda: TransactionIdConflict(field="channel_txn_id"),
+        view=payment_view,
+    )
 
 
 def _account_failure(ctx: Context, account_id: str) -> TreatFirstError:

@@ -16,21 +16,19 @@ from treatfirst.domain.errors import (
     ChargeNotFound,
     ChargeNotRefundable,
     ConcurrentUpdate,
-    Conflict,
     CreditLimitExceeded,
     FeeLineConflict,
-    IdempotencyKeyReused,
+    Forbidden,
     RefundExceedsOutstanding,
     SplitMismatch,
     TreatFirstError,
-    Unprocessable,
     ValidationFailed,
     VisitClosed,
     VisitNotFound,
 )
 from treatfirst.domain.ids import new_id
 from treatfirst.domain.inputs import Body
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome, request_hash
+from treatfirst.services.context import Caller, Context, Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.paging import page_params, page_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS, Item, Put, Update, Write
 from treatfirst.services.views import bill_view, charge_view, visit_view
@@ -87,7 +85,7 @@ def _visit_facts(ctx: Context, caller: Caller, visit_id: str) -> tuple[str, str]
 def open_visit(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None) -> Outcome:
     caller.require("visits:write")
     if caller.kind != "hospital":
-        raise ValidationFailed("only a hospital key opens visits", field=None)
+        raise Forbidden("only a hospital key opens visits")
     b = Body(body)
     account_id = b.token("account_id")
     kind = b.choice("kind", ("outpatient", "inpatient"), default="outpatient")
@@ -143,7 +141,7 @@ def list_visits(ctx: Context, caller: Caller, query: Mapping[str, str] | None) -
     """The calling hospital's visits, newest first."""
     caller.require("visits:read")
     if caller.kind != "hospital":
-        raise ValidationFailed("visits are listed per hospital; use a hospital key")
+        raise Forbidden("visits are listed per hospital; use a hospital key")
     limit, start = page_params(query)
     page = ctx.store.query(VISITS, caller.principal_id, index="by_hospital", limit=limit, start=start, forward=False)
     return page_view(page, visit_view)
@@ -176,10 +174,6 @@ def _parse_charge(body: Any) -> dict[str, Any]:
     return charge
 
 
-class _FeeLineTaken(Exception):
-    pass
-
-
 def post_charge(ctx: Context, caller: Caller, visit_id: str, body: Any, idempotency_key: str | None) -> Outcome:
     """Hold the self-pay share on the credit line: ONE transaction (visit, charge, line, ledger, audit).
 
@@ -208,7 +202,7 @@ def post_charge(ctx: Context, caller: Caller, visit_id: str, body: Any, idempote
         }
         bucket = "emergency_held_fen" if emergency else "held_fen"
         writes: list[Write] = [
-            Put(CHARGES, item, fail=_FeeLineTaken),
+            Put(CHARGES, item, fail=NaturalKeyTaken),
             Update(
                 VISITS,
                 {"visit_id": visit_id},
@@ -252,20 +246,16 @@ def post_charge(ctx: Context, caller: Caller, visit_id: str, body: Any, idempote
         )
         return writes, Outcome(201, charge_view(item))
 
-    try:
-        return idem.run(build)
-    except IdempotencyKeyReused:
-        raise
-    except (_FeeLineTaken, Conflict, Unprocessable) as refused:  # state refusals only; never authentication
-        # A retry of a post that already landed (maybe the visit closed or the line filled since).
-        existing = ctx.store.get(CHARGES, key)
-        if existing is None:
-            if not isinstance(refused, _FeeLineTaken):
-                raise
-            raise ConcurrentUpdate() from refused
-        if existing["request_hash"] != fingerprint:
-            raise FeeLineConflict(field="fee_line_id") from refused
-        return Outcome(201, charge_view(existing), replayed=True)
+    return run_once(
+        ctx,
+        idem,
+        build,
+        table=CHARGES,
+        key=key,
+        fingerprint=fingerprint,
+        conflict=lambda: FeeLineConflict(field="fee_line_id"),
+        view=charge_view,
+    )
 
 
 def _why_refused(ctx: Context, account_id: str, amount: int) -> TreatFirstError:
