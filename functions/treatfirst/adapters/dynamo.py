@@ -312,22 +312,21 @@ class DynamoStore:
             start_key = {n: _to_av(model, n, v) for n, v in start.items()}
         range_name = ports.INDEXES[index][2] if index else ports.KEYS[table][1]
         condition = getattr(model, range_name) <= until if until is not None and range_name else None
+        # Ask for one item more than the page: has_more is then exact, never true before an empty page.
         result = source.query(
             hash_value,
             condition,
-            limit=limit,
-            page_size=limit,
+            limit=limit + 1,
+            page_size=limit + 1,
             last_evaluated_key=start_key,
             scan_index_forward=forward,
             **({} if index else {"consistent_read": True}),
         )
         items = [_plain(m) for m in result]
+        cursor = {n: items[limit - 1][n] for n in names} if len(items) > limit else None
+        items = items[:limit]
         if index and isinstance(source.Meta.projection, KeysOnlyProjection):
             items = [i for i in (self.get(table, i) for i in items) if i is not None]
-        last = result.last_evaluated_key
-        cursor = None
-        if last:
-            cursor = {n: _attr(model, n).deserialize(next(iter(v.values()))) for n, v in last.items()}
         return Page(items, cursor)
 
     def commit(self, writes: Sequence[Write]) -> None:
