@@ -15,8 +15,10 @@ from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.adapters.schema import create_tables
 from treatfirst.client import signed_headers
 from treatfirst.config import runtime
+from treatfirst.domain import ledger
 from treatfirst.services.callers import register
 from treatfirst.services.context import Context
+from treatfirst.services.ports import ACCOUNTS, LEDGER
 
 from tests.factories import enrollment
 
@@ -47,8 +49,22 @@ def platform(aws_env: None, city: str) -> Iterator[Any]:
     with mock_aws():
         runtime.cache_clear()
         create_tables(boto3.client("dynamodb"), PREFIX)
-        yield runtime()
+        rt = runtime()
+        yield rt
+        assert_every_line_sound(rt.store)
         runtime.cache_clear()
+
+
+def assert_every_line_sound(store: Any) -> None:
+    """After every scenario: each credit line keeps its invariant and equals its ledger recomputed."""
+    accounts = boto3.resource("dynamodb").Table(f"{PREFIX}{ACCOUNTS}").scan()["Items"]
+    for account in (a for a in accounts if str(a["account_id"]).startswith("acc_")):
+        line = store.get(ACCOUNTS, {"account_id": account["account_id"]})
+        balances = {k: line[k] for k in ("limit_fen", *ledger.BUCKETS)}
+        assert ledger.invariant_violations(balances) == []
+        entries = store.query(LEDGER, account["account_id"], limit=100).items
+        assert len(entries) < 100, "a scenario with more entries needs paging here"
+        assert ledger.recompute(entries) == balances
 
 
 @dataclass
