@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from treatfirst.domain.errors import PolicyInvalid
 
 ELIGIBILITY_MODELS = ("zero_threshold", "score_banded")
@@ -226,6 +224,8 @@ def _time_of_day(text: str, name: str) -> time:
 
 
 def parse_policy(text: str | bytes) -> Policy:
+    import yaml  # only when a policy is loaded: keeps the functions' cold import small
+
     raw_bytes = text.encode() if isinstance(text, str) else text
     try:
         data = yaml.safe_load(raw_bytes)
