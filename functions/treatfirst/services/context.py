@@ -42,7 +42,7 @@ MAX_ATTEMPTS = 12
 SCOPES: dict[str, tuple[str, ...]] = {
     "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
     "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write"),
-    "operator": ("callers:write", "accounts:read", "visits:read", "bills:read", "audit:read"),
+    "operator": ("callers:write", "accounts:read", "visits:read", "bills:read"),
 }
 
 
