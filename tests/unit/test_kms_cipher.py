@@ -9,7 +9,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
 from treatfirst.adapters.kms import KmsCipher
 
 
