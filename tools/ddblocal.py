@@ -7,15 +7,15 @@ missing, and says so.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,7 +78,9 @@ class DynamoDBLocal:
                 file=sys.stderr,
             )
         out = subprocess.DEVNULL if self.quiet else None
-        self.process = subprocess.Popen(self.command(), stdout=out, stderr=out, start_new_session=True)
+        # DynamoDB Local writes a metadata file into its working folder: keep it out of the checkout.
+        cwd = self.data_dir or Path(tempfile.gettempdir())
+        self.process = subprocess.Popen(self.command(), stdout=out, stderr=out, cwd=cwd, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -90,24 +92,15 @@ class DynamoDBLocal:
         raise RuntimeError(f"{self.engine} did not answer on {self.endpoint} within {timeout} s")
 
     def _answers(self) -> bool:
-        request = urllib.request.Request(
-            self.endpoint,
-            data=b"{}",
-            method="POST",
-            headers={
-                "X-Amz-Target": "DynamoDB_20120810.ListTables",
-                "Content-Type": "application/x-amz-json-1.0",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
-                "SignedHeaders=host, Signature=0",
-            },
-        )
+        """True once the engine answers an HTTP request on its port (any status counts)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
         try:
-            with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 - loopback only
-                return bool(response.status)
-        except urllib.error.HTTPError:
-            return True  # it answered (an auth complaint is still an answer)
+            connection.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+            return connection.getresponse().status > 0
         except OSError:
             return False
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
