@@ -19,6 +19,7 @@ from treatfirst.domain.errors import (
     Forbidden,
     IdempotencyKeyReused,
     TreatFirstError,
+    Unauthenticated,
     Unprocessable,
     ValidationFailed,
 )
@@ -203,18 +204,29 @@ class Idempotency:
         return _Replay()
 
     def run(self, build: Callable[[], tuple[list[Write], Outcome]]) -> Outcome:
-        """Replay a stored outcome, or build the change and commit it with its idempotency record."""
-        stored = self.replay()
-        if stored is not None:
-            return stored
-        writes, outcome = build()
+        """Build the change and commit it with its idempotency record: no read on the way (one request).
+
+        The record's conditional put fails when the key was used before; only then is the stored outcome
+        read and returned (or a 409 when the body differs). A retry that now fails for another reason (the
+        visit closed since) also returns the first outcome. Authentication errors are never absorbed.
+        """
+        if self.key is None:
+            writes, outcome = build()
+            self.ctx.commit(writes)
+            return outcome
         try:
+            writes, outcome = build()
             self.ctx.commit([*self.record(outcome), *writes])
-        except _Replay:
-            again = self.replay()
-            assert again is not None
-            return again
-        return outcome
+            return outcome
+        except Unauthenticated:
+            raise
+        except (_Replay, TreatFirstError) as refused:
+            stored = self.replay()
+            if stored is not None:
+                return stored
+            if isinstance(refused, _Replay):
+                raise ConcurrentUpdate() from refused
+            raise
 
 
 class _Replay(Exception):
