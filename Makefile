@@ -50,7 +50,7 @@ integration: install
 	$(BIN)/pytest -q tests/integration
 
 docs: $(STAMP) ## Build the docs site strictly into site_build/
-	$(BIN)/mkdocs build --strict --site-dir site_build
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site_build
 
 docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001

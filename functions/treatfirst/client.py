@@ -33,6 +33,7 @@ class ApiResponse:
         return None
 
 
+# --8<-- [start:sign]
 def signed_headers(
     key_id: str,
     secret: str,
@@ -53,6 +54,7 @@ def signed_headers(
         signing.HEADER_NONCE: nonce,
         signing.HEADER_SIGNATURE: signature,
     }
+# --8<-- [end:sign]
 
 
 class TreatFirstClient:

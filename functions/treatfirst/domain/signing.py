@@ -41,6 +41,7 @@ def canonical_query(params: Mapping[str, str] | None) -> str:
     return "&".join(f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
 
 
+# --8<-- [start:string-to-sign]
 def string_to_sign(
     method: str, path: str, query: Mapping[str, str] | None, timestamp: str, nonce: str, body: bytes
 ) -> str:
@@ -55,6 +56,7 @@ def string_to_sign(
             hashlib.sha256(body).hexdigest(),
         )
     )
+# --8<-- [end:string-to-sign]
 
 
 def sign(
