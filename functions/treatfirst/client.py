@@ -54,6 +54,8 @@ def signed_headers(
         signing.HEADER_NONCE: nonce,
         signing.HEADER_SIGNATURE: signature,
     }
+
+
 # --8<-- [end:sign]
 
 

@@ -56,6 +56,8 @@ def string_to_sign(
             hashlib.sha256(body).hexdigest(),
         )
     )
+
+
 # --8<-- [end:string-to-sign]
 
 
