@@ -9,7 +9,6 @@ Targets: zip under 10 MB; ratio at most 1.5.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -19,7 +18,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+sys.path.insert(0, str(ROOT))
+
+from tools.lambda_runtime import lambda_runtime_dir  # noqa: E402
 
 TIMER = """
 import sys, time
@@ -28,18 +29,6 @@ started = time.perf_counter()
 __import__(sys.argv[3])
 print((time.perf_counter() - started) * 1000)
 """
-
-
-def runtime_dir(tmp: Path) -> Path:
-    folder = tmp / "runtime"
-    folder.mkdir()
-    for name in LAMBDA_PROVIDED:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
-    return folder
 
 
 def cold_import_ms(code: Path, runtime: Path, module: str) -> float:
@@ -80,7 +69,7 @@ def main() -> int:
         code = tmp / "task"
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(code)
-        runtime = runtime_dir(tmp)
+        runtime = lambda_runtime_dir(tmp)
         handler, boto3 = [], []
         for _ in range(args.runs):  # interleaved, so both see the same machine load
             handler.append(cold_import_ms(code, runtime, "app"))

@@ -36,8 +36,19 @@ from treatfirst.domain.policy import load_policy  # noqa: E402
 
 # Which tables each function reads and writes (least privilege).
 FUNCTION_TABLES = {
-    "ApiRole": ["accounts", "consents", "visits", "charges", "bills", "ledger", "payments", "audit", "idempotency",
-                "callers", "nonces"],
+    "ApiRole": [
+        "accounts",
+        "consents",
+        "visits",
+        "charges",
+        "bills",
+        "ledger",
+        "payments",
+        "audit",
+        "idempotency",
+        "callers",
+        "nonces",
+    ],
     "MarkOverdueRole": ["bills", "audit"],
 }
 READ = ["dynamodb:GetItem", "dynamodb:Query"]
@@ -57,8 +68,20 @@ def vendor(policy_file: Path | None, city: str) -> None:
     shutil.rmtree(FUNCTIONS / ".chalice" / "deployments", ignore_errors=True)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(VENDOR)]
     subprocess.run([*pip, str(ROOT)], check=True)
-    subprocess.run([*pip, "--only-binary=:all:", "--platform", "manylinux2014_x86_64", "--implementation", "cp",
-                    "--python-version", "3.11", *runtime_requirements()], check=True)
+    subprocess.run(
+        [
+            *pip,
+            "--only-binary=:all:",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--python-version",
+            "3.11",
+            *runtime_requirements(),
+        ],
+        check=True,
+    )
     for junk in [*VENDOR.glob("bin"), *VENDOR.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
     if policy_file is not None:
@@ -91,17 +114,25 @@ def compose(city: str) -> dict[str, Any]:
             "Properties": {
                 "AlarmName": {"Fn::Sub": "treatfirst-${CityCode}-${Stage}-" + logical + "-write-throttles"},
                 "AlarmDescription": f"Writes to the {logical} table were throttled (a hot partition or a limit)",
-                "Namespace": "AWS/DynamoDB", "MetricName": "WriteThrottleEvents",
+                "Namespace": "AWS/DynamoDB",
+                "MetricName": "WriteThrottleEvents",
                 "Dimensions": [{"Name": "TableName", "Value": {"Ref": name}}],
-                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+                "Statistic": "Sum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
                 "AlarmActions": [{"Ref": "AlarmTopic"}],
             },
         }
     for role, used in FUNCTION_TABLES.items():
         arns = [{"Fn::GetAtt": [logical_to_resource[t], "Arn"]} for t in used]
-        indexes = [{"Fn::Sub": "${" + logical_to_resource[t] + ".Arn}/index/*"} for t in used
-                   if tables["Resources"][logical_to_resource[t]]["Properties"].get("GlobalSecondaryIndexes")]
+        indexes = [
+            {"Fn::Sub": "${" + logical_to_resource[t] + ".Arn}/index/*"}
+            for t in used
+            if tables["Resources"][logical_to_resource[t]]["Properties"].get("GlobalSecondaryIndexes")
+        ]
         statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         statements.append({"Sid": "Tables", "Effect": "Allow", "Action": READ + WRITE, "Resource": arns})
         if indexes:
@@ -131,12 +162,26 @@ def main() -> int:
     env = {**os.environ, "AWS_DEFAULT_REGION": args.region}
     env.pop("AWS_PROFILE", None)
     chalice = Path(sys.executable).parent / "chalice"
-    subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(package_dir)],
-                   cwd=FUNCTIONS, env=env, check=True)
+    subprocess.run(
+        [str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(package_dir)],
+        cwd=FUNCTIONS,
+        env=env,
+        check=True,
+    )
     size = (package_dir / "deployment.zip").stat().st_size
-    print(json.dumps({"template": str(package_dir / "sam.json"), "zip": str(package_dir / "deployment.zip"),
-                      "zip_mb": round(size / 2**20, 2), "city": args.city, "policy_version": policy.version,
-                      "policy_sha256": policy.sha256, "region": args.region}))
+    print(
+        json.dumps(
+            {
+                "template": str(package_dir / "sam.json"),
+                "zip": str(package_dir / "deployment.zip"),
+                "zip_mb": round(size / 2**20, 2),
+                "city": args.city,
+                "policy_version": policy.version,
+                "policy_sha256": policy.sha256,
+                "region": args.region,
+            }
+        )
+    )
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,9 +13,7 @@ from treatfirst.consents import render_all
 from treatfirst.domain.policy import example_policy
 
 from tests.infra.conftest import of_type
-
-# What the Lambda Python runtime provides besides the standard library.
-LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+from tools.lambda_runtime import lambda_runtime_dir
 
 PROBE = """
 import importlib, json, sys
@@ -38,19 +35,6 @@ consents = [c.sha256 for c in render_all(policy)]
 print(json.dumps({"resolved": resolved, "app_file": importlib.import_module("app").__file__, "consents": consents,
                   "treatfirst_file": importlib.import_module("treatfirst").__file__}))
 """
-
-
-def lambda_runtime_dir(tmp: Path) -> Path:
-    """A folder holding only what the Lambda runtime adds: boto3 and its dependencies (linked from here)."""
-    folder = tmp / "runtime"
-    folder.mkdir()
-    for name in LAMBDA_PROVIDED:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
-    return folder
 
 
 def test_zip_imports_cleanly_and_every_handler_resolves(

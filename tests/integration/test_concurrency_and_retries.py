@@ -17,26 +17,24 @@ from tests.factories import charge
 from tests.integration.conftest import Platform, line_of
 
 
-def ledger_entries(platform: Platform, account_id: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    start = None
-    while True:
-        page = platform.store.query(LEDGER, account_id, limit=100, start=start)
-        entries += page.items
-        if page.cursor is None:
-            return entries
-        start = page.cursor
-
-
-def all_charges(platform: Platform, visit_id: str) -> list[dict[str, Any]]:
+def every_item(platform: Platform, table: str, hash_value: str) -> list[dict[str, Any]]:
+    """All items under one hash key, page by page."""
     found: list[dict[str, Any]] = []
     start = None
     while True:
-        page = platform.store.query(CHARGES, visit_id, limit=100, start=start)
+        page = platform.store.query(table, hash_value, limit=100, start=start)
         found += page.items
         if page.cursor is None:
             return found
         start = page.cursor
+
+
+def ledger_entries(platform: Platform, account_id: str) -> list[dict[str, Any]]:
+    return every_item(platform, LEDGER, account_id)
+
+
+def all_charges(platform: Platform, visit_id: str) -> list[dict[str, Any]]:
+    return every_item(platform, CHARGES, visit_id)
 
 
 def test_twenty_threads_posting_200_charges_never_exceed_the_limit(platform: Platform) -> None:
