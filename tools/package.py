@@ -33,22 +33,11 @@ sys.path.insert(0, str(FUNCTIONS))
 
 from treatfirst.adapters.schema import load_template  # noqa: E402
 from treatfirst.domain.policy import load_policy  # noqa: E402
+from treatfirst.services import ports  # noqa: E402
 
 # Which tables each function reads and writes (least privilege).
 FUNCTION_TABLES = {
-    "ApiRole": [
-        "accounts",
-        "consents",
-        "visits",
-        "charges",
-        "bills",
-        "ledger",
-        "payments",
-        "audit",
-        "idempotency",
-        "callers",
-        "nonces",
-    ],
+    "ApiRole": list(ports.KEYS),  # the API uses every table
     "MarkOverdueRole": ["bills", "audit"],
 }
 READ = ["dynamodb:GetItem", "dynamodb:Query"]

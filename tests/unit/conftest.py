@@ -12,7 +12,7 @@ from treatfirst.domain import ledger
 from treatfirst.domain.clock import FixedClock
 from treatfirst.domain.policy import Policy, example_policy
 from treatfirst.services import enrollment as enrollment_service
-from treatfirst.services import visits
+from treatfirst.services import payments, visits
 from treatfirst.services.context import SCOPES, Caller, Context
 from treatfirst.services.ports import ACCOUNTS, LEDGER
 
@@ -39,6 +39,16 @@ class World:
 
     def open_visit(self, account_id: str, **extra: Any) -> dict[str, Any]:
         return visits.open_visit(self.ctx(), self.hospital, {"account_id": account_id, **extra}, None).body
+
+    def pay(self, txn: str, *allocations: tuple[str, int], paid_at: str = "2026-11-24T12:00:00+08:00") -> Any:
+        """The channel pays one or more bills: (bill_id, amount_fen) pairs."""
+        body = {
+            "channel_txn_id": txn,
+            "amount_fen": sum(a for _, a in allocations),
+            "paid_at": paid_at,
+            "allocations": [{"bill_id": b, "amount_fen": a} for b, a in allocations],
+        }
+        return payments.notify_payment(self.ctx(), self.channel, body, None)
 
     def line(self, account_id: str) -> dict[str, int]:
         item = self.store.get(ACCOUNTS, {"account_id": account_id})

@@ -40,16 +40,6 @@ def close(world: World, visit_id: str) -> dict[str, Any]:
     return dict(visits.close_visit(world.ctx(), world.hospital, visit_id, None, None).body["bill"])
 
 
-def pay(world: World, txn: str, *allocs: tuple[str, int]) -> Any:
-    body = {
-        "channel_txn_id": txn,
-        "amount_fen": sum(a for _, a in allocs),
-        "paid_at": "2026-11-24T12:00:00+08:00",
-        "allocations": [{"bill_id": b, "amount_fen": a} for b, a in allocs],
-    }
-    return payments.notify_payment(world.ctx(), world.channel, body, None)
-
-
 def test_the_limit_is_never_exceeded(world: World, opened: tuple[str, str, int]) -> None:
     account_id, visit_id, limit = opened
     post(world, visit_id, charge(limit - 1))
@@ -124,7 +114,7 @@ def test_refunds_restore_credit_before_and_after_the_close(world: World, opened:
     after = payments.get_bill(world.ctx(), world.channel, bill["bill_id"])
     assert after["outstanding_fen"] == 600 and after["refunded_fen"] == 500
     assert world.line(account_id)["owed_fen"] == 600 and world.line(account_id)["available_fen"] == limit - 600
-    pay(world, "t1", (bill["bill_id"], 600))
+    world.pay("t1", (bill["bill_id"], 600))
     with pytest.raises((RefundExceedsOutstanding, ChargeNotRefundable)):
         visits.refund_charge(world.ctx(), world.hospital, visit_id, a["fee_line_id"], {"self_pay_fen": 1}, None)
     world.assert_sound(account_id)
@@ -137,19 +127,19 @@ def test_partial_and_multi_bill_payments(world: World) -> None:
         visit_id = world.open_visit(account_id)["visit_id"]
         post(world, visit_id, charge(amount))
         bills.append(close(world, visit_id)["bill_id"])
-    pay(world, "t1", (bills[0], 400))
+    world.pay("t1", (bills[0], 400))
     assert payments.get_bill(world.ctx(), world.channel, bills[0])["status"] == "issued"
     with pytest.raises(Overpayment):
-        pay(world, "t2", (bills[0], 601))
-    paid = pay(world, "t3", (bills[0], 600), (bills[1], 2500))
+        world.pay("t2", (bills[0], 601))
+    paid = world.pay("t3", (bills[0], 600), (bills[1], 2500))
     assert paid.status == 201
     assert [payments.get_bill(world.ctx(), world.channel, b)["status"] for b in bills] == ["paid", "paid"]
     with pytest.raises(BillNotPayable):
-        pay(world, "t4", (bills[1], 1))
+        world.pay("t4", (bills[1], 1))
     # the same transaction id again returns the first payment; a different payment under it conflicts
-    assert pay(world, "t3", (bills[0], 600), (bills[1], 2500)).body == paid.body
+    assert world.pay("t3", (bills[0], 600), (bills[1], 2500)).body == paid.body
     with pytest.raises(TransactionIdConflict):
-        pay(world, "t3", (bills[0], 1))
+        world.pay("t3", (bills[0], 1))
     assert world.line(account_id)["owed_fen"] == 0
     world.assert_sound(account_id)
 

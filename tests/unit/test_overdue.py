@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from treatfirst.services import overdue, payments, visits
+from treatfirst.services import overdue, visits
 from treatfirst.services.ports import BILLS
 
 from tests.factories import charge
@@ -22,13 +22,7 @@ def test_only_unpaid_bills_past_due_become_overdue_once(world: World) -> None:
     # Given three bills: unpaid, paid, and a zero bill (born paid, never in the due index)
     account_id = world.enroll()["account_id"]
     unpaid, paid, zero = _bill(world, account_id, 300), _bill(world, account_id, 200), _bill(world, account_id, 0)
-    body = {
-        "channel_txn_id": "t1",
-        "amount_fen": 200,
-        "paid_at": "2026-11-24T10:00:00+08:00",
-        "allocations": [{"bill_id": paid, "amount_fen": 200}],
-    }
-    payments.notify_payment(world.ctx(), world.channel, body, None)
+    world.pay("t1", (paid, 200))
     assert "due_shard" not in world.store.get(BILLS, {"bill_id": zero})  # type: ignore[operator]
 
     # When the sweep runs before the due time, nothing moves
@@ -44,13 +38,7 @@ def test_only_unpaid_bills_past_due_become_overdue_once(world: World) -> None:
     assert statuses == {unpaid: "overdue", paid: "paid", zero: "paid"}
 
     # And an overdue bill can still be paid, which takes it out of the index
-    body = {
-        "channel_txn_id": "t2",
-        "amount_fen": 300,
-        "paid_at": "2026-12-03T10:00:00+08:00",
-        "allocations": [{"bill_id": unpaid, "amount_fen": 300}],
-    }
-    payments.notify_payment(world.ctx(), world.channel, body, None)
+    world.pay("t2", (unpaid, 300), paid_at="2026-12-03T10:00:00+08:00")
     assert "due_shard" not in world.store.get(BILLS, {"bill_id": unpaid})  # type: ignore[operator]
     world.assert_sound(account_id)
 
