@@ -1,34 +1,188 @@
-"""MkDocs hook: pages generated at build time from the code, so the docs never drift.
+"""MkDocs hook: the pages that come from the code, generated at build time so the docs never drift.
 
-- cities/<city>.md: the policy summary and the consent texts (rendered by the same function the API uses,
-  with the SHA-256 the API records), plus the policy file itself;
-- reference/api.md and reference/openapi.json: from treatfirst.openapi.document(), which a test holds
-  against the app's real routes;
-- reference/errors.md: from the error classes.
+Nothing generated here is committed. Each build writes, as virtual files:
+
+- cities/index.md: the example cities' policies side by side;
+- cities/<city>.md: one city's policy summary, and the consent texts rendered by `treatfirst.consents` (the
+  function the API serves and checks at enrollment) with the SHA-256 the API records, plus the policy file;
+- cities/<city>/<kind>-<version>.txt: each consent text, byte for byte, so `sha256sum` shows the same hash;
+- reference/api.md and reference/openapi.json: from `treatfirst.openapi.document()`, the document the API
+  serves at GET /v1/openapi.json (a functional test holds it against the app's real routes);
+- reference/errors.md: from `treatfirst.domain.errors.all_error_classes()`;
+- on the request-signing pages, a worked signature computed by `treatfirst.domain.signing`.
+
+Anything missing or malformed in those sources stops the build with an error rather than a page of guesses.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 from treatfirst import openapi
-from treatfirst.consents import render_all
-from treatfirst.domain.errors import all_error_classes
+from treatfirst.consents import RenderedConsent, render_all
+from treatfirst.domain import signing
+from treatfirst.domain.errors import TreatFirstError, all_error_classes
 from treatfirst.domain.money import format_yuan
 from treatfirst.domain.policy import POLICY_DIR, Policy, example_policy, label
 
 CITIES = ("lianyungang", "xiamen")
+MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}
+SIGNING_MARKER = "<!-- treatfirst:signing-example -->"
 
 
-def _codes(codes: tuple[str, ...], lang: str) -> str:
-    return "、".join(label(c, lang) for c in codes) if lang == "zh" else ", ".join(label(c, lang) for c in codes)
+class DocsSourceError(RuntimeError):
+    """The code a generated page comes from does not have what the page needs."""
 
 
-def city_page(name: str) -> str:
-    p: Policy = example_policy(name)
+# ---- shared ----------------------------------------------------------------------------------------------
+def _labels(codes: Iterable[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(label(c, lang) for c in codes)
+
+
+def _both(codes: Iterable[str], empty: str = "—") -> str:
+    codes = tuple(codes)
+    return f"{_labels(codes, 'zh')}<br>{_labels(codes, 'en')}" if codes else empty
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _anchor(code: str) -> str:
+    return code.lower().replace("_", "-")
+
+
+# ---- cities ----------------------------------------------------------------------------------------------
+def _due(p: Policy, lang: str) -> str:
+    at = p.due_at.strftime("%H:%M:%S")
+    if lang == "zh":
+        return f"账单生成后第 {p.due_days_after} 天 {at}（{p.timezone}）"
+    return f"day {p.due_days_after} after the local issue date, at {at} {p.timezone}"
+
+
+def _eligibility(p: Policy) -> str:
+    if p.eligibility_model == "zero_threshold":
+        return "零门槛 zero threshold"
+    if p.eligibility_model == "score_banded":
+        return f"按{_labels(p.score_sources, 'zh')}分档 banded by {_labels(p.score_sources, 'en')}"
+    raise DocsSourceError(f"{p.city_code}: eligibility model {p.eligibility_model!r} has no description here")
+
+
+def _limits(p: Policy) -> str:
+    return "; ".join(
+        (f"{t.min_score}+ → " if t.min_score is not None else "") + f"{format_yuan(t.limit_fen)} CNY" for t in p.tiers
+    )
+
+
+def _export(p: Policy) -> str:
+    if p.blacklist_export_enabled:
+        return f"**已启用 enabled**, 逾期 {p.blacklist_day_offset} 天 / day {p.blacklist_day_offset} overdue"
+    return "未启用 not enabled"
+
+
+def cities_page(policies: dict[str, Policy]) -> str:
+    rows: list[tuple[str, ...]] = [
+        ("政策版本 Policy version", *(f"`{p.version}`" for p in policies.values())),
+        ("资格 Eligibility", *(_eligibility(p) for p in policies.values())),
+        ("额度 Limits", *(_limits(p) for p in policies.values())),
+        ("还款期限 Due", *(f"{_due(p, 'zh')}<br>{_due(p, 'en')}" for p in policies.values())),
+        (
+            "催收阶梯 Ladder",
+            *(
+                "<br>".join(
+                    f"逾期 {s.day_offset} 天 day {s.day_offset}: {_labels(s.actions, 'zh')} {_labels(s.actions, 'en')}"
+                    for s in p.collection_ladder[::-1]
+                )
+                for p in policies.values()
+            ),
+        ),
+        (
+            "失信规则 Strike rule",
+            *(
+                f"{p.strike_window_months} 个月内逾期超过 {p.strike_overdue_bills} 笔 → {label(p.strike_action)}<br>"
+                f"more than {p.strike_overdue_bills} overdue bills in {p.strike_window_months} months → "
+                f"{label(p.strike_action, 'en')}"
+                for p in policies.values()
+            ),
+        ),
+        ("报送信用平台 Credit platform export", *(_export(p) for p in policies.values())),
+        ("亲情账户 Family pool", *(_both(p.family_relations) for p in policies.values())),
+        ("住院免押金 Inpatient hold", *(f"{format_yuan(p.inpatient_hold_fen)} CNY" for p in policies.values())),
+        ("托底顺序 Backstop order", *(_both(p.backstop_order) for p in policies.values())),
+        ("资金模式 Funding", *(_both((p.funding_model,)) for p in policies.values())),
+        ("知情同意 Consents", *(str(len(p.consents)) for p in policies.values())),
+    ]
+    header = "| | " + " | ".join(f"[{p.city_name} {p.city_name_en}]({name}.md)" for name, p in policies.items()) + " |"
+    return "\n".join(
+        [
+            "# 城市政策 City policies",
+            "",
+            "每个城市的规则写在一份政策文件里（YAML，加载时校验，带版本和 SHA-256）。"
+            "同一份文件驱动额度决定、账单到期时间、患者签署的知情同意书和本站页面。下表由两个示例城市的政策文件生成。",
+            "",
+            "Each city's rules live in one policy file (YAML, validated on load, versioned and hashed). The same file "
+            "drives limit decisions, bill due times, the consent texts a patient signs and these pages. The table "
+            "below is generated from the two example cities' files.",
+            "",
+            header,
+            "|---" * (len(policies) + 1) + "|",
+            *("| " + " | ".join(row) + " |" for row in rows),
+            "",
+            "新城市复制一份示例文件、修改后用 `treatfirst-admin check-policy <文件>` 校验（错误会指出具体字段），"
+            "见[部署](../zh/deploy.md)。A new city copies an example file, edits it and checks it with "
+            "`treatfirst-admin check-policy <file>` (an error names the exact field); see "
+            "[Deploy a city](../en/deploy.md).",
+            "",
+        ]
+    )
+
+
+def _consent_file(name: str, consent: RenderedConsent) -> str:
+    return f"cities/{name}/{consent.kind}-{consent.version}.txt"
+
+
+def _readable(text: str) -> list[str]:
+    """The consent Markdown for reading inside the page: its own headings become bold lines (no page headings)."""
+    out = []
+    for line in text.splitlines():
+        stripped = line.lstrip("#")
+        out.append(f"**{stripped.strip()}**" if line.startswith("#") and stripped.startswith(" ") else line)
+    return out
+
+
+def _indent(lines: Iterable[str], by: str = "    ") -> list[str]:
+    return [f"{by}{line}" if line else "" for line in lines]
+
+
+def consent_section(name: str, consent: RenderedConsent) -> list[str]:
+    download = _consent_file(name, consent).removeprefix("cities/")
+    return [
+        f"### {consent.title} · {consent.title_en} {{#{consent.kind.replace('_', '-')}}}",
+        "",
+        f"版本 Version `{consent.version}` · SHA-256 `{consent.sha256}`",
+        "",
+        '=== "正文 Text"',
+        "",
+        *_indent(_readable(consent.text)),
+        "",
+        '=== "原文 Exact text (the bytes hashed)"',
+        "",
+        *_indent(["```markdown", *consent.text.splitlines(), "```"]),
+        "",
+        f"[下载 Download]({download}) the exact UTF-8 bytes: `sha256sum {download.rsplit('/', 1)[-1]}` prints the "
+        "hash above. 下载的文件与平台计算哈希的字节完全相同。",
+        "",
+    ]
+
+
+def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
+    if not consents:
+        raise DocsSourceError(f"{name}: the policy lists no consents")
     lines = [
         f"# {p.city_name} {p.city_name_en}",
         "",
@@ -36,87 +190,94 @@ def city_page(name: str) -> str:
         f"城市代码 City code `{p.city_code}` · 时区 Time zone `{p.timezone}` · 运营方 Operator {p.operator_name} "
         f"({p.operator_name_en}), {p.hotline}",
         "",
-        "Every decision the platform makes under this policy (limit, bill due time, consent) records the version "
-        "and SHA-256 above. 平台依据本政策作出的每项决定都记录上述版本和哈希。",
+        "平台依据本政策作出的每项决定（额度、账单到期时间、知情同意）都记录上述版本和 SHA-256；"
+        "`GET /v1/policy` 返回正在运行的政策。"
+        "Every decision made under this policy (limit, due time, consent) records the version and SHA-256 "
+        "above; `GET /v1/policy` returns the policy in force.",
         "",
         "## 额度 Credit line",
         "",
-        f"资格模型 Eligibility model: **{p.eligibility_model}** · 最低年龄 Minimum age {p.min_age} · "
-        f"医保状态 Insurance status: {', '.join(p.insurance_statuses)}"
-        + (
-            f" · 信用分来源 Score source: {_codes(p.score_sources, 'zh')} ({_codes(p.score_sources, 'en')})"
-            if p.score_sources
-            else ""
-        ),
+        f"资格 Eligibility: **{_eligibility(p)}** · 最低年龄 Minimum age {p.min_age} · 医保状态 Insurance status: "
+        + ", ".join(f"`{s}`" for s in p.insurance_statuses),
         "",
-        "| 档位 Tier | 最低分 Minimum score | 额度 Limit (CNY) | limit_fen |",
+        "| 档位 Tier | 最低分 Minimum score | 额度 Limit (CNY) | `limit_fen` |",
         "|---|---|---|---|",
         *[
-            f"| {t.name} | {t.min_score if t.min_score is not None else '—'} | {format_yuan(t.limit_fen)} | "
+            f"| `{t.name}` | {t.min_score if t.min_score is not None else '—'} | {format_yuan(t.limit_fen)} | "
             f"{t.limit_fen} |"
             for t in p.tiers
         ],
         "",
+        f"提额 Upgrade: {p.upgrade_after_on_time} 次按时还款 on-time payments · 降额 Downgrade: "
+        f"{p.downgrade_after_late} 次逾期 late payments.",
+        "",
         "## 还款期限 Due time",
         "",
-        f"账单生成后第 {p.due_days_after} 天 {p.due_at.strftime('%H:%M:%S')}（{p.timezone}）。  ",
-        f"Day {p.due_days_after} after the local issue date, at {p.due_at.strftime('%H:%M:%S')} {p.timezone}.",
+        f"{_due(p, 'zh')}。  ",
+        f"A bill is due on {_due(p, 'en')}.",
         "",
         "## 催收阶梯 Collection ladder",
         "",
-        "最严重的一级在前 (most severe step first).",
+        "最严重的一级在前；每小时的逾期检查对每笔逾期账单执行已到期的最严重一级。 Most severe step first; the hourly "
+        "overdue sweep applies the most severe step a bill has reached.",
         "",
         "| 步骤 Step | 逾期天数 Days overdue | 措施 Actions | 限制 Blocks |",
         "|---|---|---|---|",
-        *[
-            f"| {s.name} | {s.day_offset} | {_codes(s.actions, 'zh')}<br>{_codes(s.actions, 'en')} | "
-            f"{_codes(s.blocks, 'zh') or '—'}<br>{_codes(s.blocks, 'en') or ''} |"
-            for s in p.collection_ladder
-        ],
+        *[f"| `{s.name}` | {s.day_offset} | {_both(s.actions)} | {_both(s.blocks)} |" for s in p.collection_ladder],
         "",
-        f"**失信规则 Strike rule**: 12 个月内逾期账单超过 {p.strike_overdue_bills} 笔 → {label(p.strike_action)}; "
-        f"more than {p.strike_overdue_bills} overdue bills in {p.strike_window_months} months → "
-        f"{label(p.strike_action, 'en')}.",
+        f"**失信规则 Strike rule**: {p.strike_window_months} 个月内逾期账单超过 {p.strike_overdue_bills} 笔 → "
+        f"{label(p.strike_action)}。More than {p.strike_overdue_bills} overdue bills in {p.strike_window_months} "
+        f"months → {label(p.strike_action, 'en')}.",
         "",
         "## 信用报送 Credit reporting",
         "",
-        ("**已启用 Enabled.** 法律依据 Legal basis: " + str(p.blacklist_legal_basis))
-        if p.blacklist_export_enabled
-        else "**未启用 Not enabled**: 失信记录仅在平台内部使用，不对外报送。Records stay internal.",
+    ]
+    if p.blacklist_export_enabled:
+        if not p.blacklist_legal_basis:
+            raise DocsSourceError(f"{name}: export enabled without a legal basis")
+        lines += [
+            f"**已启用 Enabled**: 逾期 {p.blacklist_day_offset} 天起报送市公共信用信息平台 "
+            f"(reported to the city public credit platform from day {p.blacklist_day_offset} overdue).",
+            "",
+            f"法律依据 Legal basis: {p.blacklist_legal_basis}",
+        ]
+    else:
+        lines.append("**未启用 Not enabled**: 失信记录仅在平台内部使用，不对外报送。Records stay internal.")
+    lines += [
         "",
-        f"信用修复 Credit repair: 结清欠费后冷静期 {p.repair_cooling_days} 天 (cooling period after paying all "
-        f"arrears){'；可申诉 appeals accepted' if p.repair_appeal_allowed else ''}.",
+        f"信用修复 Credit repair: 结清全部欠费后冷静期 {p.repair_cooling_days} 天"
+        f"{'，或申诉成立' if p.repair_appeal_allowed else ''}。A cooling period of {p.repair_cooling_days} days after "
+        f"paying all arrears{', or an accepted appeal' if p.repair_appeal_allowed else ''}.",
         "",
-        "## 其他 Other rules",
+        "## 其他规则 Other rules",
         "",
         "| 项目 Item | 规则 Rule |",
         "|---|---|",
-        f"| 急危重症托底 Emergency backstop | {label(p.emergency_backstop)} ({label(p.emergency_backstop, 'en')}) |",
-        f"| 托底顺序 Backstop order | {_codes(p.backstop_order, 'zh')} ({_codes(p.backstop_order, 'en')}) |",
-        f"| 资金模式 Funding model | {label(p.funding_model)} ({label(p.funding_model, 'en')}) |",
-        f"| 亲情账户 Family pool | {_codes(p.family_relations, 'zh')} ({_codes(p.family_relations, 'en')}); "
-        f"分额度 sub-limits: {'yes' if p.family_sub_limits else 'no'} |",
+        f"| 亲情账户 Family pool | {_both(p.family_relations)}<br>分额度 sub-limits: "
+        f"{'是 yes' if p.family_sub_limits else '否 no'} |",
         f"| 住院免押金额度 Inpatient hold | {format_yuan(p.inpatient_hold_fen)} CNY |",
-        f"| 提额 / 降额 Tier upgrade / downgrade | {p.upgrade_after_on_time} 次按时还款 on-time payments / "
-        f"{p.downgrade_after_late} 次逾期 late payments |",
+        f"| 急危重症托底 Emergency backstop | {_both((p.emergency_backstop,))} |",
+        f"| 托底顺序 Backstop order | {_both(p.backstop_order)} |",
+        f"| 资金模式 Funding model | {_both((p.funding_model,))} |",
         "",
         "## 知情同意书 Consents",
         "",
-        "The texts below are rendered by `treatfirst.consents.render_consent`, the same function the API serves "
-        "at `GET /v1/consents` and checks at enrollment. 患者签署的正是以下文本，平台记录其版本和 SHA-256。",
+        "以下文本由 `treatfirst.consents.render_consent` 生成——"
+        "接口在 `GET /v1/consents` 提供并在签约时核对的正是同一函数的输出；平台记录患者同意的版本和 SHA-256。"
+        "The texts below come from `treatfirst.consents.render_consent`, the "
+        "function behind `GET /v1/consents` and the check at enrollment; the platform records the version and "
+        "SHA-256 of each text a patient accepts.",
+        "",
+        "| 同意书 Consent | `kind` | 版本 Version | SHA-256 |",
+        "|---|---|---|---|",
+        *[
+            f"| [{c.title}](#{c.kind.replace('_', '-')}) | `{c.kind}` | `{c.version}` | `{c.sha256}` |"
+            for c in consents
+        ],
         "",
     ]
-    for consent in render_all(p):
-        lines += [
-            f"### {consent.title} · {consent.title_en}",
-            "",
-            f"版本 Version `{consent.version}` · SHA-256 `{consent.sha256}`",
-            "",
-            '??? abstract "全文 Full text (the exact bytes hashed)"',
-            "",
-            *[f"    {line}" if line else "" for line in ["```markdown", *consent.text.splitlines(), "```"]],
-            "",
-        ]
+    for consent in consents:
+        lines += consent_section(name, consent)
     lines += [
         "## 政策文件 The policy file",
         "",
@@ -130,102 +291,330 @@ def city_page(name: str) -> str:
     return "\n".join(lines)
 
 
+# ---- API reference ---------------------------------------------------------------------------------------
+def _ref_name(schema: dict[str, Any]) -> str | None:
+    ref = schema.get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    name = _ref_name(schema)
+    if name is None:
+        return schema
+    if name not in schemas:
+        raise DocsSourceError(f"the OpenAPI document refers to a missing schema {name!r}")
+    return dict(schemas[name])
+
+
 def _type(schema: dict[str, Any]) -> str:
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#{name.lower()})"
+    name = _ref_name(schema)
+    if name:
+        return f"[{name}](#schema-{name.lower()})"
+    if "const" in schema:
+        return f"`{json.dumps(schema['const'], ensure_ascii=False)}`"
+    if "enum" in schema and set(schema["enum"]) == {c.code for c in all_error_classes()}:
+        return "string: 一个[错误码](errors.md) an [error code](errors.md)"
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"])
     kind = schema.get("type", "object")
     if kind == "array":
         return f"array of {_type(schema.get('items', {}))}"
-    return " or ".join(kind) if isinstance(kind, list) else str(kind)
+    text = " or ".join(kind) if isinstance(kind, list) else str(kind)
+    if schema.get("format") == "date-time":
+        text += " (RFC 3339)"
+    return text
 
 
-def _fields(schema: dict[str, Any]) -> list[str]:
-    props = schema.get("properties", {})
-    if not props:
-        return ["(no fields)"]
+def _notes(schema: dict[str, Any]) -> str:
+    notes = [schema["description"]] if schema.get("description") else []
+    bounds = (
+        ("minimum", "≥ {}"),
+        ("maximum", "≤ {}"),
+        ("maxLength", "at most {} characters"),
+        ("minItems", "at least {} items"),
+        ("maxItems", "at most {} items"),
+        ("pattern", "pattern `{}`"),
+        ("default", "default `{}`"),
+    )
+    notes += [fmt.format(json.dumps(schema[k]) if k == "default" else schema[k]) for k, fmt in bounds if k in schema]
+    return "; ".join(_cell(n) for n in notes)
+
+
+def _field_rows(schema: dict[str, Any], schemas: dict[str, Any], prefix: str = "") -> list[str]:
+    rows = []
     required = set(schema.get("required", []))
-    rows = ["| 字段 Field | 类型 Type | 必填 Required | 说明 Notes |", "|---|---|---|---|"]
-    for name, prop in props.items():
-        notes = prop.get("description", "")
-        if "properties" in prop:
-            notes += (" " if notes else "") + "fields: " + ", ".join(f"`{k}`" for k in prop["properties"])
-        rows.append(f"| `{name}` | {_type(prop)} | {'yes' if name in required else ''} | {notes} |")
+    for name, prop in schema.get("properties", {}).items():
+        rows.append(f"| `{prefix}{name}` | {_type(prop)} | {'yes' if name in required else ''} | {_notes(prop)} |")
+        inner = prop.get("items", {}) if prop.get("type") == "array" else prop
+        if "properties" in inner:
+            rows += _field_rows(inner, schemas, f"{prefix}{name}{'[]' if inner is not prop else ''}.")
     return rows
 
 
-def api_page() -> str:
-    doc = openapi.document()
+def _field_table(schema: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+    schema = _resolve(schema, schemas)
+    if not schema.get("properties"):
+        return ["无字段 No fields: send no body, or `{}`." if schema.get("type") == "object" else _type(schema)]
+    return [
+        "| 字段 Field | 类型 Type | 必填 Required | 说明 Notes |",
+        "|---|---|---|---|",
+        *_field_rows(schema, schemas),
+    ]
+
+
+def _error_codes(status: str, response: dict[str, Any], known: set[str]) -> list[str]:
+    codes = response.get("x-treatfirst-error-codes")
+    if codes is None:
+        description = str(response.get("description", ""))
+        if not description.startswith("error codes: "):
+            raise DocsSourceError(f"response {status} names no error codes: {description!r}")
+        codes = description.removeprefix("error codes: ").split(", ")
+    unknown = set(codes) - known
+    if unknown:
+        raise DocsSourceError(f"response {status} names unknown error codes {sorted(unknown)}")
+    return list(codes)
+
+
+def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path, operation) in the document's order."""
+    out = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "put", "post", "patch", "delete"):
+                out.append((method.upper(), path, op))
+    return out
+
+
+def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, Any], known: set[str]) -> list[str]:
+    lines = [f"### `{method} {path}` {{#{op['operationId']}}}", "", op.get("summary", ""), ""]
+    scope = op.get("x-treatfirst-scope")
+    lines.append(
+        f"- 权限 Scope: `{scope}` · 签名 signed "
+        "([请求签名](../zh/authentication.md) / [signing](../en/authentication.md))"
+        if op.get("security")
+        else "- 公开 Public: 无需签名 no signature"
+    )
+    for param in op.get("parameters", []):
+        where = {"path": "路径参数 path", "query": "查询参数 query", "header": "请求头 header"}[param["in"]]
+        note = _notes(
+            {**param.get("schema", {}), **({"description": param["description"]} if "description" in param else {})}
+        )
+        lines.append(f"- {where} `{param['name']}`: {_type(param.get('schema', {}))}" + (f" — {note}" if note else ""))
+    lines.append("")
+    body = op.get("requestBody")
+    if body:
+        schema = body["content"]["application/json"]["schema"]
+        name = _ref_name(schema)
+        lines += [
+            f"**请求体 Request body** {f'({_type(schema)})' if name else ''}"
+            f"{'' if body.get('required') else ' · 可省略 optional'}",
+            "",
+            *_field_table(schema, schemas),
+            "",
+        ]
+    else:
+        lines += ["**请求体 Request body**: 无 none", ""]
+    lines += ["**响应 Responses**", "", "| HTTP | 内容 Body | 错误码 Error codes |", "|---|---|---|"]
+    for status, response in op["responses"].items():
+        schema = response["content"]["application/json"]["schema"]
+        codes = (
+            ""
+            if status.startswith("2")
+            else ", ".join(f"[`{c}`](errors.md#{_anchor(c)})" for c in _error_codes(status, response, known))
+        )
+        lines.append(f"| `{status}` | {_type(schema)} | {codes} |")
+    lines.append("")
+    return lines
+
+
+def api_page(doc: dict[str, Any]) -> str:
     schemas = doc["components"]["schemas"]
+    known = {c.code for c in all_error_classes()}
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for method, path, op in operations(doc):
+        by_tag.setdefault(op.get("tags", ["Other"])[0], []).append((method, path, op))
     lines = [
         "# 接口参考 API reference",
         "",
-        f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json` "
-        "([download](openapi.json)); a test checks it against the app's real routes. 本页由接口实际使用的 OpenAPI "
-        "文档生成。",
+        f"本页由接口实际提供的 OpenAPI {doc['openapi']} 文档（`GET /v1/openapi.json`）生成，"
+        "测试逐一核对该文档与实际路由。"
+        f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json`; a test "
+        "holds it against the app's real routes. [下载 Download openapi.json](openapi.json) (API version "
+        f"`{doc['info']['version']}`).",
         "",
-        doc["info"]["description"],
+        _cell(doc["info"].get("description", "")),
+        "",
+        "约定见[接口约定](../zh/conventions.md)，签名见[请求签名](../zh/authentication.md)。 Conventions: "
+        "[API conventions](../en/conventions.md); signatures: [request signing](../en/authentication.md).",
+        "",
+        "| 操作 Operation | 说明 Summary | 权限 Scope |",
+        "|---|---|---|",
+        *[
+            f"| [`{m} {p}`](#{op['operationId']}) | {_cell(op.get('summary', ''))} | "
+            f"{'`' + op['x-treatfirst-scope'] + '`' if op.get('x-treatfirst-scope') else '公开 public'} |"
+            for m, p, op in operations(doc)
+        ],
         "",
     ]
-    by_tag: dict[str, list[openapi.Operation]] = {}
-    for op in openapi.OPERATIONS:
-        by_tag.setdefault(op.tag, []).append(op)
     for tag, ops in by_tag.items():
         lines += [f"## {tag}", ""]
-        for op in ops:
-            spec = doc["paths"][op.path][op.method]
-            lines += [f"### `{op.method.upper()} {op.path}`", "", op.summary, ""]
-            lines.append(f"- 权限 Scope: `{op.scope}` (signed)" if op.scope else "- 公开 Public: no signature")
-            if op.idempotent:
-                lines.append("- `Idempotency-Key` header: a retry returns the first result; another body is 409")
-            if op.paged:
-                lines.append("- 分页 Paged: `limit` (1–100, default 20), `cursor`; the answer has `has_more`")
-            lines += [
-                "",
-                f"**Request**: {_type(spec['requestBody']['content']['application/json']['schema'])}"
-                if "requestBody" in spec
-                else "**Request**: no body",
-                "",
-            ]
-            for status, response in spec["responses"].items():
-                schema = response["content"]["application/json"]["schema"]
-                lines.append(
-                    f"- `{status}` {_type(schema)}"
-                    + (f" — {response['description']}" if not status.startswith("2") else "")
-                )
-            lines.append("")
+        for method, path, op in ops:
+            lines += _operation(method, path, op, schemas, known)
     lines += ["## 数据结构 Schemas", ""]
     for name, schema in schemas.items():
-        lines += [f"### {name}", "", *_fields(schema), ""]
+        lines += [f"### {name} {{#schema-{name.lower()}}}", "", *_field_table(schema, schemas), ""]
     return "\n".join(lines)
 
 
-def errors_page() -> str:
+# ---- error codes -----------------------------------------------------------------------------------------
+STATUS_GUIDANCE = {
+    400: (
+        "请求不合法：按 `field` 修正后再发，原样重试不会成功。",
+        "The request is invalid: fix `field`; retrying as is fails again.",
+    ),
+    401: (
+        "签名未通过：检查 key id、签名算法、服务器时间（±5 分钟）和每次新的 nonce。",
+        "The signature failed: check the key id, the signing steps, the clock (±5 minutes) and a fresh nonce.",
+    ),
+    403: ("密钥没有该操作所需的权限。", "The key lacks the scope this operation needs."),
+    404: (
+        "对象不存在，或不属于调用方（医院看不到其他医院的就诊）。",
+        "No such object, or not the caller's (a hospital never sees another's visits).",
+    ),
+    409: (
+        "与当前状态冲突：先读取最新状态；`CONCURRENT_UPDATE` 可用同一 `Idempotency-Key` 重试。",
+        "Conflicts with the current state: read it first; retry `CONCURRENT_UPDATE` with the same `Idempotency-Key`.",
+    ),
+    413: ("请求体超过 64 KB。", "The body is over 64 KB."),
+    422: (
+        "请求合法，但业务规则不允许（额度、资格、账单状态）。",
+        "Valid, but the rules refuse it (credit, eligibility, bill state).",
+    ),
+    500: ("平台内部错误：请带 `request_id` 报障。", "A platform fault: report it with the `request_id`."),
+}
+
+
+def _parent(cls: type[TreatFirstError]) -> str:
+    base = cls.__mro__[1]
+    return (
+        f"[`{base.code}`](#{_anchor(base.code)})"
+        if base is not TreatFirstError and issubclass(base, TreatFirstError)
+        else ""
+    )
+
+
+def errors_page(doc: dict[str, Any]) -> str:
+    classes = all_error_classes()
+    known = {c.code for c in classes}
+    used: dict[str, list[str]] = {}
+    every, signed = set(), set()
+    for _method, _path, op in operations(doc):
+        every.add(op["operationId"])
+        if op.get("security"):
+            signed.add(op["operationId"])
+        for status, response in op["responses"].items():
+            if not status.startswith("2"):
+                for code in _error_codes(status, response, known):
+                    used.setdefault(code, []).append(op["operationId"])
+    titles = {op["operationId"]: f"{method} {path}" for method, path, op in operations(doc)}
+
+    def returned_by(code: str) -> str:
+        ids = set(used.get(code, []))
+        if not ids:
+            return "—"
+        if ids == every:
+            return "所有操作 every operation"
+        if ids == signed:
+            return "所有签名操作 every signed operation"
+        return "<br>".join(f"[`{titles[i]}`](api.md#{i})" for i in used[code])
+
     lines = [
         "# 错误码 Error codes",
         "",
-        'Every error has one shape, `{"error": {"code", "message", "field", "request_id"}}`, and a stable '
-        "code; the HTTP status is mapped in one table in the code (`treatfirst.domain.errors`). 所有错误同一结构、"
-        "错误码稳定。",
+        '所有错误同一结构 `{"error": {"code", "message", "field", "request_id"}}`，错误码稳定；'
+        "HTTP 状态码只在代码中的一张表里映射（`treatfirst.domain.errors`）。不认识的错误码按其归类码处理。"
+        "Every error has one shape and a stable code; "
+        "HTTP statuses are mapped in one table in the code. Treat a code you do not know as its general code.",
         "",
-        "| Code | HTTP | 含义 Meaning |",
-        "|---|---|---|",
-        *[f"| `{c.code}` | {c.status} | {c.default_message} |" for c in all_error_classes()],
+        "被拒绝的请求不改变任何数据。A refused request changes nothing.",
         "",
     ]
+    statuses = sorted({c.status for c in classes})
+    for status in statuses:
+        if status not in STATUS_GUIDANCE:
+            raise DocsSourceError(f"HTTP {status} has no guidance on the error-code page")
+        zh, en = STATUS_GUIDANCE[status]
+        lines += [
+            f"## HTTP {status}",
+            "",
+            f"{zh} {en}",
+            "",
+            "| 错误码 Code | 含义 Meaning | 归类 General code | 返回于 Returned by |",
+            "|---|---|---|---|",
+            *[
+                f"| `{c.code}`{{#{_anchor(c.code)}}} | {_cell(c.default_message)} | {_parent(c)} | "
+                f"{returned_by(c.code)} |"
+                for c in classes
+                if c.status == status
+            ],
+            "",
+        ]
     return "\n".join(lines)
 
 
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for name in CITIES:
-        files.append(File.generated(config, f"cities/{name}.md", content=city_page(name)))
-    files.append(File.generated(config, "reference/api.md", content=api_page()))
-    files.append(File.generated(config, "reference/errors.md", content=errors_page()))
-    files.append(
-        File.generated(
-            config, "reference/openapi.json", content=json.dumps(openapi.document(), ensure_ascii=False, indent=2)
-        )
+# ---- signing example -------------------------------------------------------------------------------------
+def signing_example() -> str:
+    secret, method, path = "demo-secret-not-for-use", "POST", "/v1/visits"
+    body = json.dumps({"account_id": "acc_01JDEMO"}, separators=(",", ":")).encode()
+    stamp, nonce = "1795993200", "n0nce-0123456789ab"
+    key = signing.signing_key(secret)
+    text = signing.string_to_sign(method, path, None, stamp, nonce, body)
+    return "\n".join(
+        [
+            "| 输入 Input | 值 Value |",
+            "|---|---|",
+            f"| secret | `{secret}` |",
+            f"| 签名密钥 signing key (hex) | `{key.hex()}` |",
+            f"| method, path, query | `{method}`, `{path}`, (none) |",
+            f"| `{signing.HEADER_TIMESTAMP}`, `{signing.HEADER_NONCE}` | `{stamp}`, `{nonce}` |",
+            f"| body (UTF-8) | `{body.decode()}` |",
+            "",
+            "```text",
+            text,
+            "```",
+            "",
+            f"`{signing.HEADER_SIGNATURE}`: `{signing.sign(key, method, path, None, stamp, nonce, body)}`",
+        ]
     )
+
+
+# ---- MkDocs events ---------------------------------------------------------------------------------------
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    policies = {name: example_policy(name) for name in CITIES}
+    files.append(File.generated(config, "cities/index.md", content=cities_page(policies)))
+    for name, policy in policies.items():
+        consents = render_all(policy)
+        files.append(File.generated(config, f"cities/{name}.md", content=city_page(name, policy, consents)))
+        for consent in consents:
+            files.append(File.generated(config, _consent_file(name, consent), content=consent.text.encode("utf-8")))
+    doc = openapi.document()
+    files.append(File.generated(config, "reference/api.md", content=api_page(doc)))
+    files.append(File.generated(config, "reference/errors.md", content=errors_page(doc)))
+    published = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    files.append(File.generated(config, "reference/openapi.json", content=published.encode("utf-8")))
     return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    src = page.file.src_uri
+    if src.endswith("authentication.md"):
+        if SIGNING_MARKER not in markdown:
+            raise DocsSourceError(f"{src} lost its {SIGNING_MARKER} marker")
+        markdown = markdown.replace(SIGNING_MARKER, signing_example())
+    for prefix, (other, language) in MIRRORS.items():
+        mirror = other + src.removeprefix(prefix)
+        if src.startswith(prefix) and files.get_file_from_path(mirror) is not None:
+            title, _, rest = markdown.partition("\n")
+            link = f"[{language}](../{mirror}){{ hreflang={other.rstrip('/')} }}"
+            markdown = f"{title}\n\n<small>{link}</small>\n{rest}"
+    return markdown

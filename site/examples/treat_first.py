@@ -140,8 +140,12 @@ def journey(his: TreatFirstClient, channel: TreatFirstClient, run: str) -> list[
 
 def main() -> None:
     url = os.environ.get("TF_URL", "http://127.0.0.1:8000")
+    # --8<-- [start:client]
+    # One client per key: it signs every request (X-TF-Key-Id, X-TF-Timestamp, X-TF-Nonce, X-TF-Signature).
     his = TreatFirstClient(url, key_id=os.environ["TF_HOSPITAL_KEY_ID"], secret=os.environ["TF_HOSPITAL_SECRET"])
     channel = TreatFirstClient(url, key_id=os.environ["TF_CHANNEL_KEY_ID"], secret=os.environ["TF_CHANNEL_SECRET"])
+    print(his.get("/v1/health").body)  # public: {"status": "ok", "policy_version": ..., "policy_sha256": ...}
+    # --8<-- [end:client]
     for step, credit in journey(his, channel, run=datetime.now(CHINA).strftime("%Y%m%d%H%M%S")):
         print(f"{step}: " + ", ".join(f"{k} {v}" for k, v in credit.items()))
 
