@@ -172,7 +172,7 @@ def consent_section(name: str, consent: RenderedConsent) -> list[str]:
         "",
         '=== "原文 Exact text (the bytes hashed)"',
         "",
-        *_indent(["```markdown", *consent.text.splitlines(), "```"]),
+        *_indent(["``` { .markdown .tf-wrap }", *consent.text.splitlines(), "```"]),
         "",
         f"[下载 Download]({download}) the exact UTF-8 bytes: `sha256sum {download.rsplit('/', 1)[-1]}` prints the "
         "hash above. 下载的文件与平台计算哈希的字节完全相同。",
@@ -400,6 +400,11 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
             {**param.get("schema", {}), **({"description": param["description"]} if "description" in param else {})}
         )
         lines.append(f"- {where} `{param['name']}`: {_type(param.get('schema', {}))}" + (f" — {note}" if note else ""))
+    if {"limit", "cursor"} <= {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}:
+        lines.append(
+            "- 分页 Paged: 把响应中的 `cursor` 原样传回取下一页，直到 `has_more` 为 `false` · pass the answer's "
+            "`cursor` back for the next page until `has_more` is `false`"
+        )
     lines.append("")
     body = op.get("requestBody")
     if body:
