@@ -2,23 +2,30 @@
 
     python tools/package.py --region cn-north-1 --city lianyungang [--policy path/to/city.yaml] [--out build]
 
-1. vendors the `treatfirst` package and its runtime dependencies into functions/vendor/ (Lambda-platform
-   wheels, --no-deps: boto3/botocore come with the Lambda runtime);
-2. composes the merge template from infra/platform.yaml and infra/tables.yaml, giving every table KMS
-   encryption with the city's customer-managed key, point-in-time recovery and deletion protection, a
-   write-throttle alarm, and statements in each function's role for exactly the tables it uses;
-3. runs `chalice package --merge-template`, writing <out>/sam.json and <out>/deployment.zip.
+1. stages the Chalice app in <out>/app (the checkout's functions/ is never written to): app.py, chalicelib/,
+   .chalice/config.json, and in vendor/ the `treatfirst` package with the city policy and its runtime
+   dependencies as Lambda-platform wheels (--no-deps: boto3/botocore come with the Lambda runtime), all
+   precompiled to bytecode (Lambda's /var/task is read-only, so nothing would cache it there);
+2. composes the merge template from infra/platform.yaml, infra/tables.yaml (every table gets KMS encryption
+   with the city's customer-managed key, point-in-time recovery, deletion protection and a throttle alarm)
+   and infra/functions.yaml (every function gets its own least-privilege role, log group, alarms and, when
+   invoked asynchronously, a dead-letter queue);
+3. runs `chalice package --merge-template`, writing <out>/package/sam.json and <out>/package/deployment.zip,
+   and checks that every function of the app is described in infra/functions.yaml.
 
-The city policy is packaged: it ships inside the zip and TF_POLICY names it, so a policy change is a
-reviewed redeploy with a fixed version and SHA-256, and no function reads configuration at cold start.
+The city policy is packaged: it ships inside the zip and TF_POLICY names it, so a policy change is a reviewed
+redeploy with a fixed version and SHA-256, and no function reads configuration at cold start. The template's
+CityCode parameter accepts only the packaged policy's city code.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import copy
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -26,23 +33,36 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
-VENDOR = FUNCTIONS / "vendor"
+INFRA = ROOT / "infra"
 sys.path.insert(0, str(FUNCTIONS))
 
 from treatfirst.adapters.schema import load_template  # noqa: E402
 from treatfirst.domain.policy import load_policy  # noqa: E402
-from treatfirst.services import ports  # noqa: E402
 
-# Which tables each function reads and writes (least privilege).
-FUNCTION_TABLES = {
-    "ApiRole": list(ports.KEYS),  # the API uses every table
-    "MarkOverdueRole": ["bills", "audit"],
-}
-READ = ["dynamodb:GetItem", "dynamodb:Query"]
-WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+PREFIX = "treatfirst-${CityCode}-${Stage}-"
 LOCAL_ONLY = {"cryptography"}  # used by the local cipher only: KMS replaces it on AWS
+LAMBDA_TASK_ROOT = "/var/task"
+
+READ = ["dynamodb:GetItem", "dynamodb:Query"]
+ACCESS = {
+    "read": READ,
+    "append": [*READ, "dynamodb:PutItem"],
+    "update": [*READ, "dynamodb:UpdateItem"],
+    "read-write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+}
+KMS_USES = ("encrypt", "decrypt", "mac")
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+class PackagingError(Exception):
+    """The app and infra/ disagree, or a spec is malformed: the message says what to change."""
+
+
+# ---- 1. the staged app --------------------------------------------------------------------------------------------
 
 
 def runtime_requirements() -> list[str]:
@@ -52,125 +72,409 @@ def runtime_requirements() -> list[str]:
     return [*deps, markupsafe]
 
 
-def vendor(policy_file: Path | None, city: str) -> None:
-    shutil.rmtree(VENDOR, ignore_errors=True)
-    shutil.rmtree(FUNCTIONS / ".chalice" / "deployments", ignore_errors=True)
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(VENDOR)]
-    subprocess.run([*pip, str(ROOT)], check=True)
+def _ignore(_directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n.startswith(".")}
+
+
+def stage_app(app_dir: Path, city: str, policy_file: Path | None) -> Path:
+    """A Chalice project dir holding exactly what the zip should hold."""
+    shutil.rmtree(app_dir, ignore_errors=True)
+    (app_dir / ".chalice").mkdir(parents=True)
+    shutil.copy2(FUNCTIONS / "app.py", app_dir / "app.py")
+    shutil.copy2(FUNCTIONS / "requirements.txt", app_dir / "requirements.txt")
+    shutil.copytree(FUNCTIONS / "chalicelib", app_dir / "chalicelib", ignore=_ignore)
+    for config in (FUNCTIONS / ".chalice").glob("*.json"):  # config.json and any policy-*.json
+        shutil.copy2(config, app_dir / ".chalice" / config.name)
+
+    vendor = app_dir / "vendor"
+    shutil.copytree(FUNCTIONS / "treatfirst", vendor / "treatfirst", ignore=_ignore)
+    if policy_file is not None:
+        shutil.copy2(policy_file, vendor / "treatfirst" / "policies" / f"{city}.yaml")
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
     subprocess.run(
         [
-            *pip,
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
             "--only-binary=:all:",
             "--platform",
             "manylinux2014_x86_64",
             "--implementation",
             "cp",
             "--python-version",
-            "3.11",
+            python,
+            "--target",
+            str(vendor),
             *runtime_requirements(),
         ],
         check=True,
     )
-    for junk in [*VENDOR.glob("bin"), *VENDOR.rglob("__pycache__")]:
+    for junk in [*vendor.glob("bin"), *vendor.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
-    if policy_file is not None:
-        shutil.copy(policy_file, VENDOR / "treatfirst" / "policies" / f"{city}.yaml")
+    # Bytecode that is never checked against its source (the zip is immutable): a cold start compiles nothing.
+    # Chalice packs vendor/ and chalicelib/ whole; app.py itself is a few lines.
+    for tree, where in ((vendor, LAMBDA_TASK_ROOT), (app_dir / "chalicelib", f"{LAMBDA_TASK_ROOT}/chalicelib")):
+        compiled = compileall.compile_dir(
+            tree, ddir=where, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
+        if not compiled:
+            raise PackagingError(f"could not compile {tree}")
+    return app_dir
 
 
-def _key_ref() -> dict[str, Any]:
+# ---- 2. the merge template ----------------------------------------------------------------------------------------
+
+
+def _data_key() -> dict[str, Any]:
     return {"Fn::If": ["CreateDataKey", {"Fn::GetAtt": ["DataKey", "Arn"]}, {"Ref": "PiiKeyArn"}]}
 
 
-def compose(city: str) -> dict[str, Any]:
-    platform = load_template(ROOT / "infra" / "platform.yaml")
-    tables = load_template(ROOT / "infra" / "tables.yaml")
-    merged = copy.deepcopy(platform)
-    resources = merged["Resources"]
+def _via(*services: str) -> dict[str, Any]:
+    """Condition: the key is used by these services on the role's behalf, never called directly.
+
+    `amazonaws.com*` matches the aws partition's hosts and the aws-cn partition's `amazonaws.com.cn`."""
+    return {"StringLike": {"kms:ViaService": [{"Fn::Sub": f"{s}.${{AWS::Region}}.amazonaws.com*"} for s in services]}}
+
+
+def _alarm(name: str, description: str, metric: dict[str, Any], period: int = 300) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": {"Fn::Sub": PREFIX + name},
+            "AlarmDescription": description,
+            **metric,
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def _table_resources(tables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The tables of infra/tables.yaml, protected, named per city and stage, each with a throttle alarm."""
+    resources: dict[str, Any] = {}
     logical_to_resource: dict[str, str] = {}
     for name, table in tables["Resources"].items():
         table = copy.deepcopy(table)
         props = table["Properties"]
         logical = str(props["TableName"]["Fn::Sub"]).replace("${TablePrefix}", "")
-        props["TableName"] = {"Fn::Sub": "treatfirst-${CityCode}-${Stage}-" + logical}
-        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _key_ref()}
+        props["TableName"] = {"Fn::Sub": PREFIX + logical}
+        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _data_key()}
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         props["DeletionProtectionEnabled"] = True
         table["DeletionPolicy"] = table["UpdateReplacePolicy"] = "Retain"
         resources[name] = table
         logical_to_resource[logical] = name
-        resources[f"{name}WriteThrottlesAlarm"] = {
-            "Type": "AWS::CloudWatch::Alarm",
+
+        def events(kind: str, table_ref: str = name) -> dict[str, Any]:
+            return {
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/DynamoDB",
+                        "MetricName": f"{kind}ThrottleEvents",
+                        "Dimensions": [{"Name": "TableName", "Value": {"Ref": table_ref}}],
+                    },
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+                "ReturnData": False,
+            }
+
+        alarm = _alarm(f"{logical}-throttles", f"Reads or writes of the {logical} table were throttled", {})
+        del alarm["Properties"]["Period"]
+        alarm["Properties"]["Metrics"] = [
+            {"Id": "reads", **events("Read")},
+            {"Id": "writes", **events("Write")},
+            {"Id": "throttled", "Expression": "FILL(reads, 0) + FILL(writes, 0)", "ReturnData": True},
+        ]
+        resources[f"{name}ThrottlesAlarm"] = alarm
+    return resources, logical_to_resource
+
+
+def _indexes(table: dict[str, Any]) -> list[str]:
+    return [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]
+
+
+def _function_resources(
+    function: str, spec: dict[str, Any], city: str, tables: dict[str, Any], logical_to_resource: dict[str, str]
+) -> dict[str, Any]:
+    """Everything one function needs: its properties, role, log group, alarms, and dead-letter queue if async."""
+    name = spec["name"]
+    invoked = spec.get("invoked")
+    if invoked not in ("sync", "async"):
+        raise PackagingError(f"infra/functions.yaml: {function}.invoked must be sync or async")
+    role, log_group, dlq = f"{function}Role", f"{function}LogGroup", f"{function}DeadLetters"
+    out: dict[str, Any] = {}
+
+    concurrency = spec.get("reserved_concurrency")
+    reserved: Any = {"Ref": "ApiReservedConcurrency"} if concurrency == "parameter" else concurrency
+    properties: dict[str, Any] = {
+        "FunctionName": {"Fn::Sub": PREFIX + name},
+        "Role": {"Fn::GetAtt": [role, "Arn"]},
+        "Environment": {
+            "Variables": {
+                "TF_TABLE_PREFIX": {"Fn::Sub": PREFIX},
+                "TF_POLICY": city,
+                "TF_KEY_MODE": "kms",
+                "TF_KMS_KEY_ID": _data_key(),
+                "TF_KMS_MAC_KEY_ID": {"Fn::GetAtt": ["BlindIndexKey", "Arn"]},
+            }
+        },
+    }
+    if reserved is not None:
+        properties["ReservedConcurrentExecutions"] = {"Fn::If": ["ReserveConcurrency", reserved, NO_VALUE]}
+    if invoked == "async":
+        properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
+        properties["EventInvokeConfig"] = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+    out[function] = {"Properties": properties}
+
+    out[log_group] = {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "LogGroupName": {"Fn::Sub": "/aws/lambda/" + PREFIX + name},
+            "RetentionInDays": {"Ref": "LogRetentionDays"},
+            "KmsKeyId": _data_key(),
+        },
+    }
+
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+        }
+    ]
+    by_access: dict[str, list[Any]] = {}
+    index_arns: list[Any] = []
+    for table, grant in spec.get("tables", {}).items():
+        if table not in logical_to_resource:
+            raise PackagingError(f"infra/functions.yaml: {function} names table {table!r}, not in infra/tables.yaml")
+        resource = logical_to_resource[table]
+        access = grant["access"] if isinstance(grant, dict) else grant
+        if access not in ACCESS:
+            raise PackagingError(f"infra/functions.yaml: {function}.tables.{table} must be one of {', '.join(ACCESS)}")
+        indexes = grant.get("indexes", []) if isinstance(grant, dict) else _indexes(tables[resource])
+        if set(indexes) - set(_indexes(tables[resource])):
+            raise PackagingError(f"infra/functions.yaml: {function}.tables.{table} names an index the table lacks")
+        by_access.setdefault(access, []).append({"Fn::GetAtt": [resource, "Arn"]})
+        index_arns += [{"Fn::Sub": f"${{{resource}.Arn}}/index/{i}"} for i in indexes]
+    for access, arns in by_access.items():
+        sid = "Tables" + "".join(part.title() for part in access.split("-"))
+        statements.append({"Sid": sid, "Effect": "Allow", "Action": ACCESS[access], "Resource": arns})
+    if index_arns:
+        statements.append({"Sid": "Indexes", "Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": index_arns})
+
+    services = ["dynamodb"] if by_access else []
+    if invoked == "async":
+        statements.append(
+            {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": {"Fn::GetAtt": [dlq, "Arn"]},
+            }
+        )
+        services.append("sqs")
+    topics = spec.get("publish", [])
+    if topics:
+        statements.append(
+            {"Sid": "Publish", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": t} for t in topics]}
+        )
+        services.append("sns")
+    buckets = spec.get("write_objects", [])
+    if buckets:
+        statements.append(
+            {
+                "Sid": "WriteObjects",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/*"} for b in buckets],
+            }
+        )
+        services.append("s3")
+    if services:
+        # Tables, queues, topics and buckets are encrypted with the data key; the role may use the key only
+        # through those services.
+        statements.append(
+            {
+                "Sid": "DataKeyThroughServices",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": _data_key(),
+                "Condition": _via(*services),
+            }
+        )
+    uses = spec.get("kms", [])
+    if set(uses) - set(KMS_USES):
+        raise PackagingError(f"infra/functions.yaml: {function}.kms may hold only {', '.join(KMS_USES)}")
+    direct = [f"kms:{u.title()}" for u in ("encrypt", "decrypt") if u in uses]
+    if direct:
+        # Identifiers: always with an encryption context of exactly one key, "purpose" (treatfirst.adapters.kms).
+        statements.append(
+            {
+                "Sid": "Identifiers",
+                "Effect": "Allow",
+                "Action": direct,
+                "Resource": _data_key(),
+                "Condition": {
+                    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["purpose"]},
+                    "Null": {"kms:EncryptionContextKeys": "false"},
+                },
+            }
+        )
+    if "mac" in uses:
+        statements.append(
+            {
+                "Sid": "BlindIndex",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateMac"],
+                "Resource": {"Fn::GetAtt": ["BlindIndexKey", "Arn"]},
+            }
+        )
+    out[role] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": {"Fn::Sub": f"TreatFirst ${{CityCode}} ${{Stage}}: the {name} function"},
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            },
+            "Policies": [{"PolicyName": name, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+        },
+    }
+
+    period = int(spec.get("alarm_period", 300))
+    dims = {"Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}], "Namespace": "AWS/Lambda"}
+    out[f"{function}ErrorsAlarm"] = _alarm(
+        f"{name}-errors",
+        spec.get("errors_mean", f"The {name} function failed (unhandled errors)"),
+        {**dims, "MetricName": "Errors", "Statistic": "Sum"},
+        period,
+    )
+    out[f"{function}ThrottlesAlarm"] = _alarm(
+        f"{name}-throttles",
+        spec.get("throttles_mean", f"Invocations of the {name} function were throttled"),
+        {**dims, "MetricName": "Throttles", "Statistic": "Sum"},
+        period,
+    )
+    if invoked == "async":
+        out[dlq] = {
+            "Type": "AWS::SQS::Queue",
             "Properties": {
-                "AlarmName": {"Fn::Sub": "treatfirst-${CityCode}-${Stage}-" + logical + "-write-throttles"},
-                "AlarmDescription": f"Writes to the {logical} table were throttled (a hot partition or a limit)",
-                "Namespace": "AWS/DynamoDB",
-                "MetricName": "WriteThrottleEvents",
-                "Dimensions": [{"Name": "TableName", "Value": {"Ref": name}}],
-                "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [{"Ref": "AlarmTopic"}],
+                "QueueName": {"Fn::Sub": PREFIX + name + "-dlq"},
+                "MessageRetentionPeriod": 1209600,
+                "KmsMasterKeyId": _data_key(),
             },
         }
-    for role, used in FUNCTION_TABLES.items():
-        arns = [{"Fn::GetAtt": [logical_to_resource[t], "Arn"]} for t in used]
-        indexes = [
-            {"Fn::Sub": "${" + logical_to_resource[t] + ".Arn}/index/*"}
-            for t in used
-            if tables["Resources"][logical_to_resource[t]]["Properties"].get("GlobalSecondaryIndexes")
-        ]
-        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        statements.append({"Sid": "Tables", "Effect": "Allow", "Action": READ + WRITE, "Resource": arns})
-        if indexes:
-            statements.append({"Sid": "Indexes", "Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": indexes})
-    for function in ("APIHandler", "MarkOverdue"):
-        resources[function]["Properties"]["Environment"]["Variables"]["TF_POLICY"] = city
+        out[f"{function}DeadLettersAlarm"] = _alarm(
+            f"{name}-dlq",
+            f"A {name} event failed all its retries and waits in the dead-letter queue",
+            {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}],
+                "Statistic": "Maximum",
+            },
+        )
+    return out
+
+
+def load_function_specs() -> dict[str, dict[str, Any]]:
+    specs = yaml.safe_load((INFRA / "functions.yaml").read_text(encoding="utf-8"))
+    if not isinstance(specs, dict) or not all(isinstance(s, dict) and "name" in s for s in specs.values()):
+        raise PackagingError("infra/functions.yaml: a mapping of function logical id -> {name, invoked, ...}")
+    return specs
+
+
+def compose(city: str, city_code: str) -> dict[str, Any]:
+    merged = copy.deepcopy(load_template(INFRA / "platform.yaml"))
+    tables = load_template(INFRA / "tables.yaml")
     merged.pop("Transform", None)  # chalice package writes its own
+    # A template packaged with one city's policy deploys only as that city.
+    merged["Parameters"]["CityCode"]["AllowedValues"] = [city_code]
+    merged["Parameters"]["CityCode"]["Default"] = city_code
+    resources = merged["Resources"]
+    table_resources, logical_to_resource = _table_resources(tables)
+    resources.update(table_resources)
+    for function, spec in load_function_specs().items():
+        resources.update(_function_resources(function, spec, city, table_resources, logical_to_resource))
     return merged
 
 
+# ---- 3. package and check -----------------------------------------------------------------------------------------
+
+
+def check_functions(template: dict[str, Any]) -> None:
+    in_app = {n for n, r in template["Resources"].items() if r.get("Type") == "AWS::Serverless::Function"}
+    specs = set(load_function_specs())
+    if in_app - specs:
+        raise PackagingError(
+            f"the app has functions not described in infra/functions.yaml: {', '.join(sorted(in_app - specs))} "
+            "(add each with its name, tables and how it is invoked)"
+        )
+    untyped = sorted(n for n, r in template["Resources"].items() if "Type" not in r)
+    if untyped:
+        raise PackagingError(f"infra/ describes resources the app does not have: {', '.join(untyped)}")
+
+
+def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict[str, Any]:
+    policy_path = policy_file or FUNCTIONS / "treatfirst" / "policies" / f"{city}.yaml"
+    policy = load_policy(policy_path)  # a bad policy stops the build with the field it names
+    out.mkdir(parents=True, exist_ok=True)
+    app_dir = stage_app(out / "app", city, policy_file)
+    merge = out / "merge-template.json"
+    merge.write_text(json.dumps(compose(city, policy.city_code), indent=2, ensure_ascii=False), encoding="utf-8")
+    package_dir = out / "package"
+    shutil.rmtree(package_dir, ignore_errors=True)
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)  # proves the build needs no credentials
+    chalice = Path(sys.executable).parent / "chalice"
+    subprocess.run(
+        [str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(package_dir)],
+        cwd=app_dir,
+        env=env,
+        check=True,
+    )
+    template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
+    check_functions(template)
+    size = (package_dir / "deployment.zip").stat().st_size
+    return {
+        "template": str(package_dir / "sam.json"),
+        "zip": str(package_dir / "deployment.zip"),
+        "zip_mb": round(size / 2**20, 2),
+        "city": city,
+        "city_code": policy.city_code,
+        "policy_version": policy.version,
+        "policy_sha256": policy.sha256,
+        "region": region,
+    }
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"))
     parser.add_argument("--city", default="lianyungang", help="packaged policy name (or the name for --policy)")
     parser.add_argument("--policy", type=Path, help="a city policy file to package under --city")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     args = parser.parse_args()
-
-    policy_path = args.policy or FUNCTIONS / "treatfirst" / "policies" / f"{args.city}.yaml"
-    policy = load_policy(policy_path)  # a bad policy stops the build with the field it names
-    vendor(args.policy, args.city)
-    args.out.mkdir(parents=True, exist_ok=True)
-    merge = args.out / "merge-template.json"
-    merge.write_text(json.dumps(compose(args.city), indent=2, ensure_ascii=False), encoding="utf-8")
-    package_dir = args.out / "package"
-    shutil.rmtree(package_dir, ignore_errors=True)
-    env = {**os.environ, "AWS_DEFAULT_REGION": args.region}
-    env.pop("AWS_PROFILE", None)
-    chalice = Path(sys.executable).parent / "chalice"
-    subprocess.run(
-        [str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(package_dir)],
-        cwd=FUNCTIONS,
-        env=env,
-        check=True,
-    )
-    size = (package_dir / "deployment.zip").stat().st_size
-    print(
-        json.dumps(
-            {
-                "template": str(package_dir / "sam.json"),
-                "zip": str(package_dir / "deployment.zip"),
-                "zip_mb": round(size / 2**20, 2),
-                "city": args.city,
-                "policy_version": policy.version,
-                "policy_sha256": policy.sha256,
-                "region": args.region,
-            }
-        )
-    )
+    try:
+        print(json.dumps(package(args.region, args.city, args.policy, args.out)))
+    except PackagingError as exc:
+        print(f"package: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

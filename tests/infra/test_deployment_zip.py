@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -12,7 +13,7 @@ from typing import Any
 from treatfirst.consents import render_all
 from treatfirst.domain.policy import example_policy
 
-from tests.infra.conftest import of_type
+from tests.infra.conftest import PACKAGED_CITY, of_type
 from tools.lambda_runtime import lambda_runtime_dir
 
 PROBE = """
@@ -23,29 +24,44 @@ resolved = {}
 for handler in handlers:
     module, _, attribute = handler.rpartition(".")
     resolved[handler] = callable(getattr(importlib.import_module(module), attribute))
-# What the first invocation loads from the zip: PynamoDB models, the KMS cipher, the policy (PyYAML), a consent
-# text (Jinja2).
-importlib.import_module("treatfirst.adapters.dynamo")
-importlib.import_module("treatfirst.adapters.kms")
-from treatfirst.config import policy_file
+# What the first invocation builds from the zip with the template's environment (kms mode): the PynamoDB models,
+# the KMS cipher, the packaged policy (PyYAML); then a consent text (Jinja2). No AWS call is made.
+from treatfirst.config import runtime
 from treatfirst.consents import render_all
-from treatfirst.domain.policy import load_policy
-policy = load_policy(policy_file("xiamen"))
-consents = [c.sha256 for c in render_all(policy)]
-print(json.dumps({"resolved": resolved, "app_file": importlib.import_module("app").__file__, "consents": consents,
-                  "treatfirst_file": importlib.import_module("treatfirst").__file__}))
+rt = runtime()
+consents = [c.sha256 for c in render_all(rt.policy)]
+print(json.dumps({
+    "resolved": resolved,
+    "cipher": type(rt.cipher).__name__,
+    "policy": [rt.policy.city_code, rt.policy.sha256],
+    "consents": consents,
+    "files": [importlib.import_module(n).__file__ for n in ("app", "treatfirst", "pynamodb", "yaml", "jinja2")],
+    "local_crypto_loaded": "cryptography" in sys.modules,
+}))
 """
 
 
 def test_zip_imports_cleanly_and_every_handler_resolves(
     package: Path, template: dict[str, Any], tmp_path: Path
 ) -> None:
-    # Given the zip unpacked into an empty folder
+    # Given the zip unpacked into an empty folder, and the environment the template gives the functions
     code = tmp_path / "task"
     with zipfile.ZipFile(package / "deployment.zip") as archive:
         archive.extractall(code)
-    handlers = sorted({f["Properties"]["Handler"] for f in of_type(template, "AWS::Serverless::Function").values()})
+    functions = of_type(template, "AWS::Serverless::Function").values()
+    handlers = sorted({f["Properties"]["Handler"] for f in functions})
     assert handlers == ["app.app", "app.mark_overdue"]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin"),
+        "AWS_DEFAULT_REGION": "cn-north-1",
+        "TF_TABLE_PREFIX": "treatfirst-350200-prod-",
+        "TF_POLICY": PACKAGED_CITY,
+        "TF_KEY_MODE": "kms",
+        "TF_KMS_KEY_ID": "arn:aws-cn:kms:cn-north-1:111122223333:key/00000000-0000-0000-0000-000000000001",
+        "TF_KMS_MAC_KEY_ID": "arn:aws-cn:kms:cn-north-1:111122223333:key/00000000-0000-0000-0000-000000000002",
+    }
+    for function in functions:  # the probe's environment is the template's, but for the unresolved key ARNs
+        assert set(function["Properties"]["Environment"]["Variables"]) == {k for k in env if k.startswith("TF_")}
 
     # When a clean interpreter (isolated, no site-packages) imports the handler module with only that folder
     # and boto3 on its path
@@ -54,22 +70,34 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env=env,
         timeout=120,
         check=False,
     )
 
-    # Then every handler named in the template is a callable, loaded from the zip's own files
+    # Then every handler named in the template is a callable, loaded from the zip's own files, and the first
+    # invocation's runtime is built from the zip alone: KMS cipher, the packaged city policy, its consents
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["resolved"] == dict.fromkeys(handlers, True)
-    assert report["consents"] == [c.sha256 for c in render_all(example_policy("xiamen"))]
-    assert report["app_file"].startswith(str(code)) and report["treatfirst_file"].startswith(str(code))
+    policy = example_policy(PACKAGED_CITY)
+    assert report["cipher"] == "KmsCipher" and report["policy"] == [policy.city_code, policy.sha256]
+    assert report["consents"] == [c.sha256 for c in render_all(policy)]
+    assert all(f.startswith(str(code)) for f in report["files"]), report["files"]
+    assert report["local_crypto_loaded"] is False
 
 
-def test_zip_is_small_and_carries_no_runtime_duplicates(package: Path) -> None:
+def test_zip_is_small_precompiled_and_carries_no_runtime_duplicates(package: Path) -> None:
     with zipfile.ZipFile(package / "deployment.zip") as archive:
         top = {name.split("/")[0] for name in archive.namelist()}
         names = set(archive.namelist())
     assert (package / "deployment.zip").stat().st_size < 10 * 2**20
-    assert not top & {"boto3", "botocore", "cryptography"}
-    assert {"treatfirst/policies/xiamen.yaml", "treatfirst/templates/consent/service_agreement.md.j2"} <= names
+    assert not top & {"boto3", "botocore", "s3transfer", "cryptography", "vendor", "tests", "tools", "infra"}
+    assert {
+        f"treatfirst/policies/{PACKAGED_CITY}.yaml",
+        "treatfirst/templates/consent/service_agreement.md.j2",
+    } <= names
+    tag = sys.implementation.cache_tag
+    assert {f"treatfirst/__pycache__/config.{tag}.pyc", f"chalicelib/__pycache__/routes.{tag}.pyc"} <= names
+    sources = {n for n in names if n.endswith(".py") and n.startswith(("treatfirst/", "chalicelib/"))}
+    assert all(f"{s.rsplit('/', 1)[0]}/__pycache__/{s.rsplit('/', 1)[1][:-3]}.{tag}.pyc" in names for s in sources)

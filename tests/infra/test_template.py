@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+from treatfirst.domain.policy import example_policy
 
-from tests.infra.conftest import ROOT, of_type
+from tests.infra.conftest import PACKAGED_CITY, ROOT, as_list, of_type, referenced, role_of, statements
 
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+FUNCTIONS_SPEC = yaml.safe_load((ROOT / "infra" / "functions.yaml").read_text(encoding="utf-8"))
 
 
 def test_cfn_lint_reports_nothing(package: Path) -> None:
@@ -22,12 +22,10 @@ def test_cfn_lint_reports_nothing(package: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
 
-def test_checkov_finds_only_the_listed_and_reasoned_skips(package: Path) -> None:
-    if not CHECKOV.exists():
-        pytest.fail("checkov is not installed: run `make install` (it creates .venv-checkov)")
+def test_checkov_finds_only_the_listed_and_reasoned_skips(package: Path, checkov: Path) -> None:
     result = subprocess.run(
         [
-            str(CHECKOV),
+            str(checkov),
             "-f",
             str(package / "sam.json"),
             "--framework",
@@ -44,6 +42,7 @@ def test_checkov_finds_only_the_listed_and_reasoned_skips(package: Path) -> None
     )
     report = json.loads(result.stdout)
     assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["passed"] > 50, "checkov ran no real checks"
     found = {(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]}
     skips = yaml.safe_load((ROOT / "infra" / "checkov-skips.yaml").read_text(encoding="utf-8"))
     listed = {(s["id"], r) for s in skips for r in s["resources"]}
@@ -52,10 +51,24 @@ def test_checkov_finds_only_the_listed_and_reasoned_skips(package: Path) -> None
     assert listed - found == set(), "these skips no longer match a finding: remove them"
 
 
-def test_api_is_regional(template: dict[str, Any]) -> None:
+def test_no_partition_or_domain_is_hard_coded(template: dict[str, Any]) -> None:
+    # The same template deploys to aws and aws-cn: ARNs take ${AWS::Partition}, hosts ${AWS::URLSuffix}.
+    text = json.dumps(template)
+    assert "arn:aws:" not in text and "arn:aws-cn:" not in text
+    assert ".amazonaws.com/" not in text and "amazonaws.com.cn" not in text
+
+
+def test_api_is_regional_named_per_city_and_logged(template: dict[str, Any]) -> None:
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["EndpointConfiguration"] == "REGIONAL"
-    assert api["TracingEnabled"] is True and "AccessLogSetting" in api
+    assert api["DefinitionBody"]["info"]["title"] == {"Fn::Sub": "treatfirst-${CityCode}-${Stage}"}
+    assert api["TracingEnabled"] is True
+    assert referenced(api["AccessLogSetting"]["DestinationArn"]) == "ApiAccessLogGroup"
+    assert all(path.startswith("/v1/") for path in api["DefinitionBody"]["paths"])
+    # the custom domain exists only when asked for, and then only with TLS 1.2 on a REGIONAL endpoint
+    domain = template["Resources"]["ApiDomain"]
+    assert domain["Condition"] == "HasApiDomain" and domain["Properties"]["SecurityPolicy"] == "TLS_1_2"
+    assert domain["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
 def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[str, Any]) -> None:
@@ -64,68 +77,174 @@ def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[st
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
-        assert props["SSESpecification"]["SSEType"] == "KMS" and props["SSESpecification"]["KMSMasterKeyId"], name
-        assert props["DeletionProtectionEnabled"] is True and table["DeletionPolicy"] == "Retain", name
-    ttl = {n for n, t in tables.items() if t["Properties"].get("TimeToLiveSpecification", {}).get("Enabled")}
-    assert ttl == {"IdempotencyTable", "NoncesTable"}
+        sse = props["SSESpecification"]
+        assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS", name
+        assert sse["KMSMasterKeyId"] == {
+            "Fn::If": ["CreateDataKey", {"Fn::GetAtt": ["DataKey", "Arn"]}, {"Ref": "PiiKeyArn"}]
+        }, name
+        assert props["DeletionProtectionEnabled"] is True, name
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name
+        assert props["TableName"]["Fn::Sub"].startswith("treatfirst-${CityCode}-${Stage}-"), name
+    ttl = {n: t["Properties"].get("TimeToLiveSpecification") for n, t in tables.items()}
+    assert {n for n, spec in ttl.items() if spec} == {"IdempotencyTable", "NoncesTable"}
+    assert all(spec == {"AttributeName": "expires_at", "Enabled": True} for spec in ttl.values() if spec)
+
+
+def test_keys_are_customer_managed_and_retained(template: dict[str, Any]) -> None:
+    keys = of_type(template, "AWS::KMS::Key")
+    assert set(keys) == {"DataKey", "BlindIndexKey"}
+    assert keys["DataKey"]["Condition"] == "CreateDataKey"  # or the city brings its own (PiiKeyArn)
+    assert keys["DataKey"]["Properties"]["EnableKeyRotation"] is True
+    assert keys["BlindIndexKey"]["Properties"]["KeySpec"] == "HMAC_256"
+    assert all(k["DeletionPolicy"] == "Retain" for k in keys.values())
 
 
 def test_export_bucket_is_encrypted_versioned_private_and_tls_only(template: dict[str, Any]) -> None:
     bucket = template["Resources"]["ExportBucket"]["Properties"]
-    assert (
-        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
-            "SSEAlgorithm"
-        ]
-        == "aws:kms"
-    )
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert rule["SSEAlgorithm"] == "aws:kms" and rule["KMSMasterKeyID"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
     statement = template["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
-    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_async_functions_have_dead_letters_retention_and_alarms(template: dict[str, Any]) -> None:
+def test_topics_are_encrypted_and_alarms_reach_the_alarm_email(template: dict[str, Any]) -> None:
+    topics = of_type(template, "AWS::SNS::Topic")
+    assert set(topics) == {"RemindersTopic", "AlarmTopic"}
+    assert all(t["Properties"]["KmsMasterKeyId"] for t in topics.values())
+    assert topics["AlarmTopic"]["Properties"]["Subscription"] == [
+        {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
+    ]
+
+
+def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]) -> None:
+    functions = of_type(template, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "MarkOverdue"}
+    groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
+    alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["FunctionName"] == {"Fn::Sub": "treatfirst-${CityCode}-${Stage}-" + FUNCTIONS_SPEC[name]["name"]}
+        group = groups["/aws/lambda/" + props["FunctionName"]["Fn::Sub"]]
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        assert group["Properties"]["KmsKeyId"] and group["DeletionPolicy"] == "Retain", name
+        watched = {a["MetricName"] for a in alarms if a.get("Dimensions", [{}])[0].get("Value") == {"Ref": name}}
+        assert watched == {"Errors", "Throttles"}, name
+        env = props["Environment"]["Variables"]
+        assert env["TF_POLICY"] == PACKAGED_CITY and env["TF_KEY_MODE"] == "kms", name
+        assert set(env) == {"TF_TABLE_PREFIX", "TF_POLICY", "TF_KEY_MODE", "TF_KMS_KEY_ID", "TF_KMS_MAC_KEY_ID"}
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+
+def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if f["Properties"].get("Events")}
     assert scheduled == {"MarkOverdue"}
-    for name in scheduled:
-        assert functions[name]["Properties"]["DeadLetterQueue"]["Type"] == "SQS"
-    groups = {
-        g["Properties"]["LogGroupName"]["Fn::Sub"]: g["Properties"]
-        for g in of_type(template, "AWS::Logs::LogGroup").values()
+    assert functions["MarkOverdue"]["Properties"]["Events"]["MarkOverdueEvent"]["Properties"] == {
+        "Schedule": "rate(1 hour)"
     }
-    alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
-    for name, function in functions.items():
-        group = groups["/aws/lambda/" + function["Properties"]["FunctionName"]["Fn::Sub"]]
-        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"} and group["KmsKeyId"], name
-        watched = {a["MetricName"] for a in alarms if a["Dimensions"][0]["Value"] == {"Ref": name}}
-        assert {"Errors", "Throttles"} <= watched, name
-    assert any(a["MetricName"] == "ApproximateNumberOfMessagesVisible" for a in alarms)
-    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    queues = of_type(template, "AWS::SQS::Queue")
+    depth = {
+        referenced(a["Properties"]["Dimensions"][0]["Value"])
+        for a in of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    for name in scheduled:
+        props = functions[name]["Properties"]
+        assert props["DeadLetterQueue"]["Type"] == "SQS"
+        queue = referenced(props["DeadLetterQueue"]["TargetArn"])
+        assert queue in queues and queues[queue]["Properties"]["KmsMasterKeyId"]
+        assert queue in depth
+        assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
+    assert set(queues) == depth  # no queue without its alarm
+
+
+def test_every_table_has_a_throttle_alarm(template: dict[str, Any]) -> None:
+    alarmed = set()
+    for alarm in of_type(template, "AWS::CloudWatch::Alarm").values():
+        metrics = alarm["Properties"].get("Metrics", [])
+        names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m}
+        if names == {"ReadThrottleEvents", "WriteThrottleEvents"}:
+            alarmed |= {
+                referenced(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]) for m in metrics if "MetricStat" in m
+            }
+    assert alarmed == set(of_type(template, "AWS::DynamoDB::Table"))
 
 
 def test_roles_are_written_per_function_without_wildcards(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    targets = [f["Properties"]["Role"]["Fn::GetAtt"] for f in functions.values()]
-    roles = {t.split(".")[0] if isinstance(t, str) else t[0] for t in targets}
+    roles = {role_of(f) for f in functions.values()}
     assert len(roles) == len(functions)
+    assert not of_type(template, "AWS::IAM::Policy") and not of_type(template, "AWS::IAM::ManagedPolicy")
     for role in roles:
-        for policy in template["Resources"][role]["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                resources = (
-                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                )
-                assert not any("*" in a for a in actions), (role, statement["Sid"])
-                assert "*" not in resources, (role, statement["Sid"])
-    overdue = json.dumps(template["Resources"]["MarkOverdueRole"])
-    assert "AccountsTable" not in overdue and "BillsTable" in overdue
+        assert "ManagedPolicyArns" not in template["Resources"][role]["Properties"], role
+        for statement in statements(template, role):
+            assert statement["Effect"] == "Allow", (role, statement["Sid"])
+            assert not any("*" in a for a in as_list(statement["Action"])), (role, statement["Sid"])
+            assert "*" not in as_list(statement["Resource"]), (role, statement["Sid"])
+
+
+def test_least_privilege_tables_keys_and_append_only_records(template: dict[str, Any]) -> None:
+    def grants(role: str) -> dict[str, set[str]]:
+        """resource logical id -> actions"""
+        out: dict[str, set[str]] = {}
+        for statement in statements(template, role):
+            for resource in as_list(statement["Resource"]):
+                key = json.dumps(resource) if "Fn::If" in json.dumps(resource) else referenced(resource)
+                out.setdefault(key, set()).update(as_list(statement["Action"]))
+        return out
+
+    api, overdue = grants("APIHandlerRole"), grants("MarkOverdueRole")
+    tables = set(of_type(template, "AWS::DynamoDB::Table"))
+    assert tables <= set(api)
+    # the sweep reads the due index, reads and updates bills, appends audit events: nothing else
+    assert {k for k in overdue if k in tables} == {"BillsTable", "AuditTable"}
+    assert overdue["BillsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    index_grants = [s["Resource"] for s in statements(template, "MarkOverdueRole") if s["Sid"] == "Indexes"]
+    assert index_grants == [[{"Fn::Sub": "${BillsTable.Arn}/index/by_due"}]]
+    # ledger entries and audit events are only ever added, by every function
+    for grant in (api, overdue):
+        for table in ("LedgerTable", "AuditTable"):
+            if table in grant:
+                assert not grant[table] & {"dynamodb:UpdateItem", "dynamodb:DeleteItem"}, table
+    # only the API turns identifiers into ciphertext, plain text or blind indexes
+    assert "kms:GenerateMac" in api["BlindIndexKey"] and "BlindIndexKey" not in overdue
+    direct = [s for s in statements(template, "MarkOverdueRole") if s["Sid"] == "Identifiers"]
+    assert direct == []
+    for role in ("APIHandlerRole", "MarkOverdueRole"):
+        for statement in statements(template, role):
+            if statement["Sid"] == "DataKeyThroughServices":
+                assert list(statement["Condition"]["StringLike"]) == ["kms:ViaService"]
+            if statement["Sid"] == "Identifiers":
+                assert statement["Condition"]["ForAllValues:StringEquals"] == {"kms:EncryptionContextKeys": ["purpose"]}
 
 
 def test_parameters_and_example_city_files(template: dict[str, Any]) -> None:
-    assert {"CityCode", "Stage", "AlarmEmail", "PiiKeyArn", "LogRetentionDays"} <= set(template["Parameters"])
+    params = template["Parameters"]
+    assert {
+        "CityCode",
+        "Stage",
+        "AlarmEmail",
+        "PiiKeyArn",
+        "LogRetentionDays",
+        "ApiReservedConcurrency",
+        "ApiDomainName",
+        "ApiCertificateArn",
+    } == set(params)
+    # a template packaged with one city's policy deploys only as that city
+    assert params["CityCode"]["AllowedValues"] == [example_policy(PACKAGED_CITY).city_code]
     for city in ("lianyungang", "xiamen"):
-        params = json.loads((ROOT / "infra" / "params" / f"{city}.json").read_text(encoding="utf-8"))
-        assert set(params) <= set(template["Parameters"])
-    env = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
-    assert env["TF_POLICY"] == "xiamen" and env["TF_KEY_MODE"] == "kms"
+        # `aws cloudformation deploy --parameter-overrides file://...` reads this ("CodePipeline") shape
+        given = json.loads((ROOT / "infra" / "params" / f"{city}.json").read_text(encoding="utf-8"))
+        assert set(given) == {"Parameters"} and set(given["Parameters"]) == set(params), city
+        assert all(isinstance(v, str) for v in given["Parameters"].values()), city
+        assert given["Parameters"]["CityCode"] == example_policy(city).city_code, city
+        for name, value in given["Parameters"].items():
+            if name == "CityCode":
+                continue  # checked against the city's own policy above
+            spec = params[name]
+            assert value in [str(v) for v in spec.get("AllowedValues", [value])], (city, name)
+    concurrency = template["Resources"]["APIHandler"]["Properties"]["ReservedConcurrentExecutions"]
+    assert concurrency == {"Fn::If": ["ReserveConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
