@@ -42,8 +42,8 @@ test: install ## Run every gate: lint, types, unit, functional, integration (Dyn
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests tools
-	$(BIN)/ruff format --check functions tests tools
+	$(BIN)/ruff check functions tests tools site/examples
+	$(BIN)/ruff format --check functions tests tools site/examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

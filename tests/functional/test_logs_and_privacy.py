@@ -28,7 +28,8 @@ def test_full_scenario_logs_no_identifiers(
     # When the whole path runs, including failures that echo fields back
     account = json.loads(api.post(hospital, "/v1/enrollments", body).body)
     api.post(hospital, "/v1/enrollments", body)  # ALREADY_ENROLLED
-    api.post(hospital, "/v1/enrollments", {**body, "id_number": body["id_number"][:-1] + "0"})
+    wrong_check = "1" if body["id_number"][-1] != "1" else "2"  # always differs from the real check character
+    api.post(hospital, "/v1/enrollments", {**body, "id_number": body["id_number"][:-1] + wrong_check})
     api.post(hospital, "/v1/accounts/lookup", {"id_number": body["id_number"]})
     visit = json.loads(api.post(hospital, "/v1/visits", {"account_id": account["account_id"]}).body)
     api.post(hospital, f"/v1/visits/{visit['visit_id']}/charges", charge(100))
