@@ -157,7 +157,7 @@ def _alarm(name: str, description: str, metric: dict[str, Any], period: int = 30
     }
 
 
-def _table_resources(tables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def table_resources(tables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The tables of infra/tables.yaml, protected, named per city and stage, each with a throttle alarm."""
     resources: dict[str, Any] = {}
     logical_to_resource: dict[str, str] = {}
@@ -202,7 +202,7 @@ def _indexes(table: dict[str, Any]) -> list[str]:
     return [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]
 
 
-def _function_resources(
+def function_resources(
     function: str, spec: dict[str, Any], city: str, tables: dict[str, Any], logical_to_resource: dict[str, str]
 ) -> dict[str, Any]:
     """Everything one function needs: its properties, role, log group, alarms, and dead-letter queue if async."""
@@ -406,10 +406,10 @@ def compose(city: str, city_code: str) -> dict[str, Any]:
     merged["Parameters"]["CityCode"]["AllowedValues"] = [city_code]
     merged["Parameters"]["CityCode"]["Default"] = city_code
     resources = merged["Resources"]
-    table_resources, logical_to_resource = _table_resources(tables)
-    resources.update(table_resources)
+    protected, logical_to_resource = table_resources(tables)
+    resources.update(protected)
     for function, spec in load_function_specs().items():
-        resources.update(_function_resources(function, spec, city, table_resources, logical_to_resource))
+        resources.update(function_resources(function, spec, city, protected, logical_to_resource))
     return merged
 
 

@@ -1,0 +1,232 @@
+"""Each function's role allows every DynamoDB call the function really makes, and the roles stay narrow.
+
+A scenario runs through HTTP (the API function) and the schedule (the overdue function) on moto, with the tables
+moto's CloudFormation makes from infra/tables.yaml; every botocore call is recorded, items of transactions
+included, and checked against the statements of that function's role in the packaged template. moto does not
+enforce IAM, so this is the check that a narrower role would still work on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import botocore.client
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+from treatfirst.adapters.crypto import LocalCipher
+from treatfirst.client import signed_headers
+from treatfirst.config import runtime
+from treatfirst.services.callers import Registered, register
+from treatfirst.services.context import Context
+
+from tests.factories import charge, enrollment
+from tests.infra.conftest import as_list, of_type, role_of, statements
+from tests.stacks import create_tables_stack
+
+PREFIX = "tf-iam-"
+TRANSACTION_ITEMS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+TABLE_ACTIONS = {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem", "Scan"}
+
+
+class Recorder:
+    """(action, resource) of every DynamoDB request, resource as "<table>" or "<table>/index/<name>"."""
+
+    def __init__(self) -> None:
+        self.calls: set[tuple[str, str]] = set()
+        self.other: set[str] = set()
+
+    def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        if service != "dynamodb":
+            self.other.add(f"{service}:{operation}")
+            return
+        if operation == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                ((kind, body),) = item.items()
+                self.calls.add((f"dynamodb:{TRANSACTION_ITEMS[kind]}", self._logical(body["TableName"])))
+        elif operation == "TransactGetItems":
+            for item in params["TransactItems"]:
+                self.calls.add(("dynamodb:GetItem", self._logical(item["Get"]["TableName"])))
+        elif operation in TABLE_ACTIONS and "TableName" in params:
+            resource = self._logical(params["TableName"])
+            if params.get("IndexName"):
+                resource += f"/index/{params['IndexName']}"
+            self.calls.add((f"dynamodb:{operation}", resource))
+        else:
+            self.other.add(f"dynamodb:{operation}")
+
+    @staticmethod
+    def _logical(table_name: str) -> str:
+        assert table_name.startswith(PREFIX), table_name
+        return table_name[len(PREFIX) :]
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorded = Recorder()
+    original = botocore.client.BaseClient._make_api_call
+
+    def spy(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        recorded.record(client.meta.service_model.service_name, operation, params)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    return recorded
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+        "TF_TABLE_PREFIX": PREFIX,
+        "TF_POLICY": "lianyungang",
+        "TF_KEY_MODE": "local",  # the KMS calls are checked by the statements test; here only DynamoDB
+        "TF_LOCAL_KEY": LocalCipher.new_key(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        runtime.cache_clear()
+        create_tables_stack(PREFIX, stack_name="treatfirst-iam")
+        yield runtime()
+        runtime.cache_clear()
+
+
+def granted(template: dict[str, Any], role: str) -> set[tuple[str, str]]:
+    """(action, "<table>" | "<table>/index/<name>") pairs the role's statements allow."""
+    logical = {
+        name: t["Properties"]["TableName"]["Fn::Sub"].rsplit("-", 1)[1]
+        for name, t in of_type(template, "AWS::DynamoDB::Table").items()
+    }
+    out: set[tuple[str, str]] = set()
+    for statement in statements(template, role):
+        for resource in as_list(statement["Resource"]):
+            if isinstance(resource, dict) and resource.get("Fn::GetAtt", [None])[0] in logical:
+                target = logical[resource["Fn::GetAtt"][0]]
+            elif isinstance(resource, dict) and "Fn::Sub" in resource:
+                found = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/(\w+)", str(resource["Fn::Sub"]))
+                if not found or found.group(1) not in logical:
+                    continue
+                target = f"{logical[found.group(1)]}/index/{found.group(2)}"
+            else:
+                continue
+            out |= {(action, target) for action in as_list(statement["Action"]) if action.startswith("dynamodb:")}
+    return out
+
+
+class Caller:
+    def __init__(self, client: Client, made: Registered) -> None:
+        self.client, self.key_id, self.secret = client, made.key_id, made.secret
+
+    def __call__(self, method: str, path: str, body: Any = None, *, key: str | None = None) -> Any:
+        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            **signed_headers(self.key_id, self.secret, method, path, None, data),
+        }
+        if key:
+            headers["Idempotency-Key"] = key
+        response = self.client.http.request(method, path, headers=headers, body=data)
+        assert response.status_code in (200, 201), (method, path, response.body)
+        return json.loads(response.body) if response.body else None
+
+
+def test_each_role_allows_exactly_what_its_function_does(
+    template: dict[str, Any], stack: Any, recorder: Recorder
+) -> None:
+    from app import app
+
+    functions = of_type(template, "AWS::Serverless::Function")
+    roles = {name: role_of(f) for name, f in functions.items()}
+    ctx = Context(store=stack.store, cipher=stack.cipher, clock=stack.clock, policy=stack.policy)
+    keys = {
+        kind: register(ctx, None, kind=kind, principal_id=f"{kind}-1", name=kind)
+        for kind in ("hospital", "channel", "operator")
+    }
+
+    with Client(app) as client:
+        hospital, channel, operator = (Caller(client, keys[k]) for k in ("hospital", "channel", "operator"))
+
+        # Given everything a city does through the API in a day (recorded as the API function's calls)
+        recorder.calls.clear()
+        operator("POST", "/v1/callers", {"kind": "hospital", "id": "county-hospital", "name": "县医院"})
+        for path in ("/v1/health", "/v1/policy", "/v1/consents"):
+            hospital("GET", path)
+        person = enrollment(stack.policy)
+        account = hospital("POST", "/v1/enrollments", person, key="enr-1")["account_id"]
+        hospital("POST", "/v1/enrollments", person, key="enr-1")  # a replay answers from the record
+        hospital("POST", "/v1/accounts/lookup", {"id_number": person["id_number"]})
+        hospital("GET", f"/v1/accounts/{account}")
+        bills = []
+        for _ in range(2):
+            visit = hospital("POST", "/v1/visits", {"account_id": account})["visit_id"]
+            lines = [charge(300), charge(200), charge(100)]
+            for line in lines:
+                hospital("POST", f"/v1/visits/{visit}/charges", line)
+            hospital("POST", f"/v1/visits/{visit}/charges/{lines[2]['fee_line_id']}/cancel")
+            refund = {"self_pay_fen": 50, "reason": "退药"}
+            hospital("POST", f"/v1/visits/{visit}/charges/{lines[1]['fee_line_id']}/refunds", refund)
+            hospital("GET", f"/v1/visits/{visit}/charges")
+            hospital("GET", f"/v1/visits/{visit}")
+            bills.append(hospital("POST", f"/v1/visits/{visit}/close")["bill"])
+        hospital("GET", "/v1/visits")
+        channel("GET", f"/v1/accounts/{account}/bills")
+        channel("GET", f"/v1/bills/{bills[0]['bill_id']}")
+
+        def pay(txn: str, bill: dict[str, Any]) -> None:
+            body = {
+                "channel_txn_id": txn,
+                "amount_fen": bill["outstanding_fen"],
+                "paid_at": "2026-11-24T10:00:00+08:00",
+                "allocations": [{"bill_id": bill["bill_id"], "amount_fen": bill["outstanding_fen"]}],
+            }
+            channel("POST", "/v1/payments", body)
+
+        pay("wx-1", bills[0])
+        api_calls = set(recorder.calls)
+
+        # When the hourly schedule runs after the second bill is past due (recorded as the sweep's calls)
+        recorder.calls.clear()
+        later, now = datetime.now(UTC) + timedelta(days=9), stack.clock
+        stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        assert client.lambda_.invoke("mark_overdue", event).payload["marked"] == 1
+        sweep_calls = set(recorder.calls)
+        stack.clock = now
+
+        # and the patient pays the overdue bill and withdraws (the API again)
+        recorder.calls.clear()
+        pay("wx-2", bills[1])
+        hospital("POST", f"/v1/accounts/{account}/withdrawal", key="wd-1")
+        api_calls |= recorder.calls
+
+    # Then each role allows every call its function made, and nothing but DynamoDB data calls were made
+    assert recorder.other == set(), "a call to another service or a control-plane call: the roles lack it"
+    for function, calls in (("APIHandler", api_calls), ("MarkOverdue", sweep_calls)):
+        missing = calls - granted(template, roles[function])
+        assert missing == set(), f"{roles[function]} lacks {sorted(missing)}"
+    # And the roles are no wider than use: every write the sweep's role allows, the sweep makes; the API uses
+    # every table it is given
+    reads = {"dynamodb:GetItem", "dynamodb:Query"}
+    assert {c for c in granted(template, roles["MarkOverdue"]) if c[0] not in reads} == {
+        c for c in sweep_calls if c[0] not in reads
+    }
+    tables = {
+        t["Properties"]["TableName"]["Fn::Sub"].rsplit("-", 1)[1]
+        for t in of_type(template, "AWS::DynamoDB::Table").values()
+    }
+    assert {resource.split("/")[0] for _, resource in api_calls} == tables
