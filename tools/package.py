@@ -41,6 +41,7 @@ INFRA = ROOT / "infra"
 sys.path.insert(0, str(FUNCTIONS))
 
 from treatfirst.adapters.schema import load_template  # noqa: E402
+from treatfirst.domain.errors import PolicyInvalid  # noqa: E402
 from treatfirst.domain.policy import load_policy  # noqa: E402
 
 PREFIX = "treatfirst-${CityCode}-${Stage}-"
@@ -431,7 +432,12 @@ def check_functions(template: dict[str, Any]) -> None:
 
 def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict[str, Any]:
     policy_path = policy_file or FUNCTIONS / "treatfirst" / "policies" / f"{city}.yaml"
-    policy = load_policy(policy_path)  # a bad policy stops the build with the field it names
+    try:
+        policy = load_policy(policy_path)
+    except PolicyInvalid as exc:  # a bad policy stops the build with the field it names
+        raise PackagingError(f"{policy_path}: {exc.message}" + (f" (field {exc.field})" if exc.field else "")) from exc
+    if not all(c.isalnum() or c in "-_" for c in city):
+        raise PackagingError(f"--city {city!r}: letters, digits, - and _ only (it names the packaged policy file)")
     out.mkdir(parents=True, exist_ok=True)
     app_dir = stage_app(out / "app", city, policy_file)
     merge = out / "merge-template.json"
