@@ -234,7 +234,7 @@ def function_resources(
     if invoked == "async":
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
         properties["EventInvokeConfig"] = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
-    out[function] = {"Properties": properties}
+    out[function] = {"DependsOn": [log_group], "Properties": properties}  # its logs exist before it first runs
 
     out[log_group] = {
         "Type": "AWS::Logs::LogGroup",
