@@ -617,6 +617,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     for status, names in sorted(by_status.items()):
         responses[str(status)] = {
             "description": "error codes: " + ", ".join(sorted(set(names))),
+            "x-treatfirst-error-codes": sorted(set(names)),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     out: dict[str, Any] = {
