@@ -3,8 +3,15 @@ fragment the deployable template and the local stack use."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import boto3
+import pytest
+from moto import mock_aws
+from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.adapters.schema import fragment_path
+from treatfirst.config import Runtime, runtime
 
 
 def create_tables_stack(prefix: str, stack_name: str = "treatfirst-data") -> list[str]:
@@ -20,3 +27,35 @@ def create_tables_stack(prefix: str, stack_name: str = "treatfirst-data") -> lis
         raise RuntimeError(f"tables stack ended {stack['StackStatus']}")
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
     return sorted(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::DynamoDB::Table")
+
+
+def moto_settings(monkeypatch: pytest.MonkeyPatch, prefix: str, policy: str) -> None:
+    """Settings for a platform on moto: no endpoint override (it would bypass the mock), dummy credentials,
+    local key mode with a fresh key."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+        "TF_TABLE_PREFIX": prefix,
+        "TF_POLICY": policy,
+        "TF_KEY_MODE": "local",
+        "TF_LOCAL_KEY": LocalCipher.new_key(),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@contextlib.contextmanager
+def moto_platform(
+    monkeypatch: pytest.MonkeyPatch, prefix: str, policy: str, stack_name: str = "treatfirst-data"
+) -> Iterator[Runtime]:
+    """moto with the tables stack created from infra/tables.yaml, and a fresh runtime bound to it."""
+    moto_settings(monkeypatch, prefix, policy)
+    with mock_aws():
+        runtime.cache_clear()
+        create_tables_stack(prefix, stack_name=stack_name)
+        try:
+            yield runtime()
+        finally:
+            runtime.cache_clear()

@@ -17,14 +17,11 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
-from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.client import TreatFirstClient
-from treatfirst.config import runtime
 from treatfirst.services.callers import register
 from treatfirst.services.context import Context
 
-from tests.stacks import create_tables_stack
+from tests.stacks import moto_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "site" / "examples" / "treat_first.py"
@@ -63,22 +60,7 @@ class _Front(BaseHTTPRequestHandler):
 
 @pytest.fixture(params=["lianyungang", "xiamen"])
 def served(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "cn-north-1",
-        "TF_TABLE_PREFIX": PREFIX,
-        "TF_KEY_MODE": "local",
-        "TF_LOCAL_KEY": LocalCipher.new_key(),
-        "TF_POLICY": request.param,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        runtime.cache_clear()
-        create_tables_stack(PREFIX)
-        rt = runtime()
+    with moto_platform(monkeypatch, PREFIX, request.param) as rt:
         ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
         keys = {
             kind: register(ctx, None, kind=kind, principal_id=f"docs-{kind}", name=kind)
@@ -97,7 +79,6 @@ def served(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
                 server.shutdown()
                 server.server_close()
                 thread.join()
-        runtime.cache_clear()
 
 
 def test_the_documented_journey_runs_and_moves_the_credit_line(served: tuple[str, Any]) -> None:

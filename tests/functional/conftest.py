@@ -10,50 +10,31 @@ from typing import Any
 import boto3
 import pytest
 from chalice.test import Client
-from moto import mock_aws
-from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.adapters.dynamo import MODELS
 from treatfirst.client import signed_headers
-from treatfirst.config import runtime
 from treatfirst.domain import ledger
 from treatfirst.services.callers import register
 from treatfirst.services.context import Context
 from treatfirst.services.ports import ACCOUNTS, LEDGER
 
 from tests.factories import enrollment
-from tests.stacks import create_tables_stack
+from tests.stacks import moto_platform
 
 PREFIX = "tf-test-"
 
 
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "cn-north-1")
-    monkeypatch.setenv("TF_TABLE_PREFIX", PREFIX)
-    monkeypatch.setenv("TF_KEY_MODE", "local")
-    monkeypatch.setenv("TF_LOCAL_KEY", LocalCipher.new_key())
-
-
 @pytest.fixture(params=["lianyungang"])
-def city(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("TF_POLICY", request.param)
+def city(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def platform(aws_env: None, city: str) -> Iterator[Any]:
+def platform(city: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto with the tables that moto's CloudFormation creates from infra/tables.yaml, and a fresh runtime."""
-    with mock_aws():
-        runtime.cache_clear()
-        assert len(create_tables_stack(PREFIX)) == len(MODELS)
-        rt = runtime()
+    with moto_platform(monkeypatch, PREFIX, city) as rt:
+        assert len(boto3.client("dynamodb").list_tables()["TableNames"]) == len(MODELS)
         yield rt
         assert_every_line_sound(rt.store)
-        runtime.cache_clear()
 
 
 def assert_every_line_sound(store: Any) -> None:

@@ -17,16 +17,13 @@ from typing import Any
 import botocore.client
 import pytest
 from chalice.test import Client
-from moto import mock_aws
-from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.client import signed_headers
-from treatfirst.config import runtime
 from treatfirst.services.callers import Registered, register
 from treatfirst.services.context import Context
 
 from tests.factories import charge, enrollment
 from tests.infra.conftest import as_list, of_type, role_of, statements
-from tests.stacks import create_tables_stack
+from tests.stacks import moto_platform
 
 PREFIX = "tf-iam-"
 TRANSACTION_ITEMS = {
@@ -85,23 +82,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "cn-north-1",
-        "TF_TABLE_PREFIX": PREFIX,
-        "TF_POLICY": "lianyungang",
-        "TF_KEY_MODE": "local",  # the KMS calls are checked by the statements test; here only DynamoDB
-        "TF_LOCAL_KEY": LocalCipher.new_key(),
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        runtime.cache_clear()
-        create_tables_stack(PREFIX, stack_name="treatfirst-iam")
-        yield runtime()
-        runtime.cache_clear()
+    # Local key mode: the KMS calls are checked by the statements test; here only DynamoDB.
+    with moto_platform(monkeypatch, PREFIX, "lianyungang", stack_name="treatfirst-iam") as rt:
+        yield rt
 
 
 def granted(template: dict[str, Any], role: str) -> set[tuple[str, str]]:
