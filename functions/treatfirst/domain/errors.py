@@ -46,6 +46,11 @@ class InvalidIdNumber(ValidationFailed):
     default_message = "the resident ID number is not valid"
 
 
+class InvalidPhone(ValidationFailed):
+    code = "INVALID_PHONE"
+    default_message = "the phone number is not a mainland mobile number"
+
+
 class InvalidCursor(ValidationFailed):
     code = "INVALID_CURSOR"
     default_message = "the cursor is not valid"

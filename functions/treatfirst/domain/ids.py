@@ -5,14 +5,37 @@ from __future__ import annotations
 import os
 import re
 import time
+import unicodedata
 from datetime import date
 
-from treatfirst.domain.errors import InvalidIdNumber, ValidationFailed
+from treatfirst.domain.errors import InvalidIdNumber, InvalidPhone
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_RIC = re.compile(r"^\d{17}[\dX]$")
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_RIC = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+_MAX_RAW = 64  # longer input is refused before any normalisation work
+_SEPARATORS = frozenset(" -")
+
+
+def canonical_ascii(value: str, *, keep: str = "") -> str | None:
+    """One canonical ASCII form of an identifier written with any Unicode digits, or None.
+
+    NFKC first (full-width ０-９ and Ｘ, ideographic space, compatibility forms), then every character
+    Unicode classes as a decimal digit (Arabic-Indic ٠-٩, Devanagari, ...) becomes its ASCII digit.
+    Separators (space, hyphen) are dropped; characters in `keep` stay as they are (upper-cased). Anything
+    else makes the value impossible to normalise: None, so the caller refuses it with its own code.
+    """
+    out: list[str] = []
+    for char in unicodedata.normalize("NFKC", value).strip():
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            out.append(str(digit))
+        elif char.upper() in keep:
+            out.append(char.upper())
+        elif char not in _SEPARATORS:
+            return None
+    return "".join(out)
 
 
 def ric_check_digit(first17: str) -> str:
@@ -21,11 +44,19 @@ def ric_check_digit(first17: str) -> str:
 
 
 def normalise_resident_id(value: object, *, field: str = "id_number") -> str:
-    """Return the 18-character resident ID number, or raise INVALID_ID_NUMBER (format, date, checksum)."""
+    """Return the 18-character ASCII resident ID number, or raise INVALID_ID_NUMBER (format, date, checksum).
+
+    The same number written with full-width or other Unicode digits gives the same canonical text, so the
+    checksum, the blind index, masking and storage all see one form (one resident, one credit line).
+    """
     if not isinstance(value, str):
         raise InvalidIdNumber("id_number must be a string", field=field)
-    text = value.strip().upper()
-    if not _RIC.match(text):
+    if len(value) > _MAX_RAW:
+        raise InvalidIdNumber("id_number is too long", field=field)
+    text = canonical_ascii(value, keep="X")
+    if text is None:
+        raise InvalidIdNumber("id_number may hold only digits and a final X", field=field)
+    if not _RIC.fullmatch(text):
         raise InvalidIdNumber("id_number must be 17 digits and a check character", field=field)
     try:
         birth_date(text)
@@ -46,11 +77,20 @@ def age_on(resident_id: str, today: date) -> int:
 
 
 def normalise_phone(value: object, *, field: str = "phone") -> str:
+    """Return the 11-digit ASCII mainland mobile number (an optional +86 / 0086 prefix, spaces and hyphens
+    dropped, any Unicode digit form accepted), or raise INVALID_PHONE."""
     if not isinstance(value, str):
-        raise ValidationFailed("phone must be a string", field=field)
-    text = value.strip().removeprefix("+86").replace(" ", "").replace("-", "")
-    if not _PHONE.match(text):
-        raise ValidationFailed("phone must be an 11-digit mainland mobile number", field=field)
+        raise InvalidPhone("phone must be a string", field=field)
+    if len(value) > _MAX_RAW:
+        raise InvalidPhone("phone is too long", field=field)
+    plus = unicodedata.normalize("NFKC", value).strip().startswith("+")
+    text = canonical_ascii(unicodedata.normalize("NFKC", value).strip().removeprefix("+"))
+    if text is not None and (plus or len(text) == 15) and text.startswith("0086" if not plus else "86"):
+        text = text[2:] if plus else text[4:]
+    elif plus:
+        text = None  # only the mainland prefix +86 is accepted
+    if text is None or not _PHONE.fullmatch(text):
+        raise InvalidPhone("phone must be an 11-digit mainland mobile number", field=field)
     return text
 
 
