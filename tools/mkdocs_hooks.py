@@ -17,18 +17,26 @@ Anything missing or malformed in those sources stops the build with an error rat
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
-from treatfirst import openapi
-from treatfirst.consents import RenderedConsent, render_all
-from treatfirst.domain import signing
-from treatfirst.domain.errors import TreatFirstError, all_error_classes
-from treatfirst.domain.money import format_yuan
-from treatfirst.domain.policy import POLICY_DIR, Policy, example_policy, label
+
+# The pages describe this checkout's code, whatever copy of the package the environment has installed.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "functions") not in sys.path:
+    sys.path.insert(0, str(ROOT / "functions"))
+
+from treatfirst import openapi  # noqa: E402
+from treatfirst.consents import RenderedConsent, render_all  # noqa: E402
+from treatfirst.domain import signing  # noqa: E402
+from treatfirst.domain.errors import TreatFirstError, all_error_classes  # noqa: E402
+from treatfirst.domain.money import format_yuan  # noqa: E402
+from treatfirst.domain.policy import POLICY_DIR, Policy, example_policy, label  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
 MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}
@@ -492,20 +500,36 @@ STATUS_GUIDANCE = {
     ),
     413: ("请求体超过 64 KB。", "The body is over 64 KB."),
     422: (
-        "请求合法，但业务规则不允许（额度、资格、账单状态）。",
-        "Valid, but the rules refuse it (credit, eligibility, bill state).",
+        "请求合法，但业务规则不允许（额度、资格、账单状态）：不是平台故障，原样重试不会成功。",
+        "Valid, but the rules refuse it (credit, eligibility, bill state): not a platform fault, and retrying as "
+        "is fails again.",
     ),
-    500: ("平台内部错误：请带 `request_id` 报障。", "A platform fault: report it with the `request_id`."),
+    500: (
+        "平台内部错误：可用同一 `Idempotency-Key` 重试；持续出现请带 `request_id` 报障。",
+        "A platform fault: retry with the same `Idempotency-Key`; if it persists, report it with the `request_id`.",
+    ),
 }
 
 
-def _parent(cls: type[TreatFirstError]) -> str:
+def _status(cls: type[TreatFirstError]) -> int:
+    """The HTTP status the API answers with for this error class."""
+    return int(cls.status)
+
+
+def general_code(cls: type[TreatFirstError]) -> str | None:
+    """The code a client falls back to when it does not know `cls.code`: its parent class's code, when that
+    parent is answered with the same HTTP status. Top-level codes of a status (VALIDATION_FAILED, NOT_FOUND,
+    UNPROCESSABLE, ...) have none: a client that does not know them acts on the HTTP status."""
     base = cls.__mro__[1]
-    return (
-        f"[`{base.code}`](#{_anchor(base.code)})"
-        if base is not TreatFirstError and issubclass(base, TreatFirstError)
-        else ""
-    )
+    if not (isinstance(base, type) and issubclass(base, TreatFirstError)) or base is cls:
+        return None
+    return base.code if _status(base) == _status(cls) and base.code != cls.code else None
+
+
+# Codes the HTTP edge answers outside any operation of the OpenAPI document.
+EDGE_CODES = {
+    "ROUTE_NOT_FOUND": "任何未知路径 any unknown path",
+}
 
 
 def errors_page(doc: dict[str, Any]) -> str:
@@ -526,25 +550,35 @@ def errors_page(doc: dict[str, Any]) -> str:
     def returned_by(code: str) -> str:
         ids = set(used.get(code, []))
         if not ids:
-            return "—"
+            return EDGE_CODES.get(code, "—")
         if ids == every:
             return "所有操作 every operation"
         if ids == signed:
             return "所有签名操作 every signed operation"
         return "<br>".join(f"[`{titles[i]}`](api.md#{i})" for i in used[code])
 
+    def parent(cls: type[TreatFirstError]) -> str:
+        code = general_code(cls)
+        return f"[`{code}`](#{_anchor(code)})" if code else "—"
+
     lines = [
         "# 错误码 Error codes",
         "",
-        '所有错误同一结构 `{"error": {"code", "message", "field", "request_id"}}`，错误码稳定；'
-        "HTTP 状态码只在代码中的一张表里映射（`treatfirst.domain.errors`）。不认识的错误码按其归类码处理。"
-        "Every error has one shape and a stable code; "
-        "HTTP statuses are mapped in one table in the code. Treat a code you do not know as its general code.",
+        '所有错误同一结构 `{"error": {"code", "message", "field", "request_id"}}`，错误码稳定。'
+        "Every error has one shape and a stable code.",
+        "",
+        "**客户端如何处理 How a client acts on an error:** 先看错误码；遇到不认识的错误码，按表中的归类码处理；"
+        "没有归类码的，按 HTTP 状态处理。归类码总是与该错误码同一 HTTP 状态：额度不足 `CREDIT_LIMIT_EXCEEDED` "
+        "归类为 `UNPROCESSABLE`（业务规则拒绝，不是平台故障），只有 HTTP 500 表示平台故障。"
+        "Act on the code; for a code you do not know, act on its general code in the table below; for a code "
+        "without one, act on the HTTP status. A general code always has the same HTTP status as the code: a "
+        "credit refusal (`CREDIT_LIMIT_EXCEEDED`) falls back to `UNPROCESSABLE` (the rules refused, not a "
+        "fault); only HTTP 500 is a platform fault.",
         "",
         "被拒绝的请求不改变任何数据。A refused request changes nothing.",
         "",
     ]
-    statuses = sorted({c.status for c in classes})
+    statuses = sorted({_status(c) for c in classes})
     for status in statuses:
         if status not in STATUS_GUIDANCE:
             raise DocsSourceError(f"HTTP {status} has no guidance on the error-code page")
@@ -557,10 +591,10 @@ def errors_page(doc: dict[str, Any]) -> str:
             "| 错误码 Code | 含义 Meaning | 归类 General code | 返回于 Returned by |",
             "|---|---|---|---|",
             *[
-                f"| `{c.code}`{{#{_anchor(c.code)}}} | {_cell(c.default_message)} | {_parent(c)} | "
+                f"| `{c.code}`{{#{_anchor(c.code)}}} | {_cell(c.default_message)} | {parent(c)} | "
                 f"{returned_by(c.code)} |"
                 for c in classes
-                if c.status == status
+                if _status(c) == status
             ],
             "",
         ]

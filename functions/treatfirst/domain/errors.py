@@ -191,7 +191,9 @@ class PayloadTooLarge(TreatFirstError):
 
 
 class Unprocessable(TreatFirstError):
+    code = "UNPROCESSABLE"
     status = 422
+    default_message = "the request is valid but the rules refuse it"
 
 
 class CreditLimitExceeded(Unprocessable):
