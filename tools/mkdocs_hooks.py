@@ -9,7 +9,8 @@ Nothing generated here is committed. Each build writes, as virtual files:
 - reference/api.md and reference/openapi.json: from `treatfirst.openapi.document()`, the document the API
   serves at GET /v1/openapi.json (a functional test holds it against the app's real routes);
 - reference/errors.md: from `treatfirst.domain.errors.all_error_classes()`;
-- on the request-signing pages, a worked signature computed by `treatfirst.domain.signing`.
+- on the request-signing pages, worked signatures from the published vectors (site/signing-vectors.json), each
+  checked against `treatfirst.domain.signing` while the page is built.
 
 Anything missing or malformed in those sources stops the build with an error rather than a page of guesses.
 """
@@ -37,6 +38,7 @@ from treatfirst.domain import signing  # noqa: E402
 from treatfirst.domain.errors import TreatFirstError, all_error_classes  # noqa: E402
 from treatfirst.domain.money import format_yuan  # noqa: E402
 from treatfirst.domain.policy import POLICY_DIR, Policy, example_policy, label  # noqa: E402
+from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
 MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}
@@ -602,29 +604,128 @@ def errors_page(doc: dict[str, Any]) -> str:
 
 
 # ---- signing example -------------------------------------------------------------------------------------
-def signing_example() -> str:
-    secret, method, path = "demo-secret-not-for-use", "POST", "/v1/visits"
-    body = json.dumps({"account_id": "acc_01JDEMO"}, separators=(",", ":")).encode()
-    stamp, nonce = "1795993200", "n0nce-0123456789ab"
-    key = signing.signing_key(secret)
-    text = signing.string_to_sign(method, path, None, stamp, nonce, body)
+VECTORS = ROOT / "site" / "signing-vectors.json"
+
+
+def signing_vectors() -> list[dict[str, Any]]:
+    """The published known-answer vectors, each checked against the platform's signing code before it is shown."""
+    published = json.loads(VECTORS.read_text(encoding="utf-8"))
+    if published.get("algorithm") != signing.ALGORITHM:
+        raise DocsSourceError(f"{VECTORS.name}: algorithm is not {signing.ALGORITHM}")
+    vectors: list[dict[str, Any]] = published["vectors"]
+    for v in vectors:
+        pairs = [(k, val) for k, val in v["query"]]
+        body = v["body"].encode("utf-8")
+        key = signing.signing_key(v["secret"])
+        computed = {
+            "canonical_query": signing.canonical_query(pairs),
+            "string_to_sign": signing.string_to_sign(v["method"], v["path"], pairs, v["timestamp"], v["nonce"], body),
+            "signing_key_hex": key.hex(),
+            "signature": signing.sign(key, v["method"], v["path"], pairs, v["timestamp"], v["nonce"], body),
+        }
+        for name, value in computed.items():
+            if v[name] != value:
+                raise DocsSourceError(f"{VECTORS.name}: vector {v['name']!r} {name} differs from the signing code")
+    return vectors
+
+
+def _vector(v: dict[str, Any], lang: str) -> list[str]:
+    zh = lang == "zh"
+    none = "（无）" if zh else "(none)"
+    query = ", ".join(f"`{json.dumps([k, val], ensure_ascii=False)}`" for k, val in v["query"]) or none
+    body = f"`{v['body']}`" if v["body"] else ("（空）" if zh else "(empty)")
+    url = v["path"] + (f"?{v['canonical_query']}" if v["canonical_query"] else "")
+    return [
+        f"| {'输入' if zh else 'Input'} | {'值' if zh else 'Value'} |",
+        "|---|---|",
+        f"| secret | `{v['secret']}` |",
+        f"| method, path | `{v['method']}`, `{v['path']}` |",
+        f"| {'查询参数（按发送顺序）' if zh else 'query pairs (as sent)'} | {_cell(query)} |",
+        f"| `{signing.HEADER_TIMESTAMP}`, `{signing.HEADER_NONCE}` | `{v['timestamp']}`, `{v['nonce']}` |",
+        f"| body (UTF-8) | {body} |",
+        f"| {'规范查询串' if zh else 'canonical query'} | "
+        f"{'`' + v['canonical_query'] + '`' if v['canonical_query'] else '（空行）' if zh else '(an empty line)'} |",
+        f"| {'请求体 SHA-256' if zh else 'body SHA-256'} | `{v['body_sha256']}` |",
+        f"| {'签名密钥（32 字节，此处以十六进制显示）' if zh else 'signing key (32 bytes, shown as hex)'} | "
+        f"`{v['signing_key_hex']}` |",
+        "",
+        "待签字符串 String to sign:" if zh else "String to sign:",
+        "",
+        "```text",
+        v["string_to_sign"],
+        "```",
+        "",
+        f"`{signing.HEADER_SIGNATURE}`: `{v['signature']}`",
+        "",
+        f"{'请求行' if zh else 'Request line'}: `{v['method']} {url}`",
+    ]
+
+
+def signing_example(lang: str) -> str:
+    vectors = signing_vectors()
+    with_query = next((v for v in vectors if v["query"]), None)
+    with_body = next((v for v in vectors if v["body"]), None)
+    if with_query is None or with_body is None:
+        raise DocsSourceError(f"{VECTORS.name} needs a vector with a query and one with a body")
+    zh = lang == "zh"
     return "\n".join(
         [
-            "| 输入 Input | 值 Value |",
-            "|---|---|",
-            f"| secret | `{secret}` |",
-            f"| 签名密钥 signing key (hex) | `{key.hex()}` |",
-            f"| method, path, query | `{method}`, `{path}`, (none) |",
-            f"| `{signing.HEADER_TIMESTAMP}`, `{signing.HEADER_NONCE}` | `{stamp}`, `{nonce}` |",
-            f"| body (UTF-8) | `{body.decode()}` |",
+            "### 带查询参数的 GET" if zh else "### A GET with a query",
             "",
-            "```text",
-            text,
-            "```",
+            *_vector(with_query, lang),
             "",
-            f"`{signing.HEADER_SIGNATURE}`: `{signing.sign(key, method, path, None, stamp, nonce, body)}`",
+            "### 带请求体的 POST" if zh else "### A POST with a body",
+            "",
+            *_vector(with_body, lang),
         ]
     )
+
+
+# ---- conventions -----------------------------------------------------------------------------------------
+SCOPES_MARKER = "<!-- treatfirst:scopes -->"
+IDEMPOTENT_MARKER = "<!-- treatfirst:idempotent-operations -->"
+
+
+def scopes_table(doc: dict[str, Any], lang: str) -> str:
+    """Caller kind → its scopes → the operations each scope opens, from the code's scope table and the document."""
+    by_scope: dict[str, list[str]] = {}
+    for method, path, op in operations(doc):
+        if op.get("x-treatfirst-scope"):
+            by_scope.setdefault(op["x-treatfirst-scope"], []).append(
+                f"[`{method} {path}`](../reference/api.md#{op['operationId']})"
+            )
+    zh = lang == "zh"
+    lines = [
+        "| 调用方 Caller | 权限 Scope | 可调用的操作 Operations |" if zh else "| Caller | Scope | Operations |",
+        "|---|---|---|",
+    ]
+    for kind, scopes in SCOPES.items():
+        for scope in scopes:
+            if scope not in by_scope:
+                raise DocsSourceError(f"scope {scope!r} of {kind} opens no operation of the OpenAPI document")
+            lines.append(f"| `{kind}` | `{scope}` | {'<br>'.join(by_scope[scope])} |")
+    lines += [
+        "",
+        "公开操作（无需签名）：" if zh else "Public operations (no signature): ",
+    ]
+    public = [f"`{m} {p}`" for m, p, op in operations(doc) if not op.get("security")]
+    lines[-1] += ("、" if zh else ", ").join(public) + ("。" if zh else ".")
+    return "\n".join(lines)
+
+
+def idempotent_operations(doc: dict[str, Any], lang: str) -> str:
+    """The operations that take an Idempotency-Key (each can answer IDEMPOTENCY_KEY_REUSED), and how long keys last."""
+    ops = [
+        f"[`{m} {p}`](../reference/api.md#{op['operationId']})"
+        for m, p, op in operations(doc)
+        if any(x.get("in") == "header" and x.get("name") == "Idempotency-Key" for x in op.get("parameters", []))
+    ]
+    if not ops:
+        raise DocsSourceError("no operation of the OpenAPI document takes an Idempotency-Key")
+    hours = int(IDEMPOTENCY_TTL.total_seconds() // 3600)
+    if lang == "zh":
+        return f"接受 `Idempotency-Key` 的操作（平台保存键 {hours} 小时）：" + "、".join(ops) + "。"
+    return f"Operations that take an `Idempotency-Key` (keys are kept for {hours} hours): " + ", ".join(ops) + "."
 
 
 # ---- MkDocs events ---------------------------------------------------------------------------------------
@@ -649,7 +750,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if src.endswith("authentication.md"):
         if SIGNING_MARKER not in markdown:
             raise DocsSourceError(f"{src} lost its {SIGNING_MARKER} marker")
-        markdown = markdown.replace(SIGNING_MARKER, signing_example())
+        markdown = markdown.replace(SIGNING_MARKER, signing_example(src.split("/", 1)[0]))
+    if src.endswith("conventions.md"):
+        lang = src.split("/", 1)[0]
+        for marker, render in ((SCOPES_MARKER, scopes_table), (IDEMPOTENT_MARKER, idempotent_operations)):
+            if marker not in markdown:
+                raise DocsSourceError(f"{src} lost its {marker} marker")
+            markdown = markdown.replace(marker, render(openapi.document(), lang))
     for prefix, (other, language) in MIRRORS.items():
         mirror = other + src.removeprefix(prefix)
         if src.startswith(prefix) and files.get_file_from_path(mirror) is not None:

@@ -11,7 +11,6 @@ import json
 import secrets
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ def signed_headers(
     secret: str,
     method: str,
     path: str,
-    query: Mapping[str, str] | None,
+    query: signing.Query,
     body: bytes,
     *,
     now: Callable[[], float] = time.time,
@@ -72,17 +71,21 @@ class TreatFirstClient:
         path: str,
         body: Any = None,
         *,
-        query: Mapping[str, str] | None = None,
+        query: signing.Query = None,
         idempotency_key: str | None = None,
     ) -> ApiResponse:
+        """Send one signed request. `query` is a mapping or a list of (key, value) pairs (a key may repeat);
+        it is sent exactly in its canonical form, the form that is signed."""
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        pairs = signing.query_pairs(query)  # read once: a one-shot iterable signs and sends the same pairs
         headers = {
             "Content-Type": "application/json",
-            **signed_headers(self.key_id, self.secret, method, path, query, raw),
+            **signed_headers(self.key_id, self.secret, method, path, pairs, raw),
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        url = self.base_url + path + ("?" + urllib.parse.urlencode(sorted(query.items())) if query else "")
+        canonical = signing.canonical_query(pairs)
+        url = self.base_url + path + (f"?{canonical}" if canonical else "")
         if not url.startswith(("http://", "https://")):
             raise ValueError("base_url must be http(s)")
         req = urllib.request.Request(url, data=raw if method != "GET" else None, method=method, headers=headers)  # noqa: S310

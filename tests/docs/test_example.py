@@ -101,3 +101,70 @@ def test_the_documented_journey_runs_and_moves_the_credit_line(served: tuple[str
         assert billed["available_fen"] == limit - billed["owed_fen"]
         assert paid == enrolled
     assert first[0][1]["limit_fen"] > 0
+
+
+def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(served: tuple[str, Any]) -> None:
+    # Given a bill of 3000 fen on the credit line and 5000 fen of emergency care (the workflow page's example)
+    url, keys = served
+    example = load_example()
+    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret)
+    channel = TreatFirstClient(url, key_id=keys["channel"].key_id, secret=keys["channel"].secret)
+    account = example.find_or_enrol(
+        his,
+        {
+            "name": "李四",
+            "id_number": "11010519491231002X",
+            "phone": "13800138001",
+            "insurance_status": "normal",
+            "verification": {"method": "face", "check_id": "face-em-1", "verified_at": "2026-11-24T08:00:00+08:00"},
+        },
+    )
+    limit = account["credit_line"]["limit_fen"]
+    visit = his.post("/v1/visits", {"account_id": account["account_id"]}, idempotency_key="em-visit").body
+    for fee_line, amount, emergency in (("EM-1", 3000, False), ("EM-2", 5000, True)):
+        posted = his.post(
+            f"/v1/visits/{visit['visit_id']}/charges",
+            {
+                "fee_line_id": fee_line,
+                "item_code": "ER-001",
+                "item_name": "急诊",
+                "occurred_at": "2026-11-24T09:30:00+08:00",
+                "total_fen": amount,
+                "insurance_fen": 0,
+                "personal_account_fen": 0,
+                "self_pay_fen": amount,
+                "emergency": emergency,
+            },
+            idempotency_key=fee_line,
+        )
+        assert posted.status == 201, posted.body
+    bill = his.post(f"/v1/visits/{visit['visit_id']}/close", idempotency_key="em-close").body["bill"]
+    assert (bill["amount_fen"], bill["emergency_amount_fen"], bill["outstanding_fen"]) == (3000, 5000, 8000)
+
+    # When the patient pays 4000 fen of it
+    paid = channel.post(
+        "/v1/payments",
+        {
+            "channel_txn_id": "em-txn-1",
+            "amount_fen": 4000,
+            "paid_at": "2026-11-24T12:00:00+08:00",
+            "allocations": [{"bill_id": bill["bill_id"], "amount_fen": 4000}],
+        },
+        idempotency_key="em-pay-1",
+    )
+    assert paid.status == 201, paid.body
+
+    # Then the credit part is paid first (all credit restored) and 4000 fen of the emergency part is still owed
+    line = his.get(f"/v1/accounts/{account['account_id']}").body["credit_line"]
+    assert (line["available_fen"], line["owed_fen"], line["emergency_owed_fen"]) == (limit, 0, 4000)
+    after = channel.get(f"/v1/bills/{bill['bill_id']}").body
+    assert (after["status"], after["outstanding_fen"], after["paid_fen"]) == ("issued", 4000, 4000)
+
+
+def test_a_signed_query_with_a_repeated_key_is_accepted_over_http(served: tuple[str, Any]) -> None:
+    # Given the hospital's client, When it lists visits with a query (a repeated key, sent in canonical form)
+    url, keys = served
+    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret)
+    answer = his.request("GET", "/v1/visits", query=[("limit", "5"), ("limit", "5")])
+    # Then the server, canonicalising what it decoded, accepts the signature
+    assert answer.status == 200, answer.body

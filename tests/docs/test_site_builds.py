@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from treatfirst import openapi
 from treatfirst.consents import render_consent
-from treatfirst.domain import signing
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.domain.policy import example_policy
 
@@ -163,22 +162,50 @@ def test_error_code_page_never_tells_clients_to_treat_a_refusal_as_a_fault(built
     assert "only HTTP 500 is a platform fault" in text and "只有 HTTP 500 表示平台故障" in text
 
 
-def test_signing_pages_quote_the_real_code_and_a_signature_it_computes(built: Path) -> None:
-    body = json.dumps({"account_id": "acc_01JDEMO"}, separators=(",", ":")).encode()
-    expected = signing.sign(
-        signing.signing_key("demo-secret-not-for-use"),
-        "POST",
-        "/v1/visits",
-        None,
-        "1795993200",
-        "n0nce-0123456789ab",
-        body,
-    )
+def test_signing_pages_show_the_whole_string_to_sign_and_the_published_vectors(built: Path) -> None:
+    # Fixed values of the published vector with a query (see tests/unit/test_signing.py for how they were checked)
+    canonical = "Zeta=1&empty=&note=%E5%BC%A0%E4%B8%89%20%E6%9D%8E%E5%9B%9B&status=closed&status=open&tag=a%2Bb%2Fc~d"
+    signature = "eb76a5ecd543ba7dd83f52afdcd1e31fdce05587a28098efe908ab3ce3c63b33"
+    key_hex = "76046a028c24787918a010640bcb0860ebd4b5262475dca2d62f9a332649f71f"
     for lang in ("zh", "en"):
         text = page(built, f"{lang}/authentication")
+        # The quoted code and the client
         assert "def string_to_sign(" in text and "def signed_headers(" in text
         assert "TreatFirstClient(url" in text
-        assert expected in text
+        # The complete string to sign, starting with the algorithm constant line, for a request with a query
+        assert f"TF1-HMAC-SHA256\nGET\n/v1/visits\n{canonical}\n1795993200\nvector-nonce-0001\n" in text
+        assert canonical in text and signature in text and key_hex in text
+        # The rules: raw digest, RFC 3986, %20, repeated keys
+        assert "RFC 3986" in text and "%20" in text and "32" in text
+        # And a link to the vectors file, which the site publishes byte for byte
+        raw = (built / lang / "authentication" / "index.html").read_text(encoding="utf-8")
+        assert 'href="../../signing-vectors.json"' in raw
+    published = built / "signing-vectors.json"
+    assert published.read_bytes() == (ROOT / "site" / "signing-vectors.json").read_bytes()
+    assert json.loads(published.read_text(encoding="utf-8"))["vectors"][0]["signature"] == signature
+
+
+def test_conventions_pages_state_scopes_idempotency_time_and_content_type(built: Path) -> None:
+    for lang in ("zh", "en"):
+        text = page(built, f"{lang}/conventions")
+        # Scopes per caller kind, from the code's table, and what bills:read means for a hospital
+        for scope in (
+            "enrollments:write",
+            "accounts:read",
+            "visits:write",
+            "visits:read",
+            "bills:read",
+            "payments:write",
+            "callers:write",
+        ):
+            assert scope in text, scope
+        assert "BILL_NOT_FOUND" in text and "FORBIDDEN" in text
+        # Idempotency: scope of a key, which operations, and the 409
+        assert "IDEMPOTENCY_KEY_REUSED" in text
+        for operation in ("POST /v1/enrollments", "POST /v1/visits/{visit_id}/close", "POST /v1/payments"):
+            assert operation in text, operation
+        # Times in UTC, and the content type
+        assert "UTC" in text and "application/json" in text
 
 
 def test_workflow_pages_carry_the_diagrams(built: Path) -> None:
