@@ -64,7 +64,7 @@ def consents() -> Response:
     return handle(_request(), public=texts)
 
 
-# ---- callers ----
+# ---- callers: keys and their lifecycle ----
 @api.route("/v1/callers", methods=["POST"])
 def register_caller() -> Response:
     def run(ctx: Context, caller: Caller, body: Any) -> Outcome:
@@ -73,17 +73,37 @@ def register_caller() -> Response:
         kind = b.choice("kind", ("hospital", "channel"))
         principal_id, name = b.text("id", max_len=64), b.text("name", max_len=100)
         b.done()
-        made = callers.register(ctx, caller, kind=kind, principal_id=principal_id, name=name)
-        return Outcome(
-            201,
-            {
-                "key_id": made.key_id,
-                "secret": made.secret,
-                "kind": made.kind,
-                "id": made.principal_id,
-                "scopes": list(made.scopes),
-            },
+        made = callers.register(ctx, caller, kind=kind, principal_id=principal_id, name=name, idempotency_key=_key())
+        return Outcome(201, made.body(), replayed=made.replayed)
+
+    return handle(_request(), run)
+
+
+@api.route("/v1/callers/{key_id}/rotation", methods=["POST"])
+def rotate_caller(key_id: str) -> Response:
+    def run(ctx: Context, caller: Caller, body: Any) -> Outcome:
+        caller.require("callers:write")
+        b = Body(body)
+        reason = b.text("reason", max_len=callers.MAX_REASON)
+        seconds = b.integer("previous_valid_seconds", minimum=0, maximum=callers.MAX_OVERLAP_SECONDS, required=False)
+        b.done()
+        overlap = callers.DEFAULT_OVERLAP_SECONDS if seconds is None else seconds
+        made = callers.rotate(
+            ctx, caller, key_id, reason=reason, previous_valid_seconds=overlap, idempotency_key=_key()
         )
+        return Outcome(200, made.body(), replayed=made.replayed)
+
+    return handle(_request(), run)
+
+
+@api.route("/v1/callers/{key_id}/revocation", methods=["POST"])
+def revoke_caller(key_id: str) -> Response:
+    def run(ctx: Context, caller: Caller, body: Any) -> Outcome:
+        caller.require("callers:write")
+        b = Body(body)
+        reason = b.text("reason", max_len=callers.MAX_REASON)
+        b.done()
+        return callers.revoke(ctx, caller, key_id, reason=reason, idempotency_key=_key())
 
     return handle(_request(), run)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
+from treatfirst.services.callers import DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, REVOCATION_BOUND_SECONDS
 
 FEN = {"type": "integer", "minimum": 0, "maximum": 10**12, "description": "amount in fen (分), an integer"}
 FEN_POSITIVE = {**FEN, "minimum": 1}
@@ -105,11 +106,50 @@ SCHEMAS: dict[str, Any] = {
     "CallerKey": _obj(
         ["key_id", "secret", "kind", "id", "scopes"],
         {
-            "key_id": {"type": "string"},
-            "secret": {"type": "string", "description": "shown once, never stored"},
+            "key_id": {"type": "string", "pattern": "^key_[0-9A-HJKMNP-TV-Z]{26}$"},
+            "secret": {
+                "type": ["string", "null"],
+                "description": "shown once; a retry with the same Idempotency-Key by the same operator key shows it "
+                "again within 24 hours, null after that",
+            },
             "kind": {"type": "string"},
             "id": {"type": "string"},
             "scopes": {"type": "array", "items": {"type": "string"}},
+            "previous_secret_expires_at": {
+                "type": ["string", "null"],
+                "description": "rotation only: until when the previous secret still works (null: not at all)",
+            },
+        },
+    ),
+    "RotationRequest": _obj(
+        ["reason"],
+        {
+            "reason": {"type": "string", "minLength": 1, "maxLength": 200, "description": "kept in the audit log"},
+            "previous_valid_seconds": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_OVERLAP_SECONDS,
+                "default": DEFAULT_OVERLAP_SECONDS,
+                "description": "how long the previous secret keeps working; 0 ends it at once",
+            },
+        },
+    ),
+    "RevocationRequest": _obj(
+        ["reason"],
+        {"reason": {"type": "string", "minLength": 1, "maxLength": 200, "description": "kept in the audit log"}},
+    ),
+    "Revocation": _obj(
+        ["key_id", "kind", "id", "status", "revoked_at", "effective_within_seconds"],
+        {
+            "key_id": {"type": "string"},
+            "kind": {"type": "string"},
+            "id": {"type": "string"},
+            "status": {"const": "revoked"},
+            "revoked_at": TIME,
+            "effective_within_seconds": {
+                "type": "integer",
+                "description": "every server refuses the key within this many seconds",
+            },
         },
     ),
     "VisitRequest": _obj(
@@ -362,12 +402,40 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/v1/callers",
         "registerCaller",
-        "Register a hospital or channel key (secret shown once)",
+        "Register a hospital or channel key (secret shown once); one active key per id",
         "Operators",
         "callers:write",
         "CallerKey",
         201,
         "CallerRequest",
+        True,
+        errors=("CALLER_EXISTS", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
+    ),
+    Operation(
+        "post",
+        "/v1/callers/{key_id}/rotation",
+        "rotateCaller",
+        "Rotate a key's secret; the previous secret keeps working until its expiry",
+        "Operators",
+        "callers:write",
+        "CallerKey",
+        200,
+        "RotationRequest",
+        True,
+        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
+    ),
+    Operation(
+        "post",
+        "/v1/callers/{key_id}/revocation",
+        "revokeCaller",
+        f"Revoke a key: refused everywhere within {REVOCATION_BOUND_SECONDS} seconds",
+        "Operators",
+        "callers:write",
+        "Revocation",
+        200,
+        "RevocationRequest",
+        True,
+        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
     ),
     Operation(
         "post",

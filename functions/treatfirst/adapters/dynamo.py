@@ -192,12 +192,16 @@ class IdempotencyModel(_Base):
 
 
 class CallerModel(_Base):
+    """Caller keys ("key_...") and one guard item per principal ("principal#<kind>#<id>") share this table."""
+
     class Meta(_Base.Meta):
         logical = ports.CALLERS
 
     key_id = UnicodeAttribute(hash_key=True)
     kind, principal_id, name, status, created_at, signing_key_enc = (_s() for _ in range(6))
     scopes = _j()
+    previous_key_enc, rotated_at, revoked_at, active_key_id = _s(), _s(), _s(), _s()
+    previous_expires_at = _n()  # epoch seconds: the previous secret of a rotation works until then
 
 
 class NonceModel(_Base):

@@ -122,6 +122,11 @@ class BillNotFound(NotFound):
     default_message = "no such bill"
 
 
+class CallerNotFound(NotFound):
+    code = "CALLER_NOT_FOUND"
+    default_message = "no such caller key"
+
+
 class RouteNotFound(NotFound):
     code = "ROUTE_NOT_FOUND"
     default_message = "no such route"
@@ -177,6 +182,16 @@ class AmountOwed(Conflict):
 class AccountNotActive(Conflict):
     code = "ACCOUNT_NOT_ACTIVE"
     default_message = "the account is not active"
+
+
+class CallerExists(Conflict):
+    code = "CALLER_EXISTS"
+    default_message = "a caller of this kind with this id already has an active key"
+
+
+class CallerRevoked(Conflict):
+    code = "CALLER_REVOKED"
+    default_message = "the caller key is revoked"
 
 
 class ConcurrentUpdate(Conflict):
