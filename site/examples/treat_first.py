@@ -3,7 +3,7 @@
 Enrol (or find) the patient, open a visit, post its fee lines, close it into a bill, pay the bill, and print
 the credit line after each step. Every request is signed by `treatfirst.client.TreatFirstClient`.
 
-Against the local platform (`make serve` prints the demo hospital and channel keys the first time it starts):
+Against the local platform (`make serve` prints the demo hospital and channel keys each time it starts):
 
     TF_URL=http://127.0.0.1:8000 \\
     TF_HOSPITAL_KEY_ID=key_... TF_HOSPITAL_SECRET=... \\
