@@ -105,7 +105,15 @@ def demo_callers(folder: Path, store: Any) -> list[dict[str, str]]:
             return list(known)
     rt = runtime()
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
-    made = [register(ctx, None, kind=kind, principal_id=pid, name=name) for kind, pid, name in DEMO]
+    from treatfirst.domain.errors import TreatFirstError
+
+    try:
+        made = [register(ctx, None, kind=kind, principal_id=pid, name=name) for kind, pid, name in DEMO]
+    except TreatFirstError as refused:
+        raise SystemExit(
+            f"The demo callers exist in {shown(folder)} but their keys in {shown(saved)} are gone ({refused.code}); "
+            "start afresh with FRESH=1 (make serve) or --fresh (tools/serve.py)."
+        ) from None
     known = [{"kind": m.kind, "id": m.principal_id, "key_id": m.key_id, "secret": m.secret} for m in made]
     write_private(saved, json.dumps(known, ensure_ascii=False, indent=2) + "\n")
     return known
