@@ -1,12 +1,14 @@
 """TreatFirst's Chalice app: the /v1 HTTP API and the scheduled functions. Glue only."""
 
 from chalice import Chalice, Rate
+from chalicelib import gateway
 from chalicelib.events import mark_overdue_bills
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 app.register_blueprint(api)
+gateway.install(app)  # every answer in the one error shape: 404/405 and no 415 for a bodiless request
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="mark_overdue")

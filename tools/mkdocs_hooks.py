@@ -496,15 +496,27 @@ STATUS_GUIDANCE = {
         "对象不存在，或不属于调用方（医院看不到其他医院的就诊）。",
         "No such object, or not the caller's (a hospital never sees another's visits).",
     ),
+    405: (
+        "该路径不接受此方法：见 API 参考中的方法。",
+        "The path does not take this method: see the API reference for its methods.",
+    ),
     409: (
         "与当前状态冲突：先读取最新状态；`CONCURRENT_UPDATE` 可用同一 `Idempotency-Key` 重试。",
         "Conflicts with the current state: read it first; retry `CONCURRENT_UPDATE` with the same `Idempotency-Key`.",
     ),
     413: ("请求体超过 64 KB。", "The body is over 64 KB."),
+    415: (
+        "请求体须标为 `application/json`（没有请求体的请求可带任何 Content-Type）。",
+        "A body must be labelled `application/json` (a request without a body may carry any Content-Type).",
+    ),
     422: (
         "请求合法，但业务规则不允许（额度、资格、账单状态）：不是平台故障，原样重试不会成功。",
         "Valid, but the rules refuse it (credit, eligibility, bill state): not a platform fault, and retrying as "
         "is fails again.",
+    ),
+    429: (
+        "请求过多（API 网关限流）：稍后用同一 `Idempotency-Key` 重试。",
+        "Too many requests (throttled by the API gateway): retry later with the same `Idempotency-Key`.",
     ),
     500: (
         "平台内部错误：可用同一 `Idempotency-Key` 重试；持续出现请带 `request_id` 报障。",
@@ -530,7 +542,11 @@ def general_code(cls: type[TreatFirstError]) -> str | None:
 
 # Codes the HTTP edge answers outside any operation of the OpenAPI document.
 EDGE_CODES = {
-    "ROUTE_NOT_FOUND": "任何未知路径 any unknown path",
+    "ROUTE_NOT_FOUND": "任何未知路径；在 AWS 上也包括路径不接受的方法 any unknown path; on AWS also a method "
+    "the path lacks",
+    "METHOD_NOT_ALLOWED": "路径不接受的方法（本地） a method the path lacks (local stack)",
+    "UNSUPPORTED_MEDIA_TYPE": "请求体不是 application/json 的任何请求 any request whose body is not labelled JSON",
+    "THROTTLED": "API 网关限流（AWS） the API gateway's throttling (AWS)",
 }
 
 

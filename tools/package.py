@@ -41,7 +41,15 @@ INFRA = ROOT / "infra"
 sys.path.insert(0, str(FUNCTIONS))
 
 from treatfirst.adapters.schema import load_template  # noqa: E402
-from treatfirst.domain.errors import PolicyInvalid  # noqa: E402
+from treatfirst.domain.errors import (  # noqa: E402
+    Forbidden,
+    PayloadTooLarge,
+    PolicyInvalid,
+    RouteNotFound,
+    Throttled,
+    TreatFirstError,
+    UnsupportedMediaType,
+)
 from treatfirst.domain.policy import load_policy  # noqa: E402
 
 PREFIX = "treatfirst-${CityCode}-${Stage}-"
@@ -399,6 +407,37 @@ def load_function_specs() -> dict[str, dict[str, Any]]:
     return specs
 
 
+# API Gateway's own answers (before any function runs) -> the error answering in their place, in the one error
+# shape. The request id is API Gateway's, as in the access log. On AWS an unconfigured method of a known route is
+# also MISSING_AUTHENTICATION_TOKEN: both are 404 ROUTE_NOT_FOUND there (locally the method is 405).
+GATEWAY_RESPONSES: dict[str, tuple[type[TreatFirstError], str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (RouteNotFound, "no such route, or the route does not take this method"),
+    "UNSUPPORTED_MEDIA_TYPE": (UnsupportedMediaType, None),
+    "REQUEST_TOO_LARGE": (PayloadTooLarge, None),
+    "THROTTLED": (Throttled, None),
+    "QUOTA_EXCEEDED": (Throttled, None),
+    "DEFAULT_4XX": (Forbidden, "$context.error.messageString"),  # the gateway's own message, quoted
+    "DEFAULT_5XX": (TreatFirstError, "$context.error.messageString"),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    """x-amazon-apigateway-gateway-responses: part of the API definition, so every deployment carries them."""
+    out: dict[str, Any] = {}
+    for kind, (error, message) in GATEWAY_RESPONSES.items():
+        text = message if message and message.startswith("$") else json.dumps(message or error.default_message)
+        body = (
+            f'{{"error": {{"code": "{error.code}", "message": {text}, "field": null, '
+            '"request_id": "req_$context.requestId"}}'
+        )
+        out[kind] = {
+            "statusCode": str(error.status),
+            "responseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+            "responseTemplates": {"application/json": body},
+        }
+    return out
+
+
 def compose(city: str, city_code: str) -> dict[str, Any]:
     merged = copy.deepcopy(load_template(INFRA / "platform.yaml"))
     tables = load_template(INFRA / "tables.yaml")
@@ -407,6 +446,8 @@ def compose(city: str, city_code: str) -> dict[str, Any]:
     merged["Parameters"]["CityCode"]["AllowedValues"] = [city_code]
     merged["Parameters"]["CityCode"]["Default"] = city_code
     resources = merged["Resources"]
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    definition["x-amazon-apigateway-gateway-responses"] = gateway_responses()
     protected, logical_to_resource = table_resources(tables)
     resources.update(protected)
     for function, spec in load_function_specs().items():

@@ -12,7 +12,7 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 from treatfirst.config import runtime
-from treatfirst.domain.errors import MalformedJson, PayloadTooLarge, TreatFirstError
+from treatfirst.domain.errors import MalformedJson, PayloadTooLarge, TreatFirstError, UnsupportedMediaType
 from treatfirst.domain.ids import new_id
 from treatfirst.services.context import Caller, Context, Outcome
 
@@ -25,7 +25,7 @@ Service = Callable[[Context, Caller, Any], Outcome | dict[str, Any]]
 PublicService = Callable[[Context], dict[str, Any]]
 
 
-def _request_id(request: Request) -> str:
+def request_id_of(request: Request) -> str:
     lambda_context = getattr(request, "lambda_context", None)
     aws_id = getattr(lambda_context, "aws_request_id", None)
     return f"req_{aws_id}" if isinstance(aws_id, str) and aws_id else new_id("req")
@@ -56,6 +56,16 @@ def _json(status: int, body: Any, request_id: str, extra: dict[str, str] | None 
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
 
 
+def check_media_type(request: Request, raw: bytes) -> None:
+    """A body must be labelled application/json (or not labelled); a bodiless request may carry any label,
+    such as the application/x-www-form-urlencoded that Python's urllib and Java's HttpURLConnection send."""
+    if not raw:
+        return
+    label = (request.headers or {}).get("content-type") or "application/json"
+    if label.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType()
+
+
 def parse_json(raw: bytes) -> Any:
     if not raw:
         return None
@@ -82,13 +92,14 @@ def handle(request: Request, service: Service | None = None, public: PublicServi
     """Run one request. `service(ctx, caller, body)` for signed routes; `public(ctx)` for open ones."""
     started = time.perf_counter()
     rt = runtime()
-    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=_request_id(request))
+    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=request_id_of(request))
     caller: Caller | None = None
     status, code = 500, "INTERNAL_ERROR"
     try:
         raw = request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
+        check_media_type(request, raw)
         if public is not None:
             result: Outcome | dict[str, Any] = public(ctx)
         else:

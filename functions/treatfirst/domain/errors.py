@@ -132,7 +132,13 @@ class RouteNotFound(NotFound):
     default_message = "no such route"
 
 
-# 409 / 413 / 422 ---------------------------------------------------------------------------------------
+class MethodNotAllowed(TreatFirstError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+    default_message = "this route does not take this method"
+
+
+# 409 / 413 / 415 / 422 / 429 ---------------------------------------------------------------------------------------
 class Conflict(TreatFirstError):
     code = "CONFLICT"
     status = 409
@@ -205,6 +211,12 @@ class PayloadTooLarge(TreatFirstError):
     default_message = "the body is larger than 64 KB"
 
 
+class UnsupportedMediaType(TreatFirstError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    default_message = "a request body must be sent as application/json"
+
+
 class Unprocessable(TreatFirstError):
     code = "UNPROCESSABLE"
     status = 422
@@ -229,6 +241,12 @@ class Overpayment(Unprocessable):
 class BillNotPayable(Unprocessable):
     code = "BILL_NOT_PAYABLE"
     default_message = "the bill cannot take payments in its state"
+
+
+class Throttled(TreatFirstError):
+    code = "THROTTLED"
+    status = 429
+    default_message = "too many requests; retry later with the same Idempotency-Key"
 
 
 def all_error_classes() -> list[type[TreatFirstError]]:
