@@ -37,7 +37,15 @@ from treatfirst.consents import RenderedConsent, render_all  # noqa: E402
 from treatfirst.domain import signing  # noqa: E402
 from treatfirst.domain.errors import TreatFirstError, all_error_classes  # noqa: E402
 from treatfirst.domain.money import format_yuan  # noqa: E402
-from treatfirst.domain.policy import POLICY_DIR, Policy, example_policy, label  # noqa: E402
+from treatfirst.domain.policy import (  # noqa: E402
+    POLICY_DIR,
+    POLICY_FIELDS,
+    DocumentationOnly,
+    Policy,
+    example_policy,
+    field_paths,
+    label,
+)
 from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
@@ -69,7 +77,7 @@ def _anchor(code: str) -> str:
 
 # ---- cities ----------------------------------------------------------------------------------------------
 def _due(p: Policy, lang: str) -> str:
-    at = p.due_at.strftime("%H:%M:%S")
+    at = p.due_at_text
     if lang == "zh":
         return f"账单生成后第 {p.due_days_after} 天 {at}（{p.timezone}）"
     return f"day {p.due_days_after} after the local issue date, at {at} {p.timezone}"
@@ -89,9 +97,29 @@ def _limits(p: Policy) -> str:
     )
 
 
+FUTURE = "（尚未执行 not enforced yet）"
+
+
+def _future(*paths: str) -> str:
+    """A marker for rules that only the documents carry: every field named is documentation-only."""
+    return f" {FUTURE}" if all(isinstance(POLICY_FIELDS[p], DocumentationOnly) for p in paths) else ""
+
+
+def _strikes(p: Policy, lang: str) -> str:
+    actions = _labels(p.strike_actions, lang)
+    if lang == "zh":
+        window = f"{p.strike_window_months} 个月内" if p.strike_window_months else "累计"
+        return f"{window}{p.strike_threshold('zh')} → {actions}（`{p.strike_comparison} {p.strike_count}`）"
+    window = f"within {p.strike_window_months} months" if p.strike_window_months else "in total"
+    return f"{p.strike_threshold('en')} {window} → {actions} (`{p.strike_comparison} {p.strike_count}`)"
+
+
 def _export(p: Policy) -> str:
     if p.blacklist_export_enabled:
-        return f"**已启用 enabled**, 逾期 {p.blacklist_day_offset} 天 / day {p.blacklist_day_offset} overdue"
+        return (
+            f"**已声明 declared**, 逾期 {p.blacklist_day_offset} 天起 / from day {p.blacklist_day_offset} overdue"
+            + _future("blacklist_export.enabled")
+        )
     return "未启用 not enabled"
 
 
@@ -102,7 +130,7 @@ def cities_page(policies: dict[str, Policy]) -> str:
         ("额度 Limits", *(_limits(p) for p in policies.values())),
         ("还款期限 Due", *(f"{_due(p, 'zh')}<br>{_due(p, 'en')}" for p in policies.values())),
         (
-            "催收阶梯 Ladder",
+            f"催收阶梯 Ladder{_future('collection_ladder[].actions')}",
             *(
                 "<br>".join(
                     f"逾期 {s.day_offset} 天 day {s.day_offset}: {_labels(s.actions, 'zh')} {_labels(s.actions, 'en')}"
@@ -112,19 +140,17 @@ def cities_page(policies: dict[str, Policy]) -> str:
             ),
         ),
         (
-            "失信规则 Strike rule",
-            *(
-                f"{p.strike_window_months} 个月内逾期超过 {p.strike_overdue_bills} 笔 → {label(p.strike_action)}<br>"
-                f"more than {p.strike_overdue_bills} overdue bills in {p.strike_window_months} months → "
-                f"{label(p.strike_action, 'en')}"
-                for p in policies.values()
-            ),
+            f"失信规则 Strike rule{_future('strikes.count')}",
+            *(f"{_strikes(p, 'zh')}<br>{_strikes(p, 'en')}" for p in policies.values()),
         ),
         ("报送信用平台 Credit platform export", *(_export(p) for p in policies.values())),
-        ("亲情账户 Family pool", *(_both(p.family_relations) for p in policies.values())),
-        ("住院免押金 Inpatient hold", *(f"{format_yuan(p.inpatient_hold_fen)} CNY" for p in policies.values())),
-        ("托底顺序 Backstop order", *(_both(p.backstop_order) for p in policies.values())),
-        ("资金模式 Funding", *(_both((p.funding_model,)) for p in policies.values())),
+        (f"亲情账户 Family pool{_future('family.relations')}", *(_both(p.family_relations) for p in policies.values())),
+        (
+            f"住院免押金 Inpatient hold{_future('inpatient_hold_fen')}",
+            *(f"{format_yuan(p.inpatient_hold_fen)} CNY" for p in policies.values()),
+        ),
+        (f"托底顺序 Backstop order{_future('backstop_order')}", *(_both(p.backstop_order) for p in policies.values())),
+        (f"资金模式 Funding{_future('funding_model')}", *(_both((p.funding_model,)) for p in policies.values())),
         ("知情同意 Consents", *(str(len(p.consents)) for p in policies.values())),
     ]
     header = "| | " + " | ".join(f"[{p.city_name} {p.city_name_en}]({name}.md)" for name, p in policies.items()) + " |"
@@ -138,6 +164,10 @@ def cities_page(policies: dict[str, Policy]) -> str:
             "Each city's rules live in one policy file (YAML, validated on load, versioned and hashed). The same file "
             "drives limit decisions, bill due times, the consent texts a patient signs and these pages. The table "
             "below is generated from the two example cities' files.",
+            "",
+            f"标有{FUTURE}的规则只写在政策、知情同意书和本站中，平台代码尚未执行；每个城市页面末尾逐项列出政策字段由哪段代码执行。"
+            f"Rules marked {FUTURE} are declared in the policy, the consents and these pages, but no code "
+            "enforces them yet; each city page ends with every policy field and the code that enforces it.",
             "",
             header,
             "|---" * (len(policies) + 1) + "|",
@@ -190,6 +220,36 @@ def consent_section(name: str, consent: RenderedConsent) -> list[str]:
     ]
 
 
+def enforcement_section(p: Policy) -> list[str]:
+    """Every field of this city's policy file and the code that enforces it, or why it is documentation-only."""
+    paths = sorted(field_paths(p.raw))
+    unknown = [path for path in paths if path not in POLICY_FIELDS]
+    if unknown:
+        raise DocsSourceError(f"{p.city_code}: policy fields {unknown} are not classified in POLICY_FIELDS")
+
+    def status(path: str) -> str:
+        entry = POLICY_FIELDS[path]
+        if isinstance(entry, DocumentationOnly):
+            return f"**仅文档 documentation only** — {_cell(entry.reason)}"
+        return f"执行 enforced by `{entry.function}`"
+
+    return [
+        "## 政策字段与执行代码 Policy fields and the code that enforces them {#enforcement}",
+        "",
+        "下表由代码中的登记表 `treatfirst.domain.policy.POLICY_FIELDS` 生成，"
+        "测试核对每个“执行”条目所指的函数确实读取该字段。"
+        "标为“仅文档”的字段只出现在知情同意书和本站，目前不驱动任何代码。"
+        "Generated from the registry `treatfirst.domain.policy.POLICY_FIELDS`; a test checks that each function named "
+        "really reads its field. Fields marked documentation only appear in the consents and these pages and drive "
+        "no code yet.",
+        "",
+        "| 字段 Field | 状态 Status |",
+        "|---|---|",
+        *[f"| `{path}` | {status(path)} |" for path in paths],
+        "",
+    ]
+
+
 def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
     if not consents:
         raise DocsSourceError(f"{name}: the policy lists no consents")
@@ -219,7 +279,7 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
         ],
         "",
         f"提额 Upgrade: {p.upgrade_after_on_time} 次按时还款 on-time payments · 降额 Downgrade: "
-        f"{p.downgrade_after_late} 次逾期 late payments.",
+        f"{p.downgrade_after_late} 次逾期 late payments{_future('tier_rules.upgrade_after_on_time')}.",
         "",
         "## 还款期限 Due time",
         "",
@@ -228,16 +288,17 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
         "",
         "## 催收阶梯 Collection ladder",
         "",
-        "最严重的一级在前；每小时的逾期检查对每笔逾期账单执行已到期的最严重一级。 Most severe step first; the hourly "
-        "overdue sweep applies the most severe step a bill has reached.",
+        f"最严重的一级在前。每小时的逾期检查只把超过到期时间仍未付清的账单标记为 `overdue`；下表各级措施是政策为将来"
+        f"声明的规则{_future('collection_ladder[].actions')}：不发短信、不建电话任务、不限制、不暂停、不列名单、不核销。"
+        f"Most severe step first. The hourly overdue sweep only marks bills unpaid after their due time `overdue`; "
+        f"the steps below are what the policy declares for the future{_future('collection_ladder[].actions')}: no "
+        f"SMS is sent, no phone task made, nothing is restricted, suspended, listed or written off.",
         "",
         "| 步骤 Step | 逾期天数 Days overdue | 措施 Actions | 限制 Blocks |",
         "|---|---|---|---|",
         *[f"| `{s.name}` | {s.day_offset} | {_both(s.actions)} | {_both(s.blocks)} |" for s in p.collection_ladder],
         "",
-        f"**失信规则 Strike rule**: {p.strike_window_months} 个月内逾期账单超过 {p.strike_overdue_bills} 笔 → "
-        f"{label(p.strike_action)}。More than {p.strike_overdue_bills} overdue bills in {p.strike_window_months} "
-        f"months → {label(p.strike_action, 'en')}.",
+        f"**失信规则 Strike rule**{_future('strikes.count')}: {_strikes(p, 'zh')}。 {_strikes(p, 'en')}.",
         "",
         "## 信用报送 Credit reporting",
         "",
@@ -246,16 +307,22 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
         if not p.blacklist_legal_basis:
             raise DocsSourceError(f"{name}: export enabled without a legal basis")
         lines += [
-            f"**已启用 Enabled**: 逾期 {p.blacklist_day_offset} 天起报送市公共信用信息平台 "
-            f"(reported to the city public credit platform from day {p.blacklist_day_offset} overdue).",
+            f"**已声明 Declared**{_future('blacklist_export.enabled')}: 政策规定逾期 {p.blacklist_day_offset} 天起"
+            "报送市公共信用信息平台；报送功能尚未实现，平台目前不报送任何信息。"
+            "The policy declares reporting to the city public credit platform from day "
+            f"{p.blacklist_day_offset} overdue; reporting is not built yet and the platform reports nothing today.",
             "",
             f"法律依据 Legal basis: {p.blacklist_legal_basis}",
         ]
     else:
-        lines.append("**未启用 Not enabled**: 失信记录仅在平台内部使用，不对外报送。Records stay internal.")
+        lines.append(
+            "**未启用 Not enabled**: 政策不允许对外报送；失信名单（若政策规定）仅在平台内部使用。"
+            "The policy allows no reporting; a blacklist, where the policy has one, stays internal."
+        )
     lines += [
         "",
-        f"信用修复 Credit repair: 结清全部欠费后冷静期 {p.repair_cooling_days} 天"
+        f"信用修复 Credit repair{_future('credit_repair.cooling_days')}: "
+        f"结清全部欠费后冷静期 {p.repair_cooling_days} 天"
         f"{'，或申诉成立' if p.repair_appeal_allowed else ''}。A cooling period of {p.repair_cooling_days} days after "
         f"paying all arrears{', or an accepted appeal' if p.repair_appeal_allowed else ''}.",
         "",
@@ -263,12 +330,12 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
         "",
         "| 项目 Item | 规则 Rule |",
         "|---|---|",
-        f"| 亲情账户 Family pool | {_both(p.family_relations)}<br>分额度 sub-limits: "
+        f"| 亲情账户 Family pool{_future('family.relations')} | {_both(p.family_relations)}<br>分额度 sub-limits: "
         f"{'是 yes' if p.family_sub_limits else '否 no'} |",
-        f"| 住院免押金额度 Inpatient hold | {format_yuan(p.inpatient_hold_fen)} CNY |",
-        f"| 急危重症托底 Emergency backstop | {_both((p.emergency_backstop,))} |",
-        f"| 托底顺序 Backstop order | {_both(p.backstop_order)} |",
-        f"| 资金模式 Funding model | {_both((p.funding_model,))} |",
+        f"| 住院免押金额度 Inpatient hold{_future('inpatient_hold_fen')} | {format_yuan(p.inpatient_hold_fen)} CNY |",
+        f"| 急危重症托底 Emergency backstop{_future('emergency.backstop')} | {_both((p.emergency_backstop,))} |",
+        f"| 托底顺序 Backstop order{_future('backstop_order')} | {_both(p.backstop_order)} |",
+        f"| 资金模式 Funding model{_future('funding_model')} | {_both((p.funding_model,))} |",
         "",
         "## 知情同意书 Consents",
         "",
@@ -288,6 +355,7 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
     ]
     for consent in consents:
         lines += consent_section(name, consent)
+    lines += enforcement_section(p)
     lines += [
         "## 政策文件 The policy file",
         "",

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from treatfirst.domain.ids import mask_resident_id
 from treatfirst.domain.money import format_yuan
 from treatfirst.domain.policy import Policy, label
 
@@ -49,10 +50,15 @@ def environment() -> Environment:
     return env
 
 
+def id_example(policy: Policy) -> str:
+    """How an ID number of this city shows once masked (the masking the API applies), e.g. 3207**********1234."""
+    return mask_resident_id(f"{policy.city_code}19900101123X"[:14] + "1234")
+
+
 def render_consent(policy: Policy, kind: str) -> RenderedConsent:
     spec = policy.consent(kind)
     template = environment().get_template(f"consent/{kind}.md.j2")
-    text = template.render(policy=policy, consent=spec)
+    text = template.render(policy=policy, consent=spec, id_example=id_example(policy))
     return RenderedConsent(
         kind, spec.version, spec.title, spec.title_en, text, hashlib.sha256(text.encode()).hexdigest()
     )

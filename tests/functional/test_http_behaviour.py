@@ -68,7 +68,7 @@ def test_score_banded_city_end_to_end(api: Api, hospital: Key, platform: Any) ->
     visit = body(api.post(hospital, "/v1/visits", {"account_id": account["account_id"]}))
     api.post(hospital, f"/v1/visits/{visit['visit_id']}/charges", charge(100))
     bill = body(api.post(hospital, f"/v1/visits/{visit['visit_id']}/close"))["bill"]
-    assert bill["due_at"].endswith("T23:00:00+08:00")
+    assert bill["due_at"].endswith("T23:59:59+08:00")
 
 
 def test_operator_registers_a_hospital_whose_key_then_works(api: Api, operator: Key) -> None:

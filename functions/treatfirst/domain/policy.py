@@ -23,6 +23,13 @@ RELATIONS = ("spouse", "parent", "child", "sibling")
 CONSENT_KINDS = ("service_agreement", "personal_information", "credit_reporting")
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
 BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
+STRIKE_ACTIONS = ("suspend", "restrict", "blacklist")
+# How a threshold compares, as the Civil Code reads Chinese rules (民法典 art. 1259): 以上 includes the number,
+# 超过 excludes it.
+COMPARISONS: dict[str, tuple[str, str]] = {
+    ">=": ("逾期 {n} 次以上（含 {n} 次）", "{n} or more overdue bills"),
+    ">": ("逾期超过 {n} 次", "more than {n} overdue bills"),
+}
 
 # Human labels (Chinese, English) for policy codes: used by the consent templates and the docs.
 LABELS: dict[str, tuple[str, str]] = {
@@ -30,7 +37,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "phone_task": ("电话回访", "phone follow-up"),
     "restrict": ("限制提额", "restriction"),
     "suspend": ("暂停服务", "suspension"),
-    "blacklist": ("报送公共信用信息平台", "report to the public credit platform"),
+    "blacklist": ("列入失信名单", "blacklist entry"),
     "write_off": ("核销并转托底", "write-off to the backstop"),
     "new_charges": ("新增记账", "new charges"),
     "new_visits": ("新开就诊", "new visits"),
@@ -98,9 +105,10 @@ class Policy:
     due_at: time
     emergency_backstop: str
     collection_ladder: tuple[LadderStep, ...]
-    strike_overdue_bills: int
-    strike_window_months: int
-    strike_action: str
+    strike_count: int
+    strike_comparison: str
+    strike_window_months: int | None
+    strike_actions: tuple[str, ...]
     blacklist_export_enabled: bool
     blacklist_legal_basis: str | None
     repair_cooling_days: int
@@ -124,6 +132,16 @@ class Policy:
     def blacklist_day_offset(self) -> int | None:
         """Days overdue at which the ladder lists a debtor, or None when no step does."""
         return next((s.day_offset for s in self.collection_ladder if "blacklist" in s.actions), None)
+
+    @property
+    def due_at_text(self) -> str:
+        """The due time of day exactly as the policy sets it: 23:00, or 23:59:59 when it has seconds."""
+        return self.due_at.strftime("%H:%M:%S" if self.due_at.second else "%H:%M")
+
+    def strike_threshold(self, lang: str = "zh") -> str:
+        """The strike threshold in words, its comparison explicit: 逾期 3 次以上（含 3 次） / 3 or more."""
+        zh, en = COMPARISONS[self.strike_comparison]
+        return (zh if lang == "zh" else en).format(n=self.strike_count)
 
     def consent(self, kind: str) -> ConsentSpec:
         for spec in self.consents:
@@ -302,11 +320,14 @@ def parse_policy(text: str | bytes) -> Policy:
 
     st = r.section("strikes")
     strikes = (
-        st.integer("overdue_bills", minimum=1),
-        st.integer("window_months", minimum=1),
-        st.choice("action", ("suspend", "restrict")),
+        st.integer("count", minimum=1),
+        st.choice("comparison", tuple(COMPARISONS)),
+        st.integer("window_months", default=None, minimum=1),
+        st.choices("actions", STRIKE_ACTIONS),
     )
     st.done()
+    if not strikes[3]:
+        raise PolicyInvalid("strikes.actions must name at least one action", field="strikes.actions")
 
     bl = r.section("blacklist_export")
     export_enabled = bl.boolean("enabled")
@@ -374,9 +395,10 @@ def parse_policy(text: str | bytes) -> Policy:
         due_at=due_at,
         emergency_backstop=emergency_backstop,
         collection_ladder=tuple(ladder),
-        strike_overdue_bills=strikes[0],
-        strike_window_months=strikes[1],
-        strike_action=strikes[2],
+        strike_count=strikes[0],
+        strike_comparison=strikes[1],
+        strike_window_months=strikes[2],
+        strike_actions=strikes[3],
         blacklist_export_enabled=export_enabled,
         blacklist_legal_basis=legal_basis,
         repair_cooling_days=repair[0],
@@ -403,3 +425,104 @@ def load_policy(path: str | Path) -> Policy:
 def example_policy(name: str) -> Policy:
     """A policy shipped with the package: `lianyungang` or `xiamen`."""
     return load_policy(POLICY_DIR / f"{name}.yaml")
+
+
+# ---- which code enforces each policy field --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Enforced:
+    """The field drives code: `function` (module.qualname) reads the Policy attribute(s) `reads`."""
+
+    function: str
+    reads: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"enforced by {self.function}"
+
+
+@dataclass(frozen=True)
+class DocumentationOnly:
+    """The field is shown in texts and pages but drives no code yet."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"documentation-only: {self.reason}"
+
+
+_NO_COLLECTION = "the overdue sweep only marks bills overdue; collection steps are not built yet"
+_NO_STRIKES = "strikes are not counted yet"
+_NO_EXPORT = "no export to the credit platform is built yet"
+_NO_REPAIR = "there is no blacklist yet, so no repair"
+_NO_TIER_RULES = "limits do not change after enrollment yet"
+_NO_FAMILY = "family pools are not built yet"
+_NO_BACKSTOP = "write-off to a backstop is not built yet"
+_DISPLAY = "descriptive text shown in the consents and on the pages"
+
+# Every field of a policy file (list items as `[]`), and the code that enforces it or why it enforces nothing yet.
+# tests/unit/test_policy.py fails when a policy file has a field missing here, and checks each Enforced entry's
+# function exists and reads its attributes; the city pages mark the documentation-only fields.
+POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
+    "city_code": Enforced("treatfirst.services.enrollment.enroll", ("city_code",)),
+    "city_name": DocumentationOnly(_DISPLAY),
+    "city_name_en": DocumentationOnly(_DISPLAY),
+    "version": Enforced("treatfirst.domain.policy.Policy.stamp", ("version",)),
+    "timezone": Enforced("treatfirst.services.visits.close_visit", ("timezone",)),
+    "operator.name": DocumentationOnly(_DISPLAY),
+    "operator.name_en": Enforced("treatfirst.domain.eligibility.Decision.as_record", ("operator_name_en",)),
+    "operator.hotline": Enforced("treatfirst.domain.eligibility.Decision.as_record", ("hotline",)),
+    "eligibility.model": Enforced("treatfirst.domain.eligibility.decide", ("eligibility_model",)),
+    "eligibility.min_age": Enforced("treatfirst.domain.eligibility.decide", ("min_age",)),
+    "eligibility.insurance_statuses": Enforced("treatfirst.domain.eligibility.decide", ("insurance_statuses",)),
+    "eligibility.score_sources": Enforced("treatfirst.domain.eligibility.decide", ("score_sources",)),
+    "tiers[].name": Enforced("treatfirst.domain.eligibility.decide", ("tiers", "name")),
+    "tiers[].min_score": Enforced("treatfirst.domain.eligibility.decide", ("tiers", "min_score")),
+    "tiers[].limit_fen": Enforced("treatfirst.domain.eligibility.decide", ("tiers", "limit_fen")),
+    "due.days_after": Enforced("treatfirst.services.visits.close_visit", ("due_days_after",)),
+    "due.at": Enforced("treatfirst.services.visits.close_visit", ("due_at",)),
+    "emergency.backstop": DocumentationOnly(_NO_BACKSTOP),
+    "collection_ladder[].name": DocumentationOnly(_NO_COLLECTION),
+    "collection_ladder[].day_offset": DocumentationOnly(_NO_COLLECTION),
+    "collection_ladder[].actions": DocumentationOnly(_NO_COLLECTION),
+    "collection_ladder[].blocks": DocumentationOnly(_NO_COLLECTION),
+    "strikes.count": DocumentationOnly(_NO_STRIKES),
+    "strikes.comparison": DocumentationOnly(_NO_STRIKES),
+    "strikes.window_months": DocumentationOnly(_NO_STRIKES),
+    "strikes.actions": DocumentationOnly(_NO_STRIKES),
+    "blacklist_export.enabled": DocumentationOnly(
+        _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
+    ),
+    "blacklist_export.legal_basis": DocumentationOnly(_NO_EXPORT),
+    "credit_repair.cooling_days": DocumentationOnly(_NO_REPAIR),
+    "credit_repair.appeal_allowed": DocumentationOnly(_NO_REPAIR),
+    "tier_rules.upgrade_after_on_time": DocumentationOnly(_NO_TIER_RULES),
+    "tier_rules.downgrade_after_late": DocumentationOnly(_NO_TIER_RULES),
+    "family.relations": DocumentationOnly(_NO_FAMILY),
+    "family.sub_limits": DocumentationOnly(_NO_FAMILY),
+    "inpatient_hold_fen": DocumentationOnly("inpatient stays are not built yet"),
+    "backstop_order": DocumentationOnly(_NO_BACKSTOP),
+    "funding_model": DocumentationOnly("clearing and financier settlement are not built yet"),
+    "consents[].kind": Enforced("treatfirst.services.enrollment._consents", ("consents", "kind")),
+    "consents[].version": Enforced("treatfirst.consents.render_consent", ("version",)),
+    "consents[].title": Enforced("treatfirst.consents.render_consent", ("title",)),
+    "consents[].title_en": Enforced("treatfirst.consents.render_consent", ("title_en",)),
+}
+
+
+def field_paths(data: Any, prefix: str = "") -> set[str]:
+    """Every field path of a parsed policy file: `due.at`, `tiers[].limit_fen`, ..."""
+    paths: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            inner = field_paths(value, path)
+            paths |= inner or {path}
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict):
+                paths |= field_paths(item, f"{prefix}[]")
+    return paths
+
+
+def enforcement(path: str) -> Enforced | DocumentationOnly:
+    """How the field at `path` is enforced; KeyError for a field nobody has classified."""
+    return POLICY_FIELDS[path]
