@@ -615,6 +615,7 @@ EDGE_CODES = {
     "METHOD_NOT_ALLOWED": "路径不接受的方法（本地） a method the path lacks (local stack)",
     "UNSUPPORTED_MEDIA_TYPE": "请求体不是 application/json 的任何请求 any request whose body is not labelled JSON",
     "THROTTLED": "API 网关限流（AWS） the API gateway's throttling (AWS)",
+    "INTERNAL_ERROR": "任何操作中未预料的平台故障 any operation, on an unexpected platform fault",
 }
 
 
