@@ -1,71 +1,247 @@
 """treatfirst-admin: operator commands for a local or deployed platform.
 
-treatfirst-admin create-tables                      # tables of infra/tables.yaml (local stack)
-treatfirst-admin register hospital city-hospital-1 "市第一人民医院"
+treatfirst-admin register hospital city-hospital-1 "市第一人民医院"   # a key; the secret is printed once
 treatfirst-admin register channel wechat-pay "微信支付"
+treatfirst-admin rotate key_... --reason "yearly rotation" [--previous-valid-seconds 86400]
+treatfirst-admin revoke key_... --reason "contract ended"
+treatfirst-admin create-tables                      # tables of infra/tables.yaml
 treatfirst-admin check-policy path/to/city.yaml     # validate a policy file, print version and SHA-256
+
+Which platform:
+  - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
+    city named by --city (.local/<city>/stack.json); .local is looked for from the current folder upwards
+    and next to this package's checkout, or given with --local-dir;
+  - a deployed stack, when TF_TABLE_PREFIX or TF_KEY_MODE is set: TF_TABLE_PREFIX (the TablePrefix output),
+    TF_KEY_MODE=kms, TF_KMS_KEY_ID (DataKeyArn), TF_KMS_MAC_KEY_ID (BlindIndexKeyArn), TF_POLICY (the city),
+    AWS_DEFAULT_REGION and AWS credentials allowed to use the data key and write the callers and audit tables.
+Output is JSON on stdout; an error is one sentence on stderr (exit status 1: the setup, 2: the request refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
+import socket
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 from treatfirst.domain.errors import TreatFirstError
 from treatfirst.domain.policy import load_policy
 
+DEPLOYED_SETTINGS = ("TF_TABLE_PREFIX", "TF_KEY_MODE")
+REMEDY_LOCAL = "start the local stack with `make serve` (or `python tools/serve.py`)"
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="treatfirst-admin", description=__doc__.split("\n")[0])
+
+class SetupError(Exception):
+    """The platform cannot be reached or used as configured; the message is one sentence."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="treatfirst-admin", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--city", help="the local stack of this city (.local/<city>/), when not the running one")
+    parser.add_argument("--local-dir", type=Path, help="where the local stack keeps its folders (default: .local)")
+    parser.add_argument("--operator", help="who runs the command, for the audit log (default: your login name)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-tables", help="create missing tables (uses TF_TABLE_PREFIX and the DynamoDB endpoint)")
     reg = sub.add_parser("register", help="register a caller key; the secret is printed once")
     reg.add_argument("kind", choices=("hospital", "channel", "operator"))
     reg.add_argument("id")
     reg.add_argument("name")
+    rot = sub.add_parser("rotate", help="a new secret for a key; the previous one works until it expires")
+    rot.add_argument("key_id")
+    rot.add_argument("--reason", required=True)
+    rot.add_argument("--previous-valid-seconds", type=int, default=None, help="default 86400; 0 ends it at once")
+    rev = sub.add_parser("revoke", help="revoke a key (refused everywhere within 30 seconds)")
+    rev.add_argument("key_id")
+    rev.add_argument("--reason", required=True)
     chk = sub.add_parser("check-policy", help="validate a city policy file")
     chk.add_argument("path")
-    args = parser.parse_args(argv)
+    return parser
 
+
+# ---- which platform ---------------------------------------------------------------------------------------------
+
+
+def _local_dirs(given: Path | None) -> list[Path]:
+    if given is not None:
+        return [given]
+    here = Path.cwd().resolve()
+    found = [folder / ".local" for folder in (here, *here.parents)]
+    checkout = Path(__file__).resolve().parents[2] / ".local"  # functions/treatfirst/cli.py in a checkout
+    return [*found, checkout]
+
+
+def _stack_file(city: str | None, local_dir: Path | None) -> Path:
+    name = f"{city}/stack.json" if city else "running.json"
+    for folder in _local_dirs(local_dir):
+        if (folder / name).is_file():
+            return folder / name
+    if city:
+        raise SetupError(
+            f"no local stack for {city} was found (.local/{city}/stack.json): {REMEDY_LOCAL} --city {city}"
+        )
+    raise SetupError(
+        "no local stack is running (.local/running.json not found): "
+        + REMEDY_LOCAL
+        + ", name a stopped one with --city, or set TF_TABLE_PREFIX, TF_KEY_MODE=kms, TF_KMS_KEY_ID and "
+        "TF_KMS_MAC_KEY_ID for a deployed stack"
+    )
+
+
+def use_platform(city: str | None, local_dir: Path | None) -> str:
+    """Put the settings of the chosen platform in the environment; returns a description for messages."""
+    if any(os.environ.get(name) for name in DEPLOYED_SETTINGS) and city is None:
+        return "the platform named by TF_TABLE_PREFIX"
+    path = _stack_file(city, local_dir)
     try:
-        if args.command == "check-policy":
-            policy = load_policy(args.path)
-            print(json.dumps({"city_code": policy.city_code, "version": policy.version, "sha256": policy.sha256}))
-            return 0
-        from treatfirst.config import runtime
+        stack = json.loads(path.read_text(encoding="utf-8"))
+        environment = {str(k): str(v) for k, v in stack["environment"].items()}
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        raise SetupError(f"{path} is not a local stack description: {REMEDY_LOCAL} --fresh") from exc
+    os.environ.pop("TF_LOCAL_KEY", None)  # the stack's key file, never a key left in the shell
+    os.environ.update(environment)
+    return f"the local stack of {stack.get('city', 'this city')}"
 
-        rt = runtime()
-        if args.command == "create-tables":
-            from treatfirst.adapters.schema import create_tables
 
-            created = create_tables(rt.store.client, rt.settings.table_prefix)  # type: ignore[attr-defined]
-            print(json.dumps({"created": created}))
-            return 0
-        from treatfirst.services.callers import register
-        from treatfirst.services.context import Context
+def _check_reachable() -> None:
+    """Before any request: an endpoint that answers, credentials and a region (one sentence each, no retries)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        url = urlparse(endpoint)
+        try:
+            with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=3):
+                pass
+        except OSError as exc:
+            raise SetupError(f"DynamoDB is not answering at {endpoint}: {REMEDY_LOCAL}") from exc
+    import boto3
 
-        ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
-        made = register(ctx, None, kind=args.kind, principal_id=args.id, name=args.name)
-        print(
-            json.dumps(
-                {
-                    "key_id": made.key_id,
-                    "secret": made.secret,
-                    "kind": made.kind,
-                    "id": made.principal_id,
-                    "scopes": list(made.scopes),
-                    "note": "the secret is shown once; store it now",
-                },
-                ensure_ascii=False,
+    session = boto3.Session()
+    if session.region_name is None:
+        raise SetupError("no AWS region is set: set AWS_DEFAULT_REGION (e.g. cn-north-1)")
+    if session.get_credentials() is None:
+        raise SetupError(
+            "no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "for an identity that may use the data key and write the callers and audit tables"
+        )
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, its causes and contexts, and the `cause` PynamoDB's errors carry."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for following in (getattr(current, "cause", None), current.__cause__, current.__context__):
+            if isinstance(following, BaseException):
+                pending.append(following)
+
+
+def explain(error: BaseException) -> str | None:
+    """One sentence for the AWS and DynamoDB failures an operator can fix, or None."""
+    prefix = os.environ.get("TF_TABLE_PREFIX", "treatfirst-local-")
+    for cause in _causes(error):
+        name = type(cause).__name__
+        response = getattr(cause, "response", None)
+        code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+        if name == "NoCredentialsError" or code in ("UnrecognizedClientException", "InvalidSignatureException"):
+            return "AWS did not accept the credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        if name == "NoRegionError":
+            return "no AWS region is set: set AWS_DEFAULT_REGION (e.g. cn-north-1)"
+        if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError"):
+            return f"DynamoDB cannot be reached ({name}): {REMEDY_LOCAL}, or check AWS_DEFAULT_REGION"
+        if code == "ResourceNotFoundException":
+            return (
+                f"a table with the prefix {prefix!r} was not found: check TF_TABLE_PREFIX (the TablePrefix output), "
+                "or create the local tables with `treatfirst-admin create-tables`"
             )
+        if code in ("AccessDeniedException", "AccessDenied"):
+            return f"AWS refused the request ({code}): the identity needs the data key and the callers and audit tables"
+        if code in ("NotFoundException", "DisabledException", "InvalidKeyUsageException", "KMSInvalidStateException"):
+            return f"the KMS key cannot be used ({code}): check TF_KMS_KEY_ID and TF_KMS_MAC_KEY_ID"
+        if code:
+            return f"AWS refused the request ({code})"
+    return None
+
+
+# ---- commands ---------------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.command == "check-policy":
+        policy = load_policy(args.path)
+        return {"city_code": policy.city_code, "version": policy.version, "sha256": policy.sha256}
+    use_platform(args.city, args.local_dir)
+    from treatfirst.config import runtime
+
+    runtime.cache_clear()  # the settings just chosen
+    rt = runtime()
+    _check_reachable()
+    if args.command == "create-tables":
+        from treatfirst.adapters.schema import create_tables
+
+        return {"created": create_tables(rt.store.client, rt.settings.table_prefix)}  # type: ignore[attr-defined]
+
+    from treatfirst.services import callers
+    from treatfirst.services.context import Caller, Context
+
+    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
+    operator = args.operator or _login()
+    actor = Caller(key_id="cli", kind="operator", principal_id=f"cli:{operator}", scopes=())
+    if args.command == "register":
+        made = callers.register(ctx, actor, kind=args.kind, principal_id=args.id, name=args.name)
+        return {**made.body(), "note": "the secret is shown once; store it now"}
+    if args.command == "rotate":
+        overlap = (
+            callers.DEFAULT_OVERLAP_SECONDS if args.previous_valid_seconds is None else args.previous_valid_seconds
         )
-        return 0
+        made = callers.rotate(ctx, actor, args.key_id, reason=args.reason, previous_valid_seconds=overlap)
+        return {**made.body(), "note": "the new secret is shown once; store it now"}
+    assert args.command == "revoke"
+    return callers.revoke(ctx, actor, args.key_id, reason=args.reason).body
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = _run(args)
     except TreatFirstError as error:
-        print(
-            json.dumps({"error": {"code": error.code, "message": error.message, "field": error.field}}), file=sys.stderr
-        )
+        where = f" (field {error.field})" if error.field else ""
+        print(f"treatfirst-admin: {error.code}: {error.message}{where}", file=sys.stderr)
         return 2
+    except SetupError as error:
+        print(f"treatfirst-admin: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # never a traceback: one sentence an operator can act on
+        from treatfirst.config import SettingsError
+
+        if isinstance(error, SettingsError):
+            print(f"treatfirst-admin: {error}", file=sys.stderr)
+            return 1
+        sentence = explain(error)
+        if sentence is None and isinstance(error, OSError) and error.strerror:
+            sentence = f"{error.filename or 'a file'}: {error.strerror}"
+        if sentence is None:
+            sentence = f"unexpected {type(error).__name__}; run again, and report it if it persists"
+        print(f"treatfirst-admin: {sentence}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ from treatfirst.services.callers import Authenticator
 from treatfirst.services.ports import Cipher, Store
 
 
+class SettingsError(Exception):
+    """A setting is missing or unusable; the message is one sentence saying which and what to set."""
+
+
 @dataclass(frozen=True)
 class Settings:
     table_prefix: str
@@ -38,7 +42,10 @@ class Settings:
         local_key = os.environ.get("TF_LOCAL_KEY")
         key_file = os.environ.get("TF_LOCAL_KEY_FILE")
         if not local_key and key_file:
-            local_key = Path(key_file).read_text(encoding="utf-8").strip()
+            try:
+                local_key = Path(key_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(f"TF_LOCAL_KEY_FILE {key_file} cannot be read ({exc.strerror})") from exc
         return cls(
             table_prefix=os.environ.get("TF_TABLE_PREFIX", "treatfirst-local-"),
             policy=os.environ.get("TF_POLICY", "lianyungang"),
@@ -59,14 +66,21 @@ def make_cipher(settings: Settings) -> Cipher:
         from treatfirst.adapters.kms import KmsCipher
 
         if not settings.kms_key_id or not settings.kms_mac_key_id:
-            raise RuntimeError("TF_KMS_KEY_ID and TF_KMS_MAC_KEY_ID are required in kms mode")
+            raise SettingsError(
+                "TF_KEY_MODE=kms needs TF_KMS_KEY_ID (the DataKeyArn output) and TF_KMS_MAC_KEY_ID (BlindIndexKeyArn)"
+            )
         kms: Cipher = KmsCipher(settings.kms_key_id, settings.kms_mac_key_id)
         return kms
     from treatfirst.adapters.crypto import LocalCipher
 
+    if settings.key_mode != "local":
+        raise SettingsError(f"TF_KEY_MODE must be local or kms, not {settings.key_mode!r}")
     if not settings.local_key:
-        raise RuntimeError("TF_LOCAL_KEY or TF_LOCAL_KEY_FILE is required in local key mode")
-    return LocalCipher.from_base64(settings.local_key)
+        raise SettingsError("TF_KEY_MODE=local needs TF_LOCAL_KEY or TF_LOCAL_KEY_FILE (base64 of 32 bytes)")
+    try:
+        return LocalCipher.from_base64(settings.local_key)
+    except ValueError as exc:
+        raise SettingsError("the local key (TF_LOCAL_KEY or TF_LOCAL_KEY_FILE) is not base64 of 32 bytes") from exc
 
 
 @dataclass
