@@ -21,6 +21,7 @@ from treatfirst.client import TreatFirstClient
 from treatfirst.services.callers import register
 from treatfirst.services.context import Context
 
+from tests.factories import resident_id
 from tests.stacks import moto_platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +141,9 @@ def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(se
         assert posted.status == 201, posted.body
     bill = his.post(f"/v1/visits/{visit['visit_id']}/close", idempotency_key="em-close").body["bill"]
     assert (bill["amount_fen"], bill["emergency_amount_fen"], bill["outstanding_fen"]) == (3000, 5000, 8000)
+    # (the conventions pages: recorded times in UTC with milliseconds, a bill's due time with the city's offset)
+    assert bill["issued_at"].endswith("Z") and len(bill["issued_at"]) == len("2026-11-24T01:30:00.000Z")
+    assert bill["due_at"].endswith("T23:59:59+08:00")
 
     # When the patient pays 4000 fen of it
     paid = channel.post(
@@ -153,6 +157,7 @@ def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(se
         idempotency_key="em-pay-1",
     )
     assert paid.status == 201, paid.body
+    assert paid.body["paid_at"] == "2026-11-24T12:00:00+08:00" and paid.body["received_at"].endswith("Z")
 
     # Then the credit part is paid first (all credit restored) and 4000 fen of the emergency part is still owed
     line = his.get(f"/v1/accounts/{account['account_id']}").body["credit_line"]
@@ -168,3 +173,47 @@ def test_a_signed_query_with_a_repeated_key_is_accepted_over_http(served: tuple[
     answer = his.request("GET", "/v1/visits", query=[("limit", "5"), ("limit", "5")])
     # Then the server, canonicalising what it decoded, accepts the signature
     assert answer.status == 200, answer.body
+
+
+def test_an_idempotency_key_is_scoped_to_the_caller_key_and_the_operation(served: tuple[str, Any]) -> None:
+    # Given a hospital with two open visits on one account
+    url, keys = served
+    example = load_example()
+    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret)
+    channel = TreatFirstClient(url, key_id=keys["channel"].key_id, secret=keys["channel"].secret)
+    account = example.find_or_enrol(
+        his,
+        {
+            "name": "王五",
+            "id_number": "11010519491231002X",
+            "phone": "13800138002",
+            "insurance_status": "normal",
+            "verification": {"method": "face", "check_id": "face-idem-1", "verified_at": "2026-11-24T08:00:00+08:00"},
+        },
+    )
+    first = his.post("/v1/visits", {"account_id": account["account_id"], "his_visit_id": "A"}, idempotency_key="k1")
+    # When the same key opens a visit with another body, Then it is refused as reused (409)
+    reused = his.post("/v1/visits", {"account_id": account["account_id"], "his_visit_id": "B"}, idempotency_key="k1")
+    assert (first.status, reused.status, reused.error_code) == (201, 409, "IDEMPOTENCY_KEY_REUSED")
+    second = his.post("/v1/visits", {"account_id": account["account_id"], "his_visit_id": "B"}, idempotency_key="k2")
+    # When the same key closes two different visits (two operations), Then each closes on its own
+    closed = [his.post(f"/v1/visits/{v.body['visit_id']}/close", idempotency_key="same") for v in (first, second)]
+    assert [c.status for c in closed] == [201, 201]
+    assert closed[0].body["bill"]["bill_id"] != closed[1].body["bill"]["bill_id"]
+    # And the same key and operation under two caller keys are two requests: both enrol their own patient
+    for client, name in ((his, "赵六"), (channel, "钱七")):
+        enrolled = example.find_or_enrol(
+            client,
+            {
+                "name": name,
+                "id_number": resident_id(),
+                "phone": "13800138003",
+                "insurance_status": "normal",
+                "verification": {
+                    "method": "face",
+                    "check_id": "shared-key",
+                    "verified_at": "2026-11-24T08:00:00+08:00",
+                },
+            },
+        )
+        assert enrolled["account_id"] != account["account_id"]
