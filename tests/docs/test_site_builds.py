@@ -141,6 +141,15 @@ EXPECTED_CODES: dict[str, tuple[int, str | None]] = {
 }
 
 
+def _answered_with(cls: type) -> int:
+    """The HTTP status the API answers an error class with (from the one error-to-status table once it exists)."""
+    try:
+        from treatfirst.http_status import status_of  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return int(cls.status)
+    return int(status_of(cls))
+
+
 def error_table(built: Path) -> dict[str, tuple[int, str | None]]:
     """{code: (the HTTP section it is listed under, the general code in its row)} as the built page shows it."""
     raw = (built / "reference" / "errors" / "index.html").read_text(encoding="utf-8")
@@ -169,7 +178,7 @@ def test_error_code_page_puts_each_code_under_its_status_and_its_general_code(bu
         assert general is None or table[general][0] == status, code
     # And the codes are exactly the code's (the page does not list codes the code does not have)
     assert {c.code for c in all_error_classes()} == set(EXPECTED_CODES)
-    assert {c.code: c.status for c in all_error_classes()} == {c: s for c, (s, _) in EXPECTED_CODES.items()}
+    assert {c.code: _answered_with(c) for c in all_error_classes()} == {c: s for c, (s, _) in EXPECTED_CODES.items()}
 
 
 def test_error_code_page_never_tells_clients_to_treat_a_refusal_as_a_fault(built: Path) -> None:
