@@ -15,7 +15,13 @@ from typing import Any
 
 from chalice import Chalice, Response
 from chalice.app import Request
-from treatfirst.domain.errors import MethodNotAllowed, RouteNotFound, TreatFirstError, UnsupportedMediaType
+from treatfirst.domain.errors import (
+    MethodNotAllowed,
+    RouteNotFound,
+    TreatFirstError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 from chalicelib.http import JSON_HEADERS, error_body, request_id_of
 
@@ -90,3 +96,28 @@ def _install_local_gateway() -> None:
 
     handle_request.treatfirst = True  # type: ignore[attr-defined]
     local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
+
+    def send_error(self: Any, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The HTTP server's own refusals (a method it has no handler for, a request line or headers too
+        long or malformed) in the one shape, instead of its HTML page."""
+        from treatfirst.domain.ids import new_id
+
+        error: TreatFirstError = (
+            MethodNotAllowed()
+            if code == 501
+            else ValidationFailed("the request line or its headers are malformed or too large")
+        )
+        answer = _answer(error, new_id("req"))
+        body = answer["body"].encode()
+        self.close_connection = True
+        self.send_response(error.status)
+        for name, value in answer["headers"].items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
+
+    local.ChaliceRequestHandler.send_error = send_error  # type: ignore[method-assign]
+    local.ChaliceRequestHandler.do_TRACE = local.ChaliceRequestHandler._generic_handle  # type: ignore[attr-defined]

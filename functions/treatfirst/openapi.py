@@ -659,7 +659,7 @@ def _operation(op: Operation) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "description": "retries with the same key return the first result; another body is a 409",
-                "schema": {"type": "string", "maxLength": 128},
+                "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,128}$", "maxLength": 128},
             }
         )
     if op.paged:
@@ -679,6 +679,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     }
     statuses = _statuses()
     codes = (*COMMON_ERRORS, *op.errors) if op.scope else ("PAYLOAD_TOO_LARGE",)
+    if op.method == "post":  # a body that is not labelled application/json
+        codes = (*codes, "UNSUPPORTED_MEDIA_TYPE")
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(statuses[code], []).append(code)

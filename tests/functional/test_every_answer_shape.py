@@ -5,6 +5,9 @@ whatever Content-Type its client puts on it."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -102,3 +105,52 @@ def test_json_with_a_charset_is_json(api: Api, hospital: Key, visit: dict[str, A
         "Content-Type": "Application/JSON; charset=UTF-8",
     }
     assert api.client.http.request("POST", path, headers=headers, body=raw).status_code == 201
+
+
+@pytest.fixture
+def local_server(platform: Any) -> Iterator[int]:
+    """`chalice local`'s own HTTP server (as tools/serve.py runs it), in a thread on a free port."""
+    from app import app
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    from tools.ddblocal import free_port
+
+    port = free_port()
+    server = LocalDevServer(app, Config(chalice_stage="local"), "127.0.0.1", port)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, Any]]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /v1/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "ROUTE_NOT_FOUND"),
+        (b"TRACE /v1/visits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "METHOD_NOT_ALLOWED"),
+        (b"BREW /v1/visits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "METHOD_NOT_ALLOWED"),
+        (b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 400, "VALIDATION_FAILED"),
+        (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400, "VALIDATION_FAILED"),
+    ],
+    ids=["unknown route", "TRACE", "unknown method", "header too long", "request line too long"],
+)
+def test_the_local_http_server_answers_in_the_one_shape(
+    local_server: int, request_bytes: bytes, status: int, code: str
+) -> None:
+    # Given the local API server, when a request its HTTP layer or its gateway refuses arrives
+    got, body = _raw(local_server, request_bytes)
+    # Then the answer is in the one error shape with a request id
+    assert got == status
+    assert body["error"]["code"] == code and body["error"]["request_id"].startswith("req_")
