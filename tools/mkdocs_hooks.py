@@ -87,7 +87,7 @@ def _eligibility(p: Policy) -> str:
     if p.eligibility_model == "zero_threshold":
         return "零门槛 zero threshold"
     if p.eligibility_model == "score_banded":
-        return f"按{_labels(p.score_sources, 'zh')}分档 banded by {_labels(p.score_sources, 'en')}"
+        return f"按{_labels(p.score_sources, 'zh')}分档 banded by {_labels(p.score_sources, 'en')} credit score"
     raise DocsSourceError(f"{p.city_code}: eligibility model {p.eligibility_model!r} has no description here")
 
 

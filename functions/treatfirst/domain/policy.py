@@ -42,7 +42,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "new_charges": ("新增记账", "new charges"),
     "new_visits": ("新开就诊", "new visits"),
     "limit_increase": ("额度提升", "limit increases"),
-    "bailu": ("白鹭分", "Bailu score"),
+    "bailu": ("白鹭分", "Bailu"),
     "credit_insurance": ("信用保险", "credit insurance"),
     "municipal_fund": ("市级托底资金", "municipal fund"),
     "emergency_aid_fund": ("疾病应急救助基金", "emergency-aid fund"),
