@@ -157,3 +157,18 @@ def test_one_active_key_per_principal_and_revoked_keys_stay_revoked(world: World
     with pytest.raises(CallerRevoked):
         rotate(world.ctx(), None, made.key_id, reason="too late")
     assert register(world.ctx(), None, kind="hospital", principal_id="hospital-a", name="A").key_id != made.key_id
+
+
+def test_a_replayed_registration_shows_the_secret_only_within_the_idempotency_window(world: World) -> None:
+    from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES, Caller
+
+    operator = Caller(new_id("key"), "operator", "city-operator", SCOPES["operator"])
+    # Given a registration made with an Idempotency-Key
+    first = register(world.ctx(), operator, kind="hospital", principal_id="hospital-a", name="A", idempotency_key="r1")
+    # When it is retried within the window, the same answer comes back, secret included
+    again = register(world.ctx(), operator, kind="hospital", principal_id="hospital-a", name="A", idempotency_key="r1")
+    assert (again.key_id, again.secret, again.replayed) == (first.key_id, first.secret, True)
+    # And once the window has passed (the record may outlive it until DynamoDB deletes it), without the secret
+    world.clock.advance(seconds=IDEMPOTENCY_TTL.total_seconds())
+    late = register(world.ctx(), operator, kind="hospital", principal_id="hospital-a", name="A", idempotency_key="r1")
+    assert (late.key_id, late.secret, late.replayed) == (first.key_id, None, True)

@@ -41,7 +41,7 @@ from treatfirst.domain.errors import (
     ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
-from treatfirst.services.context import SCOPES, Caller, Context, Idempotency, Outcome
+from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES, Caller, Context, Idempotency, Outcome
 from treatfirst.services.ports import CALLERS, NONCES, Delete, Item, Put, Update, Write
 
 _PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9_-]{2,63}")
@@ -115,7 +115,7 @@ def _answer(
         **made.body(),
         "secret": None,
         "secret_enc": ctx.cipher.encrypt(made.secret or "", context=_replay_context(actor, made.key_id)),
-        "secret_until": int((now + timedelta(hours=24)).timestamp()),
+        "secret_until": int((now + IDEMPOTENCY_TTL).timestamp()),  # then null, even before the record expires
     }
     idem = Idempotency(ctx, actor, key, operation, payload)
     outcome = idem.run(lambda: (build(), Outcome(201, stored)))
