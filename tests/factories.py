@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import random
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from treatfirst.consents import render_all
 from treatfirst.domain.ids import ric_check_digit
 from treatfirst.domain.policy import Policy
+from treatfirst.messages.common import Request, convert
+
+R = TypeVar("R", bound=Request)
 
 _serial = itertools.count(1)
 
@@ -60,3 +63,8 @@ def charge(
     }
     body.update(overrides)
     return body
+
+
+def command(kind: type[R], body: dict[str, Any] | None = None) -> R:
+    """A request body as the typed command the HTTP edge would hand the service (same strict rules)."""
+    return convert(body if body is not None else {}, kind)

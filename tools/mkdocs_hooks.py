@@ -46,6 +46,7 @@ from treatfirst.domain.policy import (  # noqa: E402
     field_paths,
     label,
 )
+from treatfirst.http_status import status_of  # noqa: E402
 from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
@@ -595,7 +596,7 @@ STATUS_GUIDANCE = {
 
 def _status(cls: type[TreatFirstError]) -> int:
     """The HTTP status the API answers with for this error class."""
-    return int(cls.status)
+    return status_of(cls)
 
 
 def general_code(cls: type[TreatFirstError]) -> str | None:

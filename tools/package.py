@@ -51,6 +51,7 @@ from treatfirst.domain.errors import (  # noqa: E402
     UnsupportedMediaType,
 )
 from treatfirst.domain.policy import load_policy  # noqa: E402
+from treatfirst.http_status import status_of  # noqa: E402
 
 PREFIX = "treatfirst-${CityCode}-${Stage}-"
 LOCAL_ONLY = {"cryptography"}  # used by the local cipher only: KMS replaces it on AWS
@@ -431,7 +432,7 @@ def gateway_responses() -> dict[str, Any]:
             '"request_id": "req_$context.requestId"}}'
         )
         out[kind] = {
-            "statusCode": str(error.status),
+            "statusCode": str(status_of(error)),
             "responseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
             "responseTemplates": {"application/json": body},
         }

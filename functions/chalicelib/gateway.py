@@ -22,6 +22,7 @@ from treatfirst.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from treatfirst.http_status import status_of
 
 from chalicelib.http import JSON_HEADERS, error_body, request_id_of
 
@@ -36,7 +37,7 @@ _CHALICE_CODES: dict[str, type[TreatFirstError]] = {
 
 def _answer(error: TreatFirstError, request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
     return {
-        "status": error.status,
+        "status": status_of(error),
         "body": json.dumps(error_body(error, request_id), ensure_ascii=False),
         "headers": {**JSON_HEADERS, "X-Request-Id": request_id, **(extra or {})},
     }
@@ -110,7 +111,7 @@ def _install_local_gateway() -> None:
         answer = _answer(error, new_id("req"))
         body = answer["body"].encode()
         self.close_connection = True
-        self.send_response(error.status)
+        self.send_response(status_of(error))
         for name, value in answer["headers"].items():
             self.send_header(name, value)
         self.send_header("Connection", "close")

@@ -1,20 +1,42 @@
-"""One request pipeline for every route: size limit, signature, JSON, service call, error mapping, log."""
+"""One request pipeline for every route: size limit, signature, parameters, typed body, service call,
+error mapping (the one status table, treatfirst.http_status), log."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Response
 from chalice.app import Request
 from treatfirst.config import runtime
-from treatfirst.domain.errors import MalformedJson, PayloadTooLarge, TreatFirstError, UnsupportedMediaType
+from treatfirst.domain.errors import (
+    InvalidCursor,
+    PayloadTooLarge,
+    TreatFirstError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from treatfirst.domain.ids import new_id
+from treatfirst.http_status import status_of
+from treatfirst.messages.common import (
+    CURSOR_PATTERN,
+    FIELD_NAME,
+    IDEMPOTENCY_KEY_PATTERN,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    PATH_PARAMETERS,
+    decode,
+)
+from treatfirst.messages.common import (
+    Request as Message,
+)
 from treatfirst.services.context import Caller, Context, Outcome
+from treatfirst.services.paging import PageQuery
 
 from chalicelib.logs import log
 
@@ -23,6 +45,11 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 Service = Callable[[Context, Caller, Any], Outcome | dict[str, Any]]
 PublicService = Callable[[Context], dict[str, Any]]
+
+_PATHS = {name: (re.compile(pattern), missing) for name, (pattern, missing) in PATH_PARAMETERS.items()}
+_CURSOR = re.compile(CURSOR_PATTERN)
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+_LIMIT = re.compile(r"^[0-9]{1,3}$")
 
 
 def request_id_of(request: Request) -> str:
@@ -66,17 +93,40 @@ def check_media_type(request: Request, raw: bytes) -> None:
         raise UnsupportedMediaType()
 
 
-def parse_json(raw: bytes) -> Any:
-    if not raw:
+def check_path(params: Mapping[str, str] | None) -> None:
+    """Path ids of another form are not found, before any read (DynamoDB refuses keys over 1-2 KB)."""
+    for name, value in (params or {}).items():
+        pattern, missing = _PATHS[name]
+        if not pattern.match(value):
+            raise missing()
+
+
+def check_query(query: Mapping[str, str] | None, paged: bool) -> PageQuery | None:
+    """Only `limit` (ASCII digits, 1-100) and `cursor` (opaque) on lists; no other query parameter anywhere."""
+    query = query or {}
+    allowed = ("limit", "cursor") if paged else ()
+    for name in sorted(query):
+        if name not in allowed:
+            shown = name if FIELD_NAME.match(name) else None
+            raise ValidationFailed(f"{shown or 'a query parameter'} is not a known query parameter", field=shown)
+    if not paged:
         return None
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedJson() from exc
+    raw_limit, cursor = query.get("limit"), query.get("cursor")
+    limit = LIMIT_DEFAULT
+    if raw_limit is not None:
+        if not _LIMIT.match(raw_limit) or not 1 <= int(raw_limit) <= LIMIT_MAX:
+            raise ValidationFailed(f"limit must be an integer from 1 to {LIMIT_MAX}", field="limit")
+        limit = int(raw_limit)
+    if cursor is not None and not _CURSOR.match(cursor):
+        raise InvalidCursor(field="cursor")
+    return PageQuery(limit, cursor or None)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def idempotency_key(request: Request) -> str | None:
+    key = (request.headers or {}).get("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed("Idempotency-Key must be 1 to 128 printable ASCII characters", field="Idempotency-Key")
+    return key
 
 
 def _flush_after(ctx: Context, refused: TreatFirstError) -> TreatFirstError:
@@ -88,8 +138,19 @@ def _flush_after(ctx: Context, refused: TreatFirstError) -> TreatFirstError:
     return refused
 
 
-def handle(request: Request, service: Service | None = None, public: PublicService | None = None) -> Response:
-    """Run one request. `service(ctx, caller, body)` for signed routes; `public(ctx)` for open ones."""
+def handle(
+    request: Request,
+    service: Service | None = None,
+    public: PublicService | None = None,
+    *,
+    body: type[Message] | None = None,
+    paged: bool = False,
+) -> Response:
+    """Run one request. `service(ctx, caller, message)` for signed routes; `public(ctx)` for open ones.
+
+    `message` is the body decoded into `body` (its struct), the PageQuery of a `paged` list, or None.
+    Everything is checked before the service runs: signature, path ids, query, Idempotency-Key, body.
+    """
     started = time.perf_counter()
     rt = runtime()
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=request_id_of(request))
@@ -101,6 +162,7 @@ def handle(request: Request, service: Service | None = None, public: PublicServi
             raise PayloadTooLarge()
         check_media_type(request, raw)
         if public is not None:
+            check_query(request.query_params, paged=False)
             result: Outcome | dict[str, Any] = public(ctx)
         else:
             assert service is not None
@@ -112,7 +174,17 @@ def handle(request: Request, service: Service | None = None, public: PublicServi
                 headers=dict(request.headers),
                 body=raw,
             )
-            result = service(ctx, caller, parse_json(raw))
+            check_path(request.uri_params)
+            page = check_query(request.query_params, paged)
+            if request.method == "POST":
+                idempotency_key(request)
+            if body is not None:
+                message: Any = decode(raw, body)
+            elif raw.strip():
+                raise ValidationFailed("this operation takes no body")
+            else:
+                message = page
+            result = service(ctx, caller, message)
             ctx.flush()
         outcome = result if isinstance(result, Outcome) else Outcome(200, result)
         status, code = outcome.status, "OK"
@@ -120,8 +192,8 @@ def handle(request: Request, service: Service | None = None, public: PublicServi
         return _json(outcome.status, outcome.body, ctx.request_id, extra)
     except TreatFirstError as refused:
         error = _flush_after(ctx, refused)
-        status, code = error.status, error.code
-        return _json(error.status, error_body(error, ctx.request_id), ctx.request_id)
+        status, code = status_of(error), error.code
+        return _json(status, error_body(error, ctx.request_id), ctx.request_id)
     except Exception as exc:
         # The type and the failing line only: an exception message may quote personal data.
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

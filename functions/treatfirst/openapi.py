@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document of the /v1 API, served at GET /v1/openapi.json and published on the site.
 
-Operations are declared here once; tests/functional/test_openapi.py checks them against the app's real
+The components are generated from the message structs (treatfirst.messages), the same types the HTTP edge
+decodes request bodies into; the statuses come from the one error table (treatfirst.http_status). The
+operations are declared here once; tests/functional/test_openapi.py checks them against the app's real
 routes in both directions, so the document cannot drift.
 """
 
@@ -10,344 +12,25 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import msgspec
+
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
-from treatfirst.services.callers import DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, REVOCATION_BOUND_SECONDS
+from treatfirst.http_status import status_of
+from treatfirst.messages import accounts, payments, platform, visits
+from treatfirst.messages.common import (
+    CURSOR_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    PATH_PARAMETERS,
+    Empty,
+    Request,
+    Response,
+)
+from treatfirst.services.callers import REVOCATION_BOUND_SECONDS
 
-FEN = {"type": "integer", "minimum": 0, "maximum": 10**12, "description": "amount in fen (分), an integer"}
-FEN_POSITIVE = {**FEN, "minimum": 1}
-TIME = {"type": "string", "format": "date-time", "description": "RFC 3339 time with offset"}
-TOKEN = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:\\-]{0,63}$"}
-
-
-def _obj(required: list[str], props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _obj(
-        ["error"],
-        {
-            "error": _obj(
-                ["code", "message", "field", "request_id"],
-                {
-                    "code": {"type": "string", "enum": sorted({c.code for c in all_error_classes()})},
-                    "message": {"type": "string"},
-                    "field": {"type": ["string", "null"], "description": "the request field at fault, when one is"},
-                    "request_id": {"type": "string"},
-                    "details": {"type": "object"},
-                },
-            )
-        },
-    ),
-    "CreditLine": _obj(
-        ["limit_fen", "available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen"],
-        {
-            k: FEN
-            for k in ("limit_fen", "available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
-        },
-    ),
-    "Account": {
-        "type": "object",
-        "required": ["account_id", "status", "name", "id_number", "phone", "credit_line", "decision"],
-        "properties": {
-            "account_id": {"type": "string"},
-            "status": {"enum": ["active", "suspended", "withdrawn"]},
-            "city_code": {"type": "string"},
-            "name": {"type": "string", "description": "masked, e.g. 张*"},
-            "id_number": {"type": "string", "description": "masked, e.g. 3207**********1234"},
-            "phone": {"type": "string", "description": "masked, e.g. 138****5678"},
-            "tier": {"type": ["string", "null"]},
-            "credit_line": {"$ref": "#/components/schemas/CreditLine"},
-            "decision": {
-                "type": "object",
-                "description": "eligibility, limit and reasons, with the policy version and SHA-256 that decided",
-            },
-            "enrolled_at": TIME,
-            "withdrawn_at": {"type": ["string", "null"]},
-        },
-    },
-    "Enrollment": _obj(
-        ["name", "id_number", "phone", "insurance_status", "verification", "consents"],
-        {
-            "name": {"type": "string", "maxLength": 40},
-            "id_number": {"type": "string", "pattern": "^\\d{17}[\\dXx]$", "description": "GB 11643 checksum checked"},
-            "phone": {"type": "string"},
-            "insurance_status": {"type": "string", "examples": ["normal"]},
-            "verification": _obj(
-                ["method", "check_id", "verified_at"],
-                {"method": {"enum": ["face", "sms"]}, "check_id": TOKEN, "verified_at": TIME},
-            ),
-            "credit_score": _obj(
-                ["source", "value"],
-                {"source": {"type": "string"}, "value": {"type": "integer", "minimum": 0, "maximum": 1000}},
-            ),
-            "consents": {
-                "type": "array",
-                "items": _obj(
-                    ["kind", "version", "text_sha256"],
-                    {
-                        "kind": {"enum": ["service_agreement", "personal_information", "credit_reporting"]},
-                        "version": {"type": "string"},
-                        "text_sha256": {
-                            "type": "string",
-                            "description": "SHA-256 of the exact text shown (GET /v1/consents)",
-                        },
-                    },
-                ),
-            },
-        },
-    ),
-    "Lookup": _obj(["id_number"], {"id_number": {"type": "string"}}),
-    "CallerRequest": _obj(
-        ["kind", "id", "name"],
-        {"kind": {"enum": ["hospital", "channel"]}, "id": {"type": "string"}, "name": {"type": "string"}},
-    ),
-    "CallerKey": _obj(
-        ["key_id", "secret", "kind", "id", "scopes"],
-        {
-            "key_id": {"type": "string", "pattern": "^key_[0-9A-HJKMNP-TV-Z]{26}$"},
-            "secret": {
-                "type": ["string", "null"],
-                "description": "shown once; a retry with the same Idempotency-Key by the same operator key shows it "
-                "again within 24 hours, null after that",
-            },
-            "kind": {"type": "string"},
-            "id": {"type": "string"},
-            "scopes": {"type": "array", "items": {"type": "string"}},
-            "previous_secret_expires_at": {
-                "type": ["string", "null"],
-                "description": "rotation only: until when the previous secret still works (null: not at all)",
-            },
-        },
-    ),
-    "RotationRequest": _obj(
-        ["reason"],
-        {
-            "reason": {"type": "string", "minLength": 1, "maxLength": 200, "description": "kept in the audit log"},
-            "previous_valid_seconds": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": MAX_OVERLAP_SECONDS,
-                "default": DEFAULT_OVERLAP_SECONDS,
-                "description": "how long the previous secret keeps working; 0 ends it at once",
-            },
-        },
-    ),
-    "RevocationRequest": _obj(
-        ["reason"],
-        {"reason": {"type": "string", "minLength": 1, "maxLength": 200, "description": "kept in the audit log"}},
-    ),
-    "Revocation": _obj(
-        ["key_id", "kind", "id", "status", "revoked_at", "effective_within_seconds"],
-        {
-            "key_id": {"type": "string"},
-            "kind": {"type": "string"},
-            "id": {"type": "string"},
-            "status": {"const": "revoked"},
-            "revoked_at": TIME,
-            "effective_within_seconds": {
-                "type": "integer",
-                "description": "every server refuses the key within this many seconds",
-            },
-        },
-    ),
-    "VisitRequest": _obj(
-        ["account_id"],
-        {
-            "account_id": {"type": "string"},
-            "kind": {"enum": ["outpatient", "inpatient"], "default": "outpatient"},
-            "department": {"type": "string"},
-            "his_visit_id": TOKEN,
-            "emergency": {
-                "type": "boolean",
-                "default": False,
-                "description": "opens even when the account is suspended",
-            },
-        },
-    ),
-    "Visit": {
-        "type": "object",
-        "properties": {
-            "visit_id": {"type": "string"},
-            "hospital_id": {"type": "string"},
-            "account_id": {"type": "string"},
-            "his_visit_id": {"type": ["string", "null"]},
-            "kind": {"type": "string"},
-            "department": {"type": ["string", "null"]},
-            "status": {"enum": ["open", "closed"]},
-            "opened_at": TIME,
-            "closed_at": {"type": ["string", "null"]},
-            "held_fen": FEN,
-            "emergency_held_fen": FEN,
-            "charge_count": {"type": "integer"},
-            "bill_id": {"type": ["string", "null"]},
-        },
-    },
-    "ChargeRequest": _obj(
-        [
-            "fee_line_id",
-            "item_code",
-            "item_name",
-            "occurred_at",
-            "total_fen",
-            "insurance_fen",
-            "personal_account_fen",
-            "self_pay_fen",
-        ],
-        {
-            "fee_line_id": {**TOKEN, "description": "the hospital's own fee-line id (like 医保 feedetl_sn)"},
-            "item_code": TOKEN,
-            "item_name": {"type": "string", "maxLength": 100},
-            "quantity": {"type": "integer", "minimum": 1, "default": 1},
-            "occurred_at": TIME,
-            "total_fen": {**FEN, "description": "must equal insurance_fen + personal_account_fen + self_pay_fen"},
-            "insurance_fen": FEN,
-            "personal_account_fen": FEN,
-            "self_pay_fen": FEN,
-            "emergency": {
-                "type": "boolean",
-                "default": False,
-                "description": "急危重症: accepted past the limit or a suspension, and flagged",
-            },
-        },
-    ),
-    "Charge": {
-        "type": "object",
-        "properties": {
-            "visit_id": {"type": "string"},
-            "fee_line_id": {"type": "string"},
-            "item_code": {"type": "string"},
-            "item_name": {"type": "string"},
-            "quantity": {"type": "integer"},
-            "occurred_at": TIME,
-            "total_fen": FEN,
-            "insurance_fen": FEN,
-            "personal_account_fen": FEN,
-            "self_pay_fen": FEN,
-            "refunded_insurance_fen": FEN,
-            "refunded_personal_account_fen": FEN,
-            "refunded_self_pay_fen": FEN,
-            "emergency": {"type": "boolean"},
-            "status": {"enum": ["posted", "partially_refunded", "refunded", "cancelled"]},
-            "posted_at": TIME,
-            "refunds": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "CancelRequest": _obj([], {"reason": {"type": "string", "maxLength": 200}}),
-    "RefundRequest": _obj(
-        [],
-        {
-            "insurance_fen": FEN,
-            "personal_account_fen": FEN,
-            "self_pay_fen": FEN,
-            "reason": {"type": "string", "maxLength": 200},
-        },
-    ),
-    "Empty": _obj([], {}),
-    "Bill": {
-        "type": "object",
-        "properties": {
-            "bill_id": {"type": "string"},
-            "visit_id": {"type": "string"},
-            "hospital_id": {"type": "string"},
-            "account_id": {"type": "string"},
-            "status": {"enum": ["issued", "overdue", "paid", "written_off"]},
-            "issued_at": TIME,
-            "due_at": {**TIME, "description": "in the city's time zone"},
-            "amount_fen": FEN,
-            "emergency_amount_fen": FEN,
-            "refunded_fen": FEN,
-            "paid_fen": FEN,
-            "outstanding_fen": FEN,
-            "paid_at": {"type": ["string", "null"]},
-            "policy_version": {"type": "string"},
-            "policy_sha256": {"type": "string"},
-        },
-    },
-    "Closed": _obj(
-        ["visit", "bill"],
-        {"visit": {"$ref": "#/components/schemas/Visit"}, "bill": {"$ref": "#/components/schemas/Bill"}},
-    ),
-    "PaymentRequest": _obj(
-        ["channel_txn_id", "amount_fen", "paid_at", "allocations"],
-        {
-            "channel_txn_id": {**TOKEN, "description": "the channel's transaction id; idempotency key of the payment"},
-            "amount_fen": FEN_POSITIVE,
-            "paid_at": TIME,
-            "payer": _obj(["kind"], {"kind": {"enum": ["self", "family", "proxy"]}}),
-            "allocations": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 20,
-                "items": _obj(["bill_id", "amount_fen"], {"bill_id": {"type": "string"}, "amount_fen": FEN_POSITIVE}),
-            },
-        },
-    ),
-    "Payment": {
-        "type": "object",
-        "properties": {
-            "payment_id": {"type": "string"},
-            "channel_id": {"type": "string"},
-            "channel_txn_id": {"type": "string"},
-            "amount_fen": FEN,
-            "paid_at": TIME,
-            "received_at": TIME,
-            "payer": {"type": "object"},
-            "allocations": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "Health": {
-        "type": "object",
-        "properties": {
-            "status": {"const": "ok"},
-            "policy_version": {"type": "string"},
-            "policy_sha256": {"type": "string"},
-        },
-    },
-    "Policy": {
-        "type": "object",
-        "properties": {
-            "policy_version": {"type": "string"},
-            "policy_sha256": {"type": "string"},
-            "policy": {"type": "object"},
-        },
-    },
-    "Consents": {
-        "type": "object",
-        "properties": {
-            "items": {
-                "type": "array",
-                "items": _obj(
-                    ["kind", "version", "title", "text", "text_sha256"],
-                    {
-                        "kind": {"type": "string"},
-                        "version": {"type": "string"},
-                        "title": {"type": "string"},
-                        "title_en": {"type": "string"},
-                        "text": {"type": "string"},
-                        "text_sha256": {"type": "string"},
-                    },
-                ),
-            }
-        },
-    },
-    "OpenApi": {"type": "object"},
-}
-
-
-def _page(item: str) -> dict[str, Any]:
-    return _obj(
-        ["items", "has_more", "cursor"],
-        {
-            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
-            "has_more": {"type": "boolean"},
-            "cursor": {"type": ["string", "null"]},
-        },
-    )
-
-
-SCHEMAS.update({"VisitPage": _page("Visit"), "ChargePage": _page("Charge"), "BillPage": _page("Bill")})
+REF = "#/components/schemas/{name}"
 
 
 @dataclass(frozen=True)
@@ -358,28 +41,37 @@ class Operation:
     summary: str
     tag: str
     scope: str | None  # None: public, unsigned
-    response: str
+    response: type[Response] | None  # None: any JSON object (this document)
     status: int = 200
-    request: str | None = None
-    idempotent: bool = False  # takes an Idempotency-Key
+    request: type[Request] | None = None
+    idempotent: bool = False  # an Idempotency-Key makes a retry return the first result
     paged: bool = False
     errors: tuple[str, ...] = field(default=())
+    description: str = ""
 
 
-COMMON_ERRORS = (
+SIGNED_ERRORS = (
     "VALIDATION_FAILED",
-    "MALFORMED_JSON",
     "UNAUTHENTICATED",
     "BAD_SIGNATURE",
     "CLOCK_SKEW",
     "REPLAYED_NONCE",
     "FORBIDDEN",
     "PAYLOAD_TOO_LARGE",
+    "INTERNAL_ERROR",
+)
+PUBLIC_ERRORS = ("VALIDATION_FAILED", "PAYLOAD_TOO_LARGE", "INTERNAL_ERROR")
+BODY_ERRORS = ("MALFORMED_JSON",)
+WRITE_ERRORS = ("IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE")
+
+BILLS_READ = (
+    "`bills:read` for a hospital means its own bills only (bills of visits it opened); channels and operators "
+    "read any bill and list an account's bills."
 )
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("get", "/v1/health", "health", "Liveness and the policy in force", "Platform", None, "Health"),
-    Operation("get", "/v1/openapi.json", "openapi", "This document", "Platform", None, "OpenApi"),
+    Operation("get", "/v1/health", "health", "Liveness and the policy in force", "Platform", None, platform.Health),
+    Operation("get", "/v1/openapi.json", "openapi", "This document", "Platform", None, None),
     Operation(
         "get",
         "/v1/policy",
@@ -387,7 +79,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The city policy in force, with version and SHA-256",
         "Platform",
         None,
-        "Policy",
+        platform.PolicyDocument,
     ),
     Operation(
         "get",
@@ -396,7 +88,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Consent texts to show before enrollment, with SHA-256",
         "Enrollment",
         None,
-        "Consents",
+        platform.Consents,
     ),
     Operation(
         "post",
@@ -405,11 +97,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "Register a hospital or channel key (secret shown once); one active key per id",
         "Operators",
         "callers:write",
-        "CallerKey",
+        platform.CallerKey,
         201,
-        "CallerRequest",
+        platform.CallerRequest,
         True,
-        errors=("CALLER_EXISTS", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
+        errors=("CALLER_EXISTS",),
     ),
     Operation(
         "post",
@@ -418,11 +110,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rotate a key's secret; the previous secret keeps working until its expiry",
         "Operators",
         "callers:write",
-        "CallerKey",
+        platform.CallerKey,
         200,
-        "RotationRequest",
+        platform.RotationRequest,
         True,
-        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
+        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED"),
     ),
     Operation(
         "post",
@@ -431,11 +123,11 @@ OPERATIONS: tuple[Operation, ...] = (
         f"Revoke a key: refused everywhere within {REVOCATION_BOUND_SECONDS} seconds",
         "Operators",
         "callers:write",
-        "Revocation",
+        platform.Revocation,
         200,
-        "RevocationRequest",
+        platform.RevocationRequest,
         True,
-        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED", "IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE"),
+        errors=("CALLER_NOT_FOUND", "CALLER_REVOKED"),
     ),
     Operation(
         "post",
@@ -444,11 +136,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "Enroll a resident: identity, verification, consents, decision",
         "Enrollment",
         "enrollments:write",
-        "Account",
+        accounts.Account,
         201,
-        "Enrollment",
+        accounts.EnrollmentRequest,
         True,
-        errors=("INVALID_ID_NUMBER", "CONSENT_REQUIRED", "NOT_ELIGIBLE", "ALREADY_ENROLLED", "IDEMPOTENCY_KEY_REUSED"),
+        errors=("INVALID_ID_NUMBER", "CONSENT_REQUIRED", "NOT_ELIGIBLE", "ALREADY_ENROLLED"),
     ),
     Operation(
         "post",
@@ -457,10 +149,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "Find an account by resident ID number",
         "Enrollment",
         "accounts:read",
-        "Account",
+        accounts.Account,
         200,
-        "Lookup",
+        accounts.LookupRequest,
         errors=("INVALID_ID_NUMBER", "ACCOUNT_NOT_FOUND"),
+        description="The ID number travels in the body, never in the URL. A look-up changes nothing: an "
+        "Idempotency-Key is checked for its format and has no other effect.",
     ),
     Operation(
         "get",
@@ -469,7 +163,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Read an account (identifiers masked)",
         "Enrollment",
         "accounts:read",
-        "Account",
+        accounts.Account,
         errors=("ACCOUNT_NOT_FOUND",),
     ),
     Operation(
@@ -479,9 +173,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Withdraw when nothing is owed",
         "Enrollment",
         "enrollments:write",
-        "Account",
+        accounts.Account,
         200,
-        "Empty",
+        Empty,
         True,
         errors=("ACCOUNT_NOT_FOUND", "AMOUNT_OWED"),
     ),
@@ -492,9 +186,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "An account's bills, newest first",
         "Bills",
         "bills:read",
-        "BillPage",
+        payments.BillPage,
         paged=True,
         errors=("ACCOUNT_NOT_FOUND", "INVALID_CURSOR"),
+        description=BILLS_READ + " Hospitals get 403 here.",
     ),
     Operation(
         "post",
@@ -503,9 +198,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Open a visit for an enrolled patient",
         "Visits",
         "visits:write",
-        "Visit",
+        visits.Visit,
         201,
-        "VisitRequest",
+        visits.VisitRequest,
         True,
         errors=("ACCOUNT_NOT_FOUND", "ACCOUNT_NOT_ACTIVE"),
     ),
@@ -516,7 +211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "This hospital's visits, newest first",
         "Visits",
         "visits:read",
-        "VisitPage",
+        visits.VisitPage,
         paged=True,
         errors=("INVALID_CURSOR",),
     ),
@@ -527,7 +222,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Read a visit",
         "Visits",
         "visits:read",
-        "Visit",
+        visits.Visit,
         errors=("VISIT_NOT_FOUND",),
     ),
     Operation(
@@ -537,9 +232,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Post a charge; self-pay is held on the credit line atomically",
         "Visits",
         "visits:write",
-        "Charge",
+        visits.Charge,
         201,
-        "ChargeRequest",
+        visits.ChargeRequest,
         True,
         errors=(
             "INVALID_AMOUNT",
@@ -547,11 +242,13 @@ OPERATIONS: tuple[Operation, ...] = (
             "VISIT_NOT_FOUND",
             "VISIT_CLOSED",
             "CREDIT_LIMIT_EXCEEDED",
+            "ACCOUNT_NOT_FOUND",
             "ACCOUNT_NOT_ACTIVE",
             "FEE_LINE_CONFLICT",
-            "IDEMPOTENCY_KEY_REUSED",
-            "CONCURRENT_UPDATE",
         ),
+        description="A retry with the same fee_line_id (or Idempotency-Key) returns the first result (201, "
+        "`Idempotent-Replayed: true`) and charges nothing more; the same fee_line_id with other contents is "
+        "FEE_LINE_CONFLICT.",
     ),
     Operation(
         "get",
@@ -560,7 +257,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A visit's charges",
         "Visits",
         "visits:read",
-        "ChargePage",
+        visits.ChargePage,
         paged=True,
         errors=("VISIT_NOT_FOUND", "INVALID_CURSOR"),
     ),
@@ -571,9 +268,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Cancel a charge, restoring credit",
         "Visits",
         "visits:write",
-        "Charge",
+        visits.Charge,
         200,
-        "CancelRequest",
+        visits.CancelRequest,
         True,
         errors=("VISIT_NOT_FOUND", "CHARGE_NOT_FOUND", "CHARGE_NOT_REFUNDABLE", "REFUND_EXCEEDS_OUTSTANDING"),
     ),
@@ -584,9 +281,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Refund part of a charge, restoring credit",
         "Visits",
         "visits:write",
-        "Charge",
+        visits.Charge,
         200,
-        "RefundRequest",
+        visits.RefundRequest,
         True,
         errors=(
             "INVALID_AMOUNT",
@@ -595,6 +292,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "CHARGE_NOT_REFUNDABLE",
             "REFUND_EXCEEDS_OUTSTANDING",
         ),
+        description="At least one fen in total (else VALIDATION_FAILED on self_pay_fen); no part beyond what "
+        "remains of the charge.",
     ),
     Operation(
         "post",
@@ -603,11 +302,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "Close the visit: holds become a bill due per the city policy",
         "Visits",
         "visits:write",
-        "Closed",
+        visits.Closed,
         201,
-        "Empty",
+        Empty,
         True,
-        errors=("VISIT_NOT_FOUND", "VISIT_CLOSED", "CONCURRENT_UPDATE"),
+        errors=("VISIT_NOT_FOUND", "VISIT_CLOSED"),
     ),
     Operation(
         "get",
@@ -616,8 +315,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Read a bill",
         "Bills",
         "bills:read",
-        "Bill",
+        payments.Bill,
         errors=("BILL_NOT_FOUND",),
+        description=BILLS_READ + " Another hospital's bill is 404.",
     ),
     Operation(
         "post",
@@ -626,40 +326,64 @@ OPERATIONS: tuple[Operation, ...] = (
         "Notify a payment against one or more bills (idempotent by channel_txn_id)",
         "Payments",
         "payments:write",
-        "Payment",
+        payments.Payment,
         201,
-        "PaymentRequest",
+        payments.PaymentRequest,
         True,
         errors=(
             "INVALID_AMOUNT",
+            "ACCOUNT_NOT_FOUND",
             "BILL_NOT_FOUND",
             "BILL_NOT_PAYABLE",
             "OVERPAYMENT",
             "TRANSACTION_ID_CONFLICT",
-            "IDEMPOTENCY_KEY_REUSED",
-            "CONCURRENT_UPDATE",
         ),
+        description="Each allocation's amount applies to the bill's credit part first, then to its emergency part.",
     ),
 )
 
-
-def _statuses() -> dict[str, int]:
-    return {c.code: c.status for c in all_error_classes()}
+IDEMPOTENT_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.idempotent)
 
 
-def _operation(op: Operation) -> dict[str, Any]:
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in (part[1:-1] for part in op.path.split("/") if part.startswith("{"))
-    ]
+def error_codes(op: Operation) -> tuple[str, ...]:
+    """Every code the operation can answer with."""
+    codes = [*(SIGNED_ERRORS if op.scope else PUBLIC_ERRORS)]
+    if op.request is not None:
+        codes += BODY_ERRORS
+    if op.method == "post":  # a body that is not labelled application/json
+        codes += ("UNSUPPORTED_MEDIA_TYPE",)
     if op.idempotent:
+        codes += WRITE_ERRORS
+    return tuple(dict.fromkeys([*codes, *op.errors]))
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    for name in (part[1:-1] for part in op.path.split("/") if part.startswith("{")):
+        pattern, missing = PATH_PARAMETERS[name]
+        params.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": f"a value of another form is {missing.code}",
+                "schema": {"type": "string", "pattern": pattern, "maxLength": 64},
+            }
+        )
+    if op.method == "post":
         params.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "retries with the same key return the first result; another body is a 409",
-                "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,128}$", "maxLength": 128},
+                "description": (
+                    "1-128 printable ASCII characters, scoped to the caller's key and this route. A retry with "
+                    "the same key returns the first result (with `Idempotent-Replayed: true`); the same key with "
+                    "another body is IDEMPOTENCY_KEY_REUSED (409). Records are kept 24 hours."
+                    if op.idempotent
+                    else "1-128 printable ASCII characters; checked for its format, otherwise without effect here."
+                ),
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "minLength": 1, "maxLength": 128},
             }
         )
     if op.paged:
@@ -667,45 +391,79 @@ def _operation(op: Operation) -> dict[str, Any]:
             {
                 "name": "limit",
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                "required": False,
+                "description": "ASCII digits only",
+                "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
             },
-            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "opaque: the `cursor` of the previous page, bound to this list and this caller "
+                "(another list's or caller's cursor is INVALID_CURSOR)",
+                "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+            },
         ]
+    return params
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    success = {"$ref": REF.format(name=op.response.__name__)} if op.response else {"type": "object"}
     responses: dict[str, Any] = {
-        str(op.status): {
-            "description": "success",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}},
-        }
+        str(op.status): {"description": "success", "content": {"application/json": {"schema": success}}}
     }
-    statuses = _statuses()
-    codes = (*COMMON_ERRORS, *op.errors) if op.scope else ("PAYLOAD_TOO_LARGE",)
-    if op.method == "post":  # a body that is not labelled application/json
-        codes = (*codes, "UNSUPPORTED_MEDIA_TYPE")
     by_status: dict[int, list[str]] = {}
-    for code in codes:
+    statuses = {c.code: status_of(c) for c in all_error_classes()}
+    for code in error_codes(op):
         by_status.setdefault(statuses[code], []).append(code)
     for status, names in sorted(by_status.items()):
         responses[str(status)] = {
             "description": "error codes: " + ", ".join(sorted(set(names))),
             "x-treatfirst-error-codes": sorted(set(names)),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {"application/json": {"schema": {"$ref": REF.format(name="Error")}}},
         }
     out: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
         "tags": [op.tag],
-        "parameters": params,
+        "parameters": _parameters(op),
         "responses": responses,
         "security": [{"TF1HmacSignature": []}] if op.scope else [],
     }
+    if op.description:
+        out["description"] = op.description
     if op.scope:
         out["x-treatfirst-scope"] = op.scope
-    if op.request:
+    if op.request is not None:
         out["requestBody"] = {
-            "required": op.request not in ("Empty", "CancelRequest"),
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.request}"}}},
+            "required": not op.request.optional_body,
+            "description": "JSON (`Content-Type: application/json`); unknown fields are refused",
+            "content": {"application/json": {"schema": {"$ref": REF.format(name=op.request.__name__)}}},
         }
     return out
+
+
+def components() -> dict[str, Any]:
+    """Schemas of every message the operations name, generated from the structs."""
+    kinds: list[Any] = [platform.Error]
+    for op in OPERATIONS:
+        kinds += [t for t in (op.request, op.response) if t is not None]
+    _, schemas = msgspec.json.schema_components(list(dict.fromkeys(kinds)), ref_template=REF)
+    return dict(sorted(schemas.items()))
+
+
+DESCRIPTION = (
+    "先医后付 / treat first, pay later. Amounts are integer fen. Times are RFC 3339: requests may use any "
+    "offset; responses give times in UTC with a `Z` suffix, except a bill's `due_at`, which is in the city's "
+    "time zone. Errors are "
+    '{"error": {code, message, field, request_id}}; a refused request changes nothing. A body, when sent, is '
+    "JSON with `Content-Type: application/json`; bodies over 64 KB are refused with 413. Unknown fields and "
+    "unknown query parameters are refused (400). Idempotency-Keys are scoped to the caller's key and the route; "
+    "these operations return IDEMPOTENCY_KEY_REUSED when a key is reused with another body: "
+    + ", ".join(IDEMPOTENT_OPERATIONS)
+    + ". "
+    + BILLS_READ
+)
 
 
 @lru_cache(maxsize=1)
@@ -715,17 +473,11 @@ def document() -> dict[str, Any]:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "TreatFirst API",
-            "version": __version__,
-            "description": "先医后付 / treat first, pay later. Amounts are integer fen; times RFC 3339; "
-            'errors are {"error": {code, message, field, request_id}}; bodies over 64 KB '
-            "are refused with 413.",
-        },
+        "info": {"title": "TreatFirst API", "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": components(),
             "securitySchemes": {
                 "TF1HmacSignature": {
                     "type": "apiKey",

@@ -121,7 +121,9 @@ def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(se
         },
     )
     limit = account["credit_line"]["limit_fen"]
-    visit = his.post("/v1/visits", {"account_id": account["account_id"]}, idempotency_key="em-visit").body
+    declared = {"triage_level": 2, "reason_code": "R57"}  # emergency charges need a visit declared an emergency
+    opening = {"account_id": account["account_id"], "emergency": declared}
+    visit = his.post("/v1/visits", opening, idempotency_key="em-visit").body
     for fee_line, amount, emergency in (("EM-1", 3000, False), ("EM-2", 5000, True)):
         posted = his.post(
             f"/v1/visits/{visit['visit_id']}/charges",

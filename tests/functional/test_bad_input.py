@@ -171,3 +171,144 @@ def test_scopes_are_enforced(api: Api, channel: Key, hospital: Key, state: State
 def test_bad_cursor_and_limit(api: Api, hospital: Key, state: State) -> None:
     assert error_of(api.get(hospital, "/v1/visits", query={"cursor": "%%%"}))["code"] == "INVALID_CURSOR"
     assert error_of(api.get(hospital, "/v1/visits", query={"limit": "0"}))["field"] == "limit"
+
+
+# ---- bodies decoded into their declared struct -------------------------------------------------------------
+def test_deeply_nested_json_is_a_400_not_a_server_error(api: Api, hospital: Key, state: State) -> None:
+    # Given a visit with a charge
+    before = state.read()
+    path = f"/v1/visits/{state.visit_id}/charges"
+    # When 2 KB of nested arrays arrive, as the body and as a field's value
+    for raw in (b"[" * 2048 + b"]" * 2048, b'{"total_fen": ' + b"[" * 2048 + b"]" * 2048 + b"}"):
+        response = api.post(hospital, path, raw=raw)
+        # Then each is a 400 in the one error shape, and nothing changed
+        assert response.status_code == 400, response.body
+        assert error_of(response)["code"] in ("VALIDATION_FAILED", "INVALID_AMOUNT")
+    assert state.read() == before
+
+
+def test_an_id_number_sent_as_a_key_is_never_echoed(api: Api, hospital: Key, platform: Any, state: State) -> None:
+    # Given an enrollment body that carries an ID number as a key (a client bug)
+    id_number = "11010519491231002X"
+    body = {**enrollment(platform.policy), id_number: "oops"}
+    # When it is sent
+    response = api.post(hospital, "/v1/enrollments", body)
+    # Then the 400 names no field and never repeats the key
+    assert response.status_code == 400
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("VALIDATION_FAILED", None)
+    assert id_number not in response.body.decode() and "11010519" not in response.body.decode()
+    # while a key that looks like a field name is named, with its path
+    nested = enrollment(platform.policy)
+    nested["verification"]["score"] = 1
+    named = error_of(api.post(hospital, "/v1/enrollments", nested))
+    assert (named["code"], named["field"]) == ("VALIDATION_FAILED", "verification.score")
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"kind": "unknown_kind"}, "VALIDATION_FAILED", "consents[0].kind"),
+        ({"text_sha256": 5}, "VALIDATION_FAILED", "consents[0].text_sha256"),
+        ({"text_sha256": "0" * 64}, "CONSENT_REQUIRED", "consents[0].text_sha256"),
+    ],
+)
+def test_nested_fields_are_named_by_their_path(
+    api: Api, hospital: Key, platform: Any, change: dict[str, Any], code: str, field: str
+) -> None:
+    body = enrollment(platform.policy)
+    body["consents"][0].update(change)
+    error = error_of(api.post(hospital, "/v1/enrollments", body))
+    assert (error["code"], error["field"]) == (code, field)
+    assert "unknown_kind" not in error["message"]
+    lookup = api.post(hospital, "/v1/accounts/lookup", {"id_number": body["id_number"]})
+    assert error_of(lookup)["code"] == "ACCOUNT_NOT_FOUND"
+
+
+def test_a_bad_idempotency_key_is_refused_on_every_post(api: Api, hospital: Key, state: State) -> None:
+    before = state.read()
+    for key in ("x" * 129, "tab\there"):
+        response = api.post(hospital, f"/v1/visits/{state.visit_id}/charges", charge(1), idempotency_key=key)
+        assert (response.status_code, error_of(response)["field"]) == (400, "Idempotency-Key")
+    assert state.read() == before
+
+
+# ---- query, cursor and path parameters: checked before any read --------------------------------------------
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": "²"}, {"limit": "5" * 5000}, {"limit": "-1"}, {"limit": " 5"}, {"page": "2"}, {"cursor": "x" * 5000}],
+    ids=["superscript", "5000 digits", "negative", "space", "unknown parameter", "5000-character cursor"],
+)
+def test_bad_query_parameters_are_a_400(api: Api, hospital: Key, state: State, query: dict[str, str]) -> None:
+    before = state.read()
+    response = api.get(hospital, f"/v1/visits/{state.visit_id}/charges", query=query)
+    assert response.status_code == 400, response.body
+    assert error_of(response)["code"] in ("VALIDATION_FAILED", "INVALID_CURSOR")
+    assert state.read() == before
+
+
+def test_unknown_query_parameters_are_refused_on_every_route(api: Api, hospital: Key, state: State) -> None:
+    for path in (f"/v1/visits/{state.visit_id}", "/v1/health"):
+        error = error_of(api.get(hospital, path, query={"expand": "all"}))
+        assert (error["code"], error["field"]) == ("VALIDATION_FAILED", "expand")
+
+
+def test_a_cursor_is_bound_to_its_list_and_its_caller(
+    api: Api, hospital: Key, other_hospital: Key, state: State
+) -> None:
+    # Given a cursor from the first hospital's visit list
+    for _ in range(2):
+        api.post(hospital, "/v1/visits", {"account_id": state.account_id})
+    page = json.loads(api.get(hospital, "/v1/visits", query={"limit": "1"}).body)
+    cursor = page["cursor"]
+    assert page["has_more"] and cursor
+    # When it is used on another list, by another hospital, or edited
+    charges_path = f"/v1/visits/{state.visit_id}/charges"
+    tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
+    for key, path, sent in (
+        (hospital, charges_path, cursor),
+        (other_hospital, "/v1/visits", cursor),
+        (hospital, "/v1/visits", tampered),
+    ):
+        response = api.get(key, path, query={"limit": "1", "cursor": sent})
+        # Then it is INVALID_CURSOR
+        assert response.status_code == 400 and error_of(response)["code"] == "INVALID_CURSOR", response.body
+    # while on its own list, for its own caller, it works
+    assert api.get(hospital, "/v1/visits", query={"limit": "1", "cursor": cursor}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "code"),
+    [
+        ("GET", "/v1/accounts/acc_{}", "ACCOUNT_NOT_FOUND"),
+        ("GET", "/v1/accounts/acc_{}/bills", "ACCOUNT_NOT_FOUND"),
+        ("GET", "/v1/visits/vis_{}", "VISIT_NOT_FOUND"),
+        ("GET", "/v1/visits/vis_{}/charges", "VISIT_NOT_FOUND"),
+        ("POST", "/v1/visits/vis_{}/close", "VISIT_NOT_FOUND"),
+        ("GET", "/v1/bills/bil_{}", "BILL_NOT_FOUND"),
+        ("POST", "/v1/visits/VISIT/charges/F{}/cancel", "CHARGE_NOT_FOUND"),
+    ],
+)
+def test_path_ids_over_their_form_are_404_before_any_read(
+    api: Api, operator: Key, hospital: Key, state: State, platform: Any, method: str, template: str, code: str
+) -> None:
+    before = state.read()
+    key = hospital if "visits" in template else operator
+    path = template.replace("VISIT", state.visit_id).format("0" * 3000)
+    reads: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        # Given a store that records every read
+        for name in ("get", "query"):
+            real = getattr(platform.store, name)
+
+            def recorded(table: str, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+                reads.append(table)
+                return _real(table, *args, **kwargs)
+
+            patch.setattr(platform.store, name, recorded)
+        # When a path id of 3000 characters arrives (DynamoDB refuses keys over 1-2 KB)
+        response = api.call(key, method, path)
+    # Then it is not found, no table but the callers' was read, and nothing changed
+    assert response.status_code == 404 and error_of(response)["code"] == code, response.body
+    assert set(reads) <= {"callers"}, reads
+    assert state.read() == before

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from treatfirst.domain.errors import all_error_classes
+from treatfirst.http_status import status_of
 
-STATUS_OF = {c.code: c.status for c in all_error_classes()}
+STATUS_OF = {c.code: status_of(c) for c in all_error_classes()}
 
 
 def _responses(template: dict[str, Any]) -> dict[str, Any]:

@@ -15,11 +15,13 @@ from treatfirst.adapters.dynamo import DynamoStore, configure
 from treatfirst.adapters.schema import create_tables
 from treatfirst.domain.clock import SystemClock
 from treatfirst.domain.policy import example_policy
+from treatfirst.messages.accounts import EnrollmentRequest
+from treatfirst.messages.visits import VisitRequest
 from treatfirst.services import enrollment as enrollment_service
 from treatfirst.services import visits
 from treatfirst.services.context import SCOPES, Caller, Context
 
-from tests.factories import enrollment
+from tests.factories import command, enrollment
 from tools.ddblocal import DynamoDBLocal, environment, java_available
 
 pytestmark = pytest.mark.ddblocal
@@ -49,8 +51,10 @@ class Platform:
         return Context(store=self.store, cipher=self.cipher, clock=SystemClock(), policy=self.policy)
 
     def enrolled_visit(self) -> tuple[str, str, int]:
-        account = enrollment_service.enroll(self.ctx(), self.channel, enrollment(self.policy), None).body
-        visit = visits.open_visit(self.ctx(), self.hospital, {"account_id": account["account_id"]}, None).body
+        enroll = command(EnrollmentRequest, enrollment(self.policy))
+        account = enrollment_service.enroll(self.ctx(), self.channel, enroll, None).body
+        opening = command(VisitRequest, {"account_id": account["account_id"]})
+        visit = visits.open_visit(self.ctx(), self.hospital, opening, None).body
         return account["account_id"], visit["visit_id"], account["credit_line"]["limit_fen"]
 
 

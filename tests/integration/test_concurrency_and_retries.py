@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from treatfirst.domain import ledger
 from treatfirst.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, TreatFirstError
-from treatfirst.services import visits
+from treatfirst.messages.common import Empty
+from treatfirst.messages.visits import ChargeRequest
+from treatfirst.services import charges, closing
 from treatfirst.services.ports import CHARGES, LEDGER
 
-from tests.factories import charge
+from tests.factories import charge, command
 from tests.integration.conftest import Platform, line_of
 
 
@@ -51,7 +53,9 @@ def test_twenty_threads_posting_200_charges_never_exceed_the_limit(platform: Pla
         key = f"post-{body['fee_line_id']}"
         for _ in range(20):  # a CONCURRENT_UPDATE (busy line) is retried with the same key
             try:
-                result = visits.post_charge(platform.ctx(), platform.hospital, visit_id, body, key)
+                result = charges.post_charge(
+                    platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, body), key
+                )
             except ConcurrentUpdate:
                 continue
             except TreatFirstError as error:
@@ -102,9 +106,11 @@ def test_every_post_retried_after_a_lost_response_charges_once(platform: Platfor
             key = f"k-{body['fee_line_id']}" if with_key else None
             armed["lose"] = True
             with pytest.raises(LostResponse):
-                visits.post_charge(platform.ctx(), platform.hospital, visit_id, body, key)
+                charges.post_charge(platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, body), key)
             # When the HIS retries the same post
-            retried = visits.post_charge(platform.ctx(), platform.hospital, visit_id, body, key)
+            retried = charges.post_charge(
+                platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, body), key
+            )
             # Then it gets the first result back
             assert retried.replayed and retried.body["fee_line_id"] == body["fee_line_id"]
     finally:
@@ -122,10 +128,12 @@ def test_every_post_retried_after_a_lost_response_charges_once(platform: Platfor
 def test_same_key_different_body_is_refused_and_changes_nothing(platform: Platform) -> None:
     account_id, visit_id, _ = platform.enrolled_visit()
     body = charge(500)
-    visits.post_charge(platform.ctx(), platform.hospital, visit_id, body, "same-key")
+    charges.post_charge(platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, body), "same-key")
     before = line_of(platform, account_id)
     with pytest.raises(IdempotencyKeyReused):
-        visits.post_charge(platform.ctx(), platform.hospital, visit_id, charge(501), "same-key")
+        charges.post_charge(
+            platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, charge(501)), "same-key"
+        )
     assert line_of(platform, account_id) == before
     assert len(all_charges(platform, visit_id)) == 1
 
@@ -138,7 +146,7 @@ def test_close_racing_posts_never_loses_a_hold(platform: Platform) -> None:
 
     def post(body: dict[str, Any]) -> None:
         try:
-            visits.post_charge(platform.ctx(), platform.hospital, visit_id, body, None)
+            charges.post_charge(platform.ctx(), platform.hospital, visit_id, command(ChargeRequest, body), None)
             outcomes.append("posted")
         except TreatFirstError as error:
             outcomes.append(error.code)
@@ -146,7 +154,7 @@ def test_close_racing_posts_never_loses_a_hold(platform: Platform) -> None:
     def close() -> None:
         for _ in range(50):
             try:
-                visits.close_visit(platform.ctx(), platform.hospital, visit_id, None, None)
+                closing.close_visit(platform.ctx(), platform.hospital, visit_id, Empty(), None)
                 return
             except ConcurrentUpdate:
                 continue

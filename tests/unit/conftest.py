@@ -11,12 +11,15 @@ from treatfirst.adapters.memory import MemoryStore
 from treatfirst.domain import ledger
 from treatfirst.domain.clock import FixedClock
 from treatfirst.domain.policy import Policy, example_policy
+from treatfirst.messages.accounts import EnrollmentRequest
+from treatfirst.messages.payments import PaymentRequest
+from treatfirst.messages.visits import VisitRequest
 from treatfirst.services import enrollment as enrollment_service
 from treatfirst.services import payments, visits
 from treatfirst.services.context import SCOPES, Caller, Context
 from treatfirst.services.ports import ACCOUNTS, LEDGER
 
-from tests.factories import enrollment
+from tests.factories import command, enrollment
 
 
 class World:
@@ -35,10 +38,14 @@ class World:
         return Context(store=self.store, cipher=self.cipher, clock=self.clock, policy=self.policy, sleep=lambda _: None)
 
     def enroll(self, **overrides: Any) -> dict[str, Any]:
-        return enrollment_service.enroll(self.ctx(), self.channel, enrollment(self.policy, **overrides), None).body
+        return enrollment_service.enroll(
+            self.ctx(), self.channel, command(EnrollmentRequest, enrollment(self.policy, **overrides)), None
+        ).body
 
     def open_visit(self, account_id: str, **extra: Any) -> dict[str, Any]:
-        return visits.open_visit(self.ctx(), self.hospital, {"account_id": account_id, **extra}, None).body
+        return visits.open_visit(
+            self.ctx(), self.hospital, command(VisitRequest, {"account_id": account_id, **extra}), None
+        ).body
 
     def pay(self, txn: str, *allocations: tuple[str, int], paid_at: str = "2026-11-24T12:00:00+08:00") -> Any:
         """The channel pays one or more bills: (bill_id, amount_fen) pairs."""
@@ -48,7 +55,7 @@ class World:
             "paid_at": paid_at,
             "allocations": [{"bill_id": b, "amount_fen": a} for b, a in allocations],
         }
-        return payments.notify_payment(self.ctx(), self.channel, body, None)
+        return payments.notify_payment(self.ctx(), self.channel, command(PaymentRequest, body), None)
 
     def line(self, account_id: str) -> dict[str, int]:
         item = self.store.get(ACCOUNTS, {"account_id": account_id})

@@ -10,6 +10,7 @@ from treatfirst.domain.errors import (
     BillNotPayable,
     ChargeNotRefundable,
     CreditLimitExceeded,
+    EmergencyNotDeclared,
     FeeLineConflict,
     IdempotencyKeyReused,
     Overpayment,
@@ -18,10 +19,12 @@ from treatfirst.domain.errors import (
     VisitClosed,
     VisitNotFound,
 )
-from treatfirst.services import payments, visits
+from treatfirst.messages.common import Empty
+from treatfirst.messages.visits import CancelRequest, ChargeRequest, RefundRequest
+from treatfirst.services import charges, closing, payments, refunds, visits
 from treatfirst.services.ports import ACCOUNTS, Update
 
-from tests.factories import charge
+from tests.factories import charge, command
 from tests.unit.conftest import World
 
 
@@ -33,11 +36,11 @@ def opened(world: World) -> tuple[str, str, int]:
 
 
 def post(world: World, visit_id: str, body: dict[str, Any], key: str | None = None) -> Any:
-    return visits.post_charge(world.ctx(), world.hospital, visit_id, body, key)
+    return charges.post_charge(world.ctx(), world.hospital, visit_id, command(ChargeRequest, body), key)
 
 
 def close(world: World, visit_id: str) -> dict[str, Any]:
-    return dict(visits.close_visit(world.ctx(), world.hospital, visit_id, None, None).body["bill"])
+    return dict(closing.close_visit(world.ctx(), world.hospital, visit_id, Empty(), None).body["bill"])
 
 
 def test_the_limit_is_never_exceeded(world: World, opened: tuple[str, str, int]) -> None:
@@ -54,7 +57,8 @@ def test_the_limit_is_never_exceeded(world: World, opened: tuple[str, str, int])
 def test_emergency_charges_pass_the_limit_and_a_suspension_and_are_flagged(
     world: World, opened: tuple[str, str, int]
 ) -> None:
-    account_id, visit_id, limit = opened
+    account_id, _, limit = opened
+    visit_id = world.open_visit(account_id, emergency={"triage_level": 1, "reason_code": "I21"})["visit_id"]
     post(world, visit_id, charge(limit))
     world.store.commit([Update(ACCOUNTS, {"account_id": account_id}, set={"status": "suspended"})])
     with pytest.raises(AccountNotActive):
@@ -69,6 +73,25 @@ def test_emergency_charges_pass_the_limit_and_a_suspension_and_are_flagged(
         50_000,
         limit + 50_000,
     )
+    world.assert_sound(account_id)
+
+
+def test_an_emergency_charge_needs_a_declared_visit_and_changes_nothing_without(
+    world: World, opened: tuple[str, str, int]
+) -> None:
+    # Given a visit opened without an emergency declaration
+    account_id, visit_id, _ = opened
+    before = repr(world.store.tables)
+    # When an emergency charge arrives on it
+    with pytest.raises(EmergencyNotDeclared) as caught:
+        post(world, visit_id, charge(500, emergency=True))
+    # Then it is refused with its own code, and nothing changed
+    assert caught.value.field == "emergency"
+    assert repr(world.store.tables) == before
+    # And a visit declared an emergency (triage level and reason) takes it, and shows the declaration
+    declared = world.open_visit(account_id, emergency={"triage_level": 2, "reason_code": "S06"})
+    assert declared["emergency"]["triage_level"] == 2 and declared["emergency"]["declared_at"].endswith("Z")
+    assert post(world, declared["visit_id"], charge(500, emergency=True)).body["emergency"] is True
     world.assert_sound(account_id)
 
 
@@ -93,7 +116,7 @@ def test_retries_charge_once_and_a_changed_body_conflicts(world: World, opened: 
 def test_another_hospital_cannot_touch_the_visit(world: World, opened: tuple[str, str, int]) -> None:
     _, visit_id, _ = opened
     with pytest.raises(VisitNotFound):
-        visits.post_charge(world.ctx(), world.other_hospital, visit_id, charge(1), None)
+        charges.post_charge(world.ctx(), world.other_hospital, visit_id, command(ChargeRequest, charge(1)), None)
     with pytest.raises(VisitNotFound):
         visits.get_visit(world.ctx(), world.other_hospital, visit_id)
 
@@ -103,20 +126,28 @@ def test_refunds_restore_credit_before_and_after_the_close(world: World, opened:
     a, b = charge(1000, insurance_fen=300), charge(500)
     post(world, visit_id, a)
     post(world, visit_id, b)
-    visits.refund_charge(world.ctx(), world.hospital, visit_id, a["fee_line_id"], {"self_pay_fen": 400}, None)
+    refunds.refund_charge(
+        world.ctx(), world.hospital, visit_id, a["fee_line_id"], command(RefundRequest, {"self_pay_fen": 400}), None
+    )
     with pytest.raises(ChargeNotRefundable):
-        visits.refund_charge(world.ctx(), world.hospital, visit_id, a["fee_line_id"], {"self_pay_fen": 601}, None)
+        refunds.refund_charge(
+            world.ctx(), world.hospital, visit_id, a["fee_line_id"], command(RefundRequest, {"self_pay_fen": 601}), None
+        )
     assert world.line(account_id)["held_fen"] == 1100
     bill = close(world, visit_id)
     assert bill["amount_fen"] == 1100
-    cancelled = visits.refund_charge(world.ctx(), world.hospital, visit_id, b["fee_line_id"], None, None, cancel=True)
+    cancelled = refunds.cancel_charge(
+        world.ctx(), world.hospital, visit_id, b["fee_line_id"], command(CancelRequest), None
+    )
     assert cancelled.body["status"] == "cancelled"
     after = payments.get_bill(world.ctx(), world.channel, bill["bill_id"])
     assert after["outstanding_fen"] == 600 and after["refunded_fen"] == 500
     assert world.line(account_id)["owed_fen"] == 600 and world.line(account_id)["available_fen"] == limit - 600
     world.pay("t1", (bill["bill_id"], 600))
     with pytest.raises((RefundExceedsOutstanding, ChargeNotRefundable)):
-        visits.refund_charge(world.ctx(), world.hospital, visit_id, a["fee_line_id"], {"self_pay_fen": 1}, None)
+        refunds.refund_charge(
+            world.ctx(), world.hospital, visit_id, a["fee_line_id"], command(RefundRequest, {"self_pay_fen": 1}), None
+        )
     world.assert_sound(account_id)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from treatfirst.consents import render_consent
 from treatfirst.domain.errors import AlreadyEnrolled, AmountOwed, ConsentMissing, NotEligible
-from treatfirst.services import enrollment, visits
+from treatfirst.messages.common import Empty
+from treatfirst.messages.visits import CancelRequest, ChargeRequest
+from treatfirst.services import charges, enrollment, refunds
 from treatfirst.services.ports import ACCOUNTS, CONSENTS
 
-from tests.factories import consents_for, resident_id
+from tests.factories import command, consents_for, resident_id
 from tests.unit.conftest import World
 
 
@@ -74,13 +76,13 @@ def test_withdrawal_only_when_nothing_is_owed_then_re_enrollment(world: World) -
     visit = world.open_visit(account["account_id"])
     from tests.factories import charge
 
-    visits.post_charge(world.ctx(), world.hospital, visit["visit_id"], charge(100), None)
+    charges.post_charge(world.ctx(), world.hospital, visit["visit_id"], command(ChargeRequest, charge(100)), None)
     with pytest.raises(AmountOwed):
-        enrollment.withdraw(world.ctx(), world.channel, account["account_id"], None)
-    visits.refund_charge(
-        world.ctx(), world.hospital, visit["visit_id"], visits_fee_line(world, visit), None, None, cancel=True
+        enrollment.withdraw(world.ctx(), world.channel, account["account_id"], Empty(), None)
+    refunds.cancel_charge(
+        world.ctx(), world.hospital, visit["visit_id"], visits_fee_line(world, visit), command(CancelRequest), None
     )
-    done = enrollment.withdraw(world.ctx(), world.channel, account["account_id"], None)
+    done = enrollment.withdraw(world.ctx(), world.channel, account["account_id"], Empty(), None)
     assert done.body["status"] == "withdrawn"
     again = world.enroll(id_number=rid)
     assert again["account_id"] != account["account_id"]

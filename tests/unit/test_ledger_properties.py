@@ -9,11 +9,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from treatfirst.domain.errors import TreatFirstError
 from treatfirst.domain.policy import example_policy
-from treatfirst.services import payments, visits
-from treatfirst.services.ports import BILLS, CHARGES, VISITS
+from treatfirst.messages.common import Empty
+from treatfirst.messages.payments import PaymentRequest
+from treatfirst.messages.visits import CancelRequest, ChargeRequest, RefundRequest
+from treatfirst.services import charges, closing, payments, refunds
+from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS
 
-from tests.factories import charge
+from tests.factories import charge, command
 from tests.unit.conftest import World
+
+DECLARED = {"triage_level": 2, "reason_code": "I21"}  # emergency charges need a declared visit
 
 EXPECTED_REFUSALS = {
     "CREDIT_LIMIT_EXCEEDED",
@@ -30,7 +35,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def start(self, city: str) -> None:
         self.world = World(example_policy(city))
         self.account_id = self.world.enroll()["account_id"]
-        self.visit_id = self.world.open_visit(self.account_id)["visit_id"]
+        self.visit_id = self.world.open_visit(self.account_id, emergency=DECLARED)["visit_id"]
         self.fee_lines: list[tuple[str, str]] = []
         self.bills: list[str] = []
         self.txn = 0
@@ -50,7 +55,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ctx = self.world.ctx()
 
         def run() -> None:
-            visits.post_charge(ctx, self.world.hospital, self.visit_id, body, None)
+            charges.post_charge(ctx, self.world.hospital, self.visit_id, command(ChargeRequest, body), None)
             self.fee_lines.append((self.visit_id, body["fee_line_id"]))
 
         self.attempt(run)
@@ -60,8 +65,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def cancel(self, pick: int) -> None:
         visit_id, fee_line = self.fee_lines[pick % len(self.fee_lines)]
         self.attempt(
-            lambda: visits.refund_charge(
-                self.world.ctx(), self.world.hospital, visit_id, fee_line, None, None, cancel=True
+            lambda: refunds.cancel_charge(
+                self.world.ctx(), self.world.hospital, visit_id, fee_line, command(CancelRequest), None
             )
         )
 
@@ -70,16 +75,21 @@ class LedgerMachine(RuleBasedStateMachine):
     def refund(self, pick: int, amount: int) -> None:
         visit_id, fee_line = self.fee_lines[pick % len(self.fee_lines)]
         self.attempt(
-            lambda: visits.refund_charge(
-                self.world.ctx(), self.world.hospital, visit_id, fee_line, {"self_pay_fen": amount}, None
+            lambda: refunds.refund_charge(
+                self.world.ctx(),
+                self.world.hospital,
+                visit_id,
+                fee_line,
+                command(RefundRequest, {"self_pay_fen": amount}),
+                None,
             )
         )
 
     @rule()
     def close(self) -> None:
-        outcome = visits.close_visit(self.world.ctx(), self.world.hospital, self.visit_id, None, None)
+        outcome = closing.close_visit(self.world.ctx(), self.world.hospital, self.visit_id, Empty(), None)
         self.bills.append(outcome.body["bill"]["bill_id"])
-        self.visit_id = self.world.open_visit(self.account_id)["visit_id"]
+        self.visit_id = self.world.open_visit(self.account_id, emergency=DECLARED)["visit_id"]
 
     @precondition(lambda self: self.bills)
     @rule(pick=st.integers(0, 10**6), amount=st.integers(1, 150_000))
@@ -92,7 +102,9 @@ class LedgerMachine(RuleBasedStateMachine):
             "paid_at": "2026-11-24T12:00:00+08:00",
             "allocations": [{"bill_id": bill_id, "amount_fen": amount}],
         }
-        self.attempt(lambda: payments.notify_payment(self.world.ctx(), self.world.channel, body, None))
+        self.attempt(
+            lambda: payments.notify_payment(self.world.ctx(), self.world.channel, command(PaymentRequest, body), None)
+        )
 
     @invariant()
     def balances_match_the_ledger_and_the_documents(self) -> None:
@@ -102,6 +114,8 @@ class LedgerMachine(RuleBasedStateMachine):
         line = self.world.line(self.account_id)
         tables = self.world.store.tables
         open_visits = [v for v in tables[VISITS].values() if v["status"] == "open"]
+        stored = self.world.store.get(ACCOUNTS, {"account_id": self.account_id})
+        assert stored is not None and stored["open_visits"] == len(open_visits)
         assert line["held_fen"] == sum(v["held_fen"] for v in open_visits)
         assert line["emergency_held_fen"] == sum(v["emergency_held_fen"] for v in open_visits)
         bills = list(tables[BILLS].values())

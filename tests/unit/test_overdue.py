@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from treatfirst.services import overdue, visits
+from treatfirst.messages.common import Empty
+from treatfirst.messages.visits import ChargeRequest
+from treatfirst.services import charges, closing, overdue
 from treatfirst.services.ports import BILLS
 
-from tests.factories import charge
+from tests.factories import charge, command
 from tests.unit.conftest import World
 
 
 def _bill(world: World, account_id: str, amount: int) -> str:
     visit_id = world.open_visit(account_id)["visit_id"]
     if amount:
-        visits.post_charge(world.ctx(), world.hospital, visit_id, charge(amount), None)
-    return str(visits.close_visit(world.ctx(), world.hospital, visit_id, None, None).body["bill"]["bill_id"])
+        charges.post_charge(world.ctx(), world.hospital, visit_id, command(ChargeRequest, charge(amount)), None)
+    return str(closing.close_visit(world.ctx(), world.hospital, visit_id, Empty(), None).body["bill"]["bill_id"])
 
 
 def test_only_unpaid_bills_past_due_become_overdue_once(world: World) -> None:

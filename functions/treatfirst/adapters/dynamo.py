@@ -50,9 +50,6 @@ def _j() -> JSONAttribute:
     return JSONAttribute(null=True)
 
 
-_BALANCES = ("limit_fen", "available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
-
-
 class AccountModel(_Base):
     """Accounts ("acc_...") and resident guard items ("rid#<blind index>") share this table."""
 
@@ -65,7 +62,8 @@ class AccountModel(_Base):
     name_masked, id_masked, phone_masked = _s(), _s(), _s()
     limit_fen, available_fen, held_fen, owed_fen = _n(), _n(), _n(), _n()
     emergency_held_fen, emergency_owed_fen = _n(), _n()
-    decision, verification, policy = _j(), _j(), _j()
+    open_visits = _n()
+    decision, verification, withdrawal, policy = _j(), _j(), _j(), _j()
     enrolled_at, enrolled_by, updated_at, withdrawn_at = _s(), _s(), _s(), _s()
 
 
@@ -98,7 +96,8 @@ class VisitModel(_Base):
     account_id, his_visit_id, kind, department, status = _s(), _s(), _s(), _s(), _s()
     closed_at, bill_id = _s(), _s()
     held_fen, emergency_held_fen, charge_count = _n(), _n(), _n()
-    policy = _j()
+    emergency_declared = BooleanAttribute(null=True)
+    emergency, policy = _j(), _j()
 
 
 class ChargeModel(_Base):
@@ -391,7 +390,7 @@ class DynamoStore:
         for k, amount in write.add.items():
             if amount < 0:
                 conditions.append(f"{name(k)} >= {value(k, -amount)}")
-            sets.append(f"{name(k)} = {name(k)} + {value(k, amount)}")
+            sets.append(f"{name(k)} = if_not_exists({name(k)}, {value(k, 0)}) + {value(k, amount)}")
         sets += [f"{name(k)} = {value(k, v)}" for k, v in write.set.items() if v is not None]
         removes = [name(k) for k in write.remove] + [name(k) for k, v in write.set.items() if v is None]
         expression = ""

@@ -1,4 +1,4 @@
-"""One error hierarchy with a stable code per leaf; HTTP statuses are mapped in exactly one table."""
+"""One error hierarchy with a stable code per leaf. HTTP statuses are not here: see treatfirst.http_status."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ class TreatFirstError(Exception):
     """Base of every error the platform reports to a caller."""
 
     code: ClassVar[str] = "INTERNAL_ERROR"
-    status: ClassVar[int] = 500
     default_message: ClassVar[str] = "internal error"
 
     def __init__(self, message: str | None = None, *, field: str | None = None, **details: Any) -> None:
@@ -19,10 +18,9 @@ class TreatFirstError(Exception):
         self.details = details
 
 
-# 400 -------------------------------------------------------------------------------------------------
+# invalid requests -------------------------------------------------------------------------------------------------
 class ValidationFailed(TreatFirstError):
     code = "VALIDATION_FAILED"
-    status = 400
     default_message = "the request is not valid"
 
 
@@ -63,14 +61,12 @@ class ConsentMissing(ValidationFailed):
 
 class PolicyInvalid(TreatFirstError):
     code = "POLICY_INVALID"
-    status = 500
     default_message = "the city policy is not valid"
 
 
-# 401 / 403 -------------------------------------------------------------------------------------------
+# who is calling -------------------------------------------------------------------------------------------
 class Unauthenticated(TreatFirstError):
     code = "UNAUTHENTICATED"
-    status = 401
     default_message = "the request is not signed by a known key"
 
 
@@ -91,14 +87,12 @@ class ReplayedNonce(Unauthenticated):
 
 class Forbidden(TreatFirstError):
     code = "FORBIDDEN"
-    status = 403
     default_message = "the key lacks the scope this operation needs"
 
 
-# 404 ---------------------------------------------------------------------------------------------------
+# not found ---------------------------------------------------------------------------------------------------
 class NotFound(TreatFirstError):
     code = "NOT_FOUND"
-    status = 404
     default_message = "not found"
 
 
@@ -134,14 +128,12 @@ class RouteNotFound(NotFound):
 
 class MethodNotAllowed(TreatFirstError):
     code = "METHOD_NOT_ALLOWED"
-    status = 405
     default_message = "this route does not take this method"
 
 
-# 409 / 413 / 415 / 422 / 429 ---------------------------------------------------------------------------------------
+# conflicts and refusals ---------------------------------------------------------------------------------------
 class Conflict(TreatFirstError):
     code = "CONFLICT"
-    status = 409
     default_message = "the request conflicts with the current state"
 
 
@@ -185,6 +177,11 @@ class AmountOwed(Conflict):
     default_message = "the account still has held or owed amounts"
 
 
+class VisitOpen(Conflict):
+    code = "VISIT_OPEN"
+    default_message = "the account has an open visit; close it first"
+
+
 class AccountNotActive(Conflict):
     code = "ACCOUNT_NOT_ACTIVE"
     default_message = "the account is not active"
@@ -207,19 +204,16 @@ class ConcurrentUpdate(Conflict):
 
 class PayloadTooLarge(TreatFirstError):
     code = "PAYLOAD_TOO_LARGE"
-    status = 413
     default_message = "the body is larger than 64 KB"
 
 
 class UnsupportedMediaType(TreatFirstError):
     code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
     default_message = "a request body must be sent as application/json"
 
 
 class Unprocessable(TreatFirstError):
     code = "UNPROCESSABLE"
-    status = 422
     default_message = "the request is valid but the rules refuse it"
 
 
@@ -238,6 +232,11 @@ class Overpayment(Unprocessable):
     default_message = "the payment is more than the bill's outstanding amount"
 
 
+class EmergencyNotDeclared(Unprocessable):
+    code = "EMERGENCY_NOT_DECLARED"
+    default_message = "an emergency charge needs a visit opened with an emergency declaration"
+
+
 class BillNotPayable(Unprocessable):
     code = "BILL_NOT_PAYABLE"
     default_message = "the bill cannot take payments in its state"
@@ -245,7 +244,6 @@ class BillNotPayable(Unprocessable):
 
 class Throttled(TreatFirstError):
     code = "THROTTLED"
-    status = 429
     default_message = "too many requests; retry later with the same Idempotency-Key"
 
 
@@ -261,4 +259,4 @@ def all_error_classes() -> list[type[TreatFirstError]]:
     codes: dict[str, type[TreatFirstError]] = {}
     for cls in seen:
         codes.setdefault(cls.code, cls)
-    return sorted(codes.values(), key=lambda c: (c.status, c.code))
+    return sorted(codes.values(), key=lambda c: c.code)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from treatfirst.domain.errors import PolicyInvalid
@@ -20,7 +20,11 @@ ELIGIBILITY_MODELS = ("zero_threshold", "score_banded")
 LADDER_ACTIONS = ("sms_reminder", "phone_task", "restrict", "suspend", "blacklist", "write_off")
 BLOCKABLE = ("new_charges", "new_visits", "limit_increase")
 RELATIONS = ("spouse", "parent", "child", "sibling")
-CONSENT_KINDS = ("service_agreement", "personal_information", "credit_reporting")
+ConsentKind = Literal["service_agreement", "personal_information", "credit_reporting"]
+CONSENT_KINDS: tuple[str, ...] = get_args(ConsentKind)
+# 医保 insurance status as the channel reads it from the insurance system; the policy accepts some of them.
+InsuranceStatus = Literal["normal", "suspended", "terminated", "uninsured"]
+INSURANCE_STATUSES: tuple[str, ...] = get_args(InsuranceStatus)
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
 BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
 STRIKE_ACTIONS = ("suspend", "restrict", "blacklist")
@@ -265,6 +269,11 @@ def parse_policy(text: str | bytes) -> Policy:
     model = el.choice("model", ELIGIBILITY_MODELS)
     min_age = el.integer("min_age")
     statuses = el.strs("insurance_statuses")
+    if not set(statuses) <= set(INSURANCE_STATUSES):
+        raise PolicyInvalid(
+            f"eligibility.insurance_statuses must be among {', '.join(INSURANCE_STATUSES)}",
+            field="eligibility.insurance_statuses",
+        )
     sources = el.strs("score_sources", default=[])
     el.done()
     if model == "score_banded" and not sources:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from treatfirst.consents import render_consent
@@ -25,13 +24,34 @@ from treatfirst.domain.ids import (
     normalise_phone,
     normalise_resident_id,
 )
-from treatfirst.domain.inputs import Body
+from treatfirst.domain.ledger import BUCKETS
+from treatfirst.messages import accounts as msg
+from treatfirst.messages.common import Empty, to_item
 from treatfirst.services.context import Caller, Context, Idempotency, Outcome
-from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Put, Update
-from treatfirst.services.views import account_view
+from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Item, Put, Update
 
-_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·.\- ]{1,40}$")
-BALANCES = ("available_fen", "held_fen", "owed_fen", "emergency_held_fen", "emergency_owed_fen")
+OWING = tuple(b for b in BUCKETS if b != "available_fen")  # held or owed, inside or outside the limit
+
+
+def account_view(item: Item) -> dict[str, Any]:
+    """The masked full view of a stored account."""
+    return to_item(
+        msg.Account(
+            account_id=item["account_id"],
+            status=item["status"],
+            city_code=item["city_code"],
+            name=item["name_masked"],
+            id_number=item["id_masked"],
+            phone=item["phone_masked"],
+            tier=item.get("tier"),
+            credit_line=msg.CreditLine(**{k: item[k] for k in ("limit_fen", *BUCKETS)}),
+            decision=msg.Decision(
+                **{**item["decision"], "reasons": [msg.Reason(**r) for r in item["decision"]["reasons"]]}
+            ),
+            enrolled_at=item["enrolled_at"],
+            withdrawn_at=item.get("withdrawn_at"),
+        )
+    )
 
 
 def guard_key(ctx: Context, id_number: str) -> dict[str, str]:
@@ -39,38 +59,24 @@ def guard_key(ctx: Context, id_number: str) -> dict[str, str]:
     return {"account_id": f"rid#{ctx.cipher.blind_index('resident_id', id_number)}"}
 
 
-def enroll(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None) -> Outcome:
+def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempotency_key: str | None) -> Outcome:
     caller.require("enrollments:write")
-    b = Body(body)
-    name = b.text("name", max_len=40, pattern=_NAME)
-    id_number = normalise_resident_id(b.raw("id_number"))
-    phone = normalise_phone(b.raw("phone"))
-    insurance_status = b.text("insurance_status", max_len=32)
-    ver = b.obj("verification")
-    assert ver is not None
-    method, check_id, verified_at = (
-        ver.choice("method", ("face", "sms")),
-        ver.token("check_id"),
-        ver.moment("verified_at"),
-    )
-    assert verified_at is not None
+    name = command.name.strip()
+    id_number = normalise_resident_id(command.id_number)
+    phone = normalise_phone(command.phone)
+    insurance_status = command.insurance_status
     verification = {
-        "method": method,
-        "check_id": check_id,
-        "verified_at": rfc3339(verified_at),
+        "method": command.verification.method,
+        "check_id": command.verification.check_id,
+        "verified_at": rfc3339(command.verification.verified_at),
         "channel": caller.actor,
     }
-    ver.done()
-    score_body = b.obj("credit_score", required=False)
     score = source = None
-    if score_body is not None:
-        source = score_body.text("source", max_len=32)
-        score = score_body.integer("value", minimum=0, maximum=1000)
-        score_body.done()
-    accepted = _consents(ctx, b.objs("consents", max_items=10))
-    b.done()
+    if command.credit_score is not None:
+        source, score = command.credit_score.source.strip(), command.credit_score.value
+    accepted = _consents(ctx, command.consents)
 
-    idem = Idempotency(ctx, caller, idempotency_key, "enroll", body)
+    idem = Idempotency(ctx, caller, idempotency_key, "enroll", command)
 
     def build() -> tuple[list[Any], Outcome]:
         now = ctx.clock.now()
@@ -103,7 +109,8 @@ def enroll(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None)
             "id_masked": mask_resident_id(id_number),
             "phone_masked": mask_phone(phone),
             "limit_fen": limit,
-            **dict.fromkeys(BALANCES, 0),
+            **dict.fromkeys(BUCKETS, 0),
+            "open_visits": 0,
             "available_fen": limit,
             "decision": decision.as_record(ctx.policy, ctx.now_text()),
             "verification": verification,
@@ -145,20 +152,21 @@ def enroll(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None)
     return idem.run(build)
 
 
-def _consents(ctx: Context, given: list[Body]) -> list[dict[str, str]]:
+def _consents(ctx: Context, given: list[msg.ConsentGiven]) -> list[dict[str, str]]:
     """Each consent must name the current version and the SHA-256 of the exact text shown to the patient."""
     accepted: dict[str, dict[str, str]] = {}
-    for c in given:
-        kind = c.choice("kind", [spec.kind for spec in ctx.policy.consents])
-        version = c.text("version", max_len=20)
-        sha = c.text("text_sha256", max_len=64)
-        c.done()
+    offered = [spec.kind for spec in ctx.policy.consents]
+    for i, c in enumerate(given):
+        prefix = f"consents[{i}]"
+        kind, version, sha = c.kind, c.version, c.text_sha256
+        if kind not in offered:
+            raise ValidationFailed(f"{prefix}.kind must be one of {', '.join(offered)}", field=f"{prefix}.kind")
         rendered = render_consent(ctx.policy, kind)
         if version != rendered.version or sha != rendered.sha256:
             raise ConsentMissing(
-                f"{c.prefix} does not match the current {kind} text (version {rendered.version}); "
+                f"{prefix} does not match the current {kind} text (version {rendered.version}); "
                 "show GET /v1/consents again",
-                field=f"{c.prefix}.text_sha256",
+                field=f"{prefix}.text_sha256",
             )
         accepted[kind] = {"kind": kind, "version": version, "title": rendered.title, "text_sha256": sha}
     for spec in ctx.policy.consents:
@@ -175,19 +183,17 @@ def get_account(ctx: Context, caller: Caller, account_id: str) -> dict[str, Any]
     return account_view(item)
 
 
-def lookup_account(ctx: Context, caller: Caller, body: Any) -> dict[str, Any]:
+def lookup_account(ctx: Context, caller: Caller, command: msg.LookupRequest) -> dict[str, Any]:
     """Find an account by resident ID number (in the body, never the URL)."""
     caller.require("accounts:read")
-    b = Body(body)
-    id_number = normalise_resident_id(b.raw("id_number"))
-    b.done()
+    id_number = normalise_resident_id(command.id_number)
     guard = ctx.store.get(ACCOUNTS, guard_key(ctx, id_number))
     if guard is None:
         raise AccountNotFound()
     return get_account(ctx, caller, guard["ref_account_id"])
 
 
-def withdraw(ctx: Context, caller: Caller, account_id: str, idempotency_key: str | None) -> Outcome:
+def withdraw(ctx: Context, caller: Caller, account_id: str, command: Empty, idempotency_key: str | None) -> Outcome:
     """Withdraw when nothing is held or owed; the resident may enroll again later."""
     caller.require("enrollments:write")
     idem = Idempotency(ctx, caller, idempotency_key, f"withdraw:{account_id}", {"account_id": account_id})
@@ -198,7 +204,7 @@ def withdraw(ctx: Context, caller: Caller, account_id: str, idempotency_key: str
             raise AccountNotFound()
         if item["status"] == "withdrawn":
             raise ValidationFailed("the account is already withdrawn", field="account_id")
-        if any(item[b] for b in BALANCES[1:]):
+        if any(item[b] for b in OWING):
             raise AmountOwed()
         now = ctx.now_text()
         updated = {**item, "status": "withdrawn", "withdrawn_at": now, "updated_at": now}
@@ -207,7 +213,7 @@ def withdraw(ctx: Context, caller: Caller, account_id: str, idempotency_key: str
                 ACCOUNTS,
                 {"account_id": account_id},
                 set={"status": "withdrawn", "withdrawn_at": now, "updated_at": now},
-                expect={"status": item["status"], **{b: 0 for b in BALANCES[1:]}},
+                expect={"status": item["status"], **{b: 0 for b in OWING}},
                 fail=AmountOwed,
             ),
             Delete(ACCOUNTS, {"account_id": f"rid#{item['id_hash']}"}),

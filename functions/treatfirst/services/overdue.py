@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.services.closing import DUE_SHARDS
 from treatfirst.services.context import Context
 from treatfirst.services.ports import BILLS, Update
-from treatfirst.services.visits import DUE_SHARDS
 
 
 @dataclass

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import Any
 
 from treatfirst.domain import ledger
+from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import (
     AccountNotFound,
     BillNotFound,
@@ -16,53 +16,77 @@ from treatfirst.domain.errors import (
     Overpayment,
     TransactionIdConflict,
     TreatFirstError,
-    ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
-from treatfirst.domain.inputs import Body
+from treatfirst.messages import payments as msg
+from treatfirst.messages.common import to_item
 from treatfirst.services.context import Caller, Context, Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
-from treatfirst.services.paging import page_params, page_view
+from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, PAYMENTS, Item, Put, Update, Write
-from treatfirst.services.views import bill_view, payment_view
 
 PAYABLE = ("issued", "overdue")
-MAX_BILLS_PER_PAYMENT = 20
 
 
-def notify_payment(ctx: Context, caller: Caller, body: Any, idempotency_key: str | None) -> Outcome:
-    """Apply a channel's payment to one or more bills (full or partial, any payer); credit is restored."""
+def bill_view(item: Item) -> dict[str, Any]:
+    return to_item(
+        msg.Bill(
+            bill_id=item["bill_id"],
+            visit_id=item["visit_id"],
+            hospital_id=item["hospital_id"],
+            account_id=item["account_id"],
+            status=item["status"],
+            issued_at=item["issued_at"],
+            due_at=item["due_local"],
+            amount_fen=item["amount_fen"],
+            emergency_amount_fen=item["emergency_amount_fen"],
+            refunded_fen=item["refunded_fen"],
+            paid_fen=item["paid_fen"],
+            outstanding_fen=item["outstanding_fen"],
+            paid_at=item.get("paid_at"),
+            policy_version=item["policy"]["policy_version"],
+            policy_sha256=item["policy"]["policy_sha256"],
+        )
+    )
+
+
+def payment_view(item: Item) -> dict[str, Any]:
+    return to_item(
+        msg.Payment(
+            payment_id=item["payment_id"],
+            channel_id=item["channel_id"],
+            channel_txn_id=item["channel_txn_id"],
+            amount_fen=item["amount_fen"],
+            paid_at=item["paid_at"],
+            received_at=item["received_at"],
+            payer=msg.PaidBy(**item["payer"]),
+            allocations=[msg.PaidAllocation(**a) for a in item["allocations"]],
+        )
+    )
+
+
+def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, idempotency_key: str | None) -> Outcome:
+    """Apply a channel's payment to one or more bills (full or partial, any payer); credit is restored.
+
+    The allocations were checked to add up, each bill once, when the request was decoded.
+    """
     caller.require("payments:write")
-    b = Body(body)
-    txn = b.token("channel_txn_id")
-    amount = b.amount("amount_fen", allow_zero=False)
-    paid_at = b.moment("paid_at")
-    payer_body = b.obj("payer", required=False)
-    payer = {"kind": "self"}
-    if payer_body is not None:
-        payer = {"kind": payer_body.choice("kind", ("self", "family", "proxy"))}
-        payer_body.done()
-    allocations = []
-    for a in b.objs("allocations", max_items=MAX_BILLS_PER_PAYMENT):
-        allocations.append({"bill_id": a.token("bill_id"), "amount_fen": a.amount("amount_fen", allow_zero=False)})
-        a.done()
-    b.done()
-    assert paid_at is not None
-    if len({a["bill_id"] for a in allocations}) != len(allocations):
-        raise ValidationFailed("each bill may appear once in allocations", field="allocations")
-    if sum(a["amount_fen"] for a in allocations) != amount:
-        raise ValidationFailed("allocations must add up to amount_fen", field="allocations")
-    fingerprint = request_hash(body)
+    txn, amount = command.channel_txn_id, command.amount_fen
+    payer = {"kind": command.payer.kind if command.payer else "self"}
+    allocations: list[dict[str, Any]] = [
+        {"bill_id": a.bill_id, "amount_fen": a.amount_fen} for a in command.allocations
+    ]
+    fingerprint = request_hash(command)
     payment_key = {"payment_key": f"{caller.principal_id}#{txn}"}
-    idem = Idempotency(ctx, caller, idempotency_key, "payment", body)
+    idem = Idempotency(ctx, caller, idempotency_key, "payment", command)
 
     def build() -> tuple[list[Write], Outcome]:
-        payment = {
+        payment: dict[str, Any] = {
             **payment_key,
             "payment_id": new_id("pay"),
             "channel_id": caller.principal_id,
             "channel_txn_id": txn,
             "amount_fen": amount,
-            "paid_at": paid_at.isoformat(),
+            "paid_at": rfc3339(command.paid_at),
             "received_at": ctx.now_text(),
             "payer": payer,
             "allocations": allocations,
@@ -161,15 +185,14 @@ def get_bill(ctx: Context, caller: Caller, bill_id: str) -> dict[str, Any]:
     return bill_view(bill)
 
 
-def list_account_bills(
-    ctx: Context, caller: Caller, account_id: str, query: Mapping[str, str] | None
-) -> dict[str, Any]:
+def list_account_bills(ctx: Context, caller: Caller, account_id: str, query: PageQuery) -> dict[str, Any]:
     """All bills of an account, newest first: for channels (the patient's app) and operators."""
     caller.require("bills:read")
     if caller.kind == "hospital":
         raise Forbidden("hospitals read bills through their own visits")
-    limit, start = page_params(query)
-    if ctx.store.get(ACCOUNTS, {"account_id": account_id}) is None or not account_id.startswith("acc_"):
+    bound = f"bills|{account_id}|{caller.actor}"
+    start = decode_cursor(ctx.cipher, bound, query.cursor)
+    if not account_id.startswith("acc_") or ctx.store.get(ACCOUNTS, {"account_id": account_id}) is None:
         raise AccountNotFound()
-    page = ctx.store.query(BILLS, account_id, index="by_account", limit=limit, start=start, forward=False)
-    return page_view(page, bill_view)
+    page = ctx.store.query(BILLS, account_id, index="by_account", limit=query.limit, start=start, forward=False)
+    return page_view(ctx.cipher, bound, page, bill_view)
