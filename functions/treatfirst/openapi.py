@@ -455,7 +455,7 @@ def components() -> dict[str, Any]:
 DESCRIPTION = (
     "先医后付 / treat first, pay later. Amounts are integer fen. Times are RFC 3339: requests may use any "
     "offset; responses give times in UTC with a `Z` suffix, except a bill's `due_at`, which is in the city's "
-    "time zone. Errors are "
+    "time zone, and a payment's `paid_at`, which comes back as the channel sent it. Errors are "
     '{"error": {code, message, field, request_id}}; a refused request changes nothing. A body, when sent, is '
     "JSON with `Content-Type: application/json`; bodies over 64 KB are refused with 413. Unknown fields and "
     "unknown query parameters are refused (400). Idempotency-Keys are scoped to the caller's key and the route; "

@@ -78,7 +78,7 @@ def test_city_page_promises_nothing_the_code_does_not_do(built: Path, city: str)
     for rule in ("the policy declares for the future", "失信规则 Strike rule", "信用修复 Credit repair"):
         assert re.search(re.escape(rule) + r"[^\n]{0,40}（尚未执行 not enforced yet）", text), rule
     # Every policy field is listed with the code that enforces it, or as documentation only
-    assert "treatfirst.services.visits.close_visit" in text and "treatfirst.domain.eligibility.decide" in text
+    assert "treatfirst.services.closing.close_visit" in text and "treatfirst.domain.eligibility.decide" in text
     assert "strikes.count" in text
     assert text.count("documentation only") >= 10
     # The due time to the second, as the policy sets it

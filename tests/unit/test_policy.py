@@ -141,7 +141,7 @@ def test_each_enforced_field_is_read_by_the_function_named(path: str) -> None:
 def test_a_function_that_does_not_read_the_field_is_caught() -> None:
     # The check above can fail: a function that never reads due_at is not accepted as enforcing due.at
     assert "due_at" not in _attributes_read(_function("treatfirst.domain.eligibility.decide"))
-    assert "due_at" in _attributes_read(_function("treatfirst.services.visits.close_visit"))
+    assert "due_at" in _attributes_read(_function("treatfirst.services.closing.close_visit"))
 
 
 def test_thresholds_carry_an_explicit_comparison() -> None:

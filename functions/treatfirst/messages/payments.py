@@ -59,7 +59,12 @@ class Payment(Response):
     channel_id: str
     channel_txn_id: str
     amount_fen: Fen
-    paid_at: UtcTime
+    paid_at: Annotated[
+        str,
+        Meta(
+            description="the instant and offset the channel sent (RFC 3339)", extra_json_schema={"format": "date-time"}
+        ),
+    ]
     received_at: UtcTime
     payer: PaidBy
     allocations: list[PaidAllocation]

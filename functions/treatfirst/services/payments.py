@@ -6,7 +6,6 @@ import functools
 from typing import Any
 
 from treatfirst.domain import ledger
-from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import (
     AccountNotFound,
     BillNotFound,
@@ -86,7 +85,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
             "channel_id": caller.principal_id,
             "channel_txn_id": txn,
             "amount_fen": amount,
-            "paid_at": rfc3339(command.paid_at),
+            "paid_at": command.paid_at.isoformat(),  # as the channel sent it (instant and offset)
             "received_at": ctx.now_text(),
             "payer": payer,
             "allocations": allocations,
