@@ -53,7 +53,7 @@ IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,128}")  # printable ASCII
 REVOCATION_BOUND_SECONDS = 30  # a key is cached in a server process at most this long
 UNKNOWN_KEY_SECONDS = 30  # an unknown or revoked key id is remembered this long
 CACHE_SIZE = 1024  # keys remembered per process (each cache)
-RELOAD_AFTER_SECONDS = 1.0  # a signature mismatch re-reads a key cached longer than this (a fresh rotation)
+RELOAD_AFTER_SECONDS = 1.0  # failing signatures re-read their key at most this often (a rotation since cached)
 DEFAULT_OVERLAP_SECONDS = 24 * 3600
 MAX_OVERLAP_SECONDS = 7 * 24 * 3600
 MAX_REASON = 200
@@ -320,6 +320,7 @@ def revoke(
 class _Known:
     until: float  # monotonic
     loaded: float  # monotonic
+    after_mismatch: bool  # loaded again because a signature did not match
     caller: Caller
     keys: tuple[tuple[bytes, int | None], ...]  # (signing key, valid until epoch seconds or None)
 
@@ -388,7 +389,7 @@ class Authenticator:
         if item.get("previous_key_enc") and item.get("previous_expires_at"):
             keys.append((self._open(ctx, key_id, item["previous_key_enc"]), int(item["previous_expires_at"])))
         caller = Caller(key_id, item["kind"], item["principal_id"], tuple(item["scopes"]))
-        known = _Known(now + REVOCATION_BOUND_SECONDS, now, caller, tuple(keys))
+        known = _Known(now + REVOCATION_BOUND_SECONDS, now, fresh, caller, tuple(keys))
         self._remember(self._known, key_id, known)
         return known
 
@@ -421,8 +422,9 @@ class Authenticator:
             return signing.sign(key, method, path, query, stamp, nonce, body)
 
         if not self._signed_by(known, now, sign, signature):
-            # A key rotated since it was cached: read it again, at most once a second per key.
-            if self.monotonic() - known.loaded < RELOAD_AFTER_SECONDS:
+            # The key may have been rotated since it was cached: read it again at once, then at most once
+            # every RELOAD_AFTER_SECONDS while signatures keep failing (a wrong secret costs few reads).
+            if known.after_mismatch and self.monotonic() - known.loaded < RELOAD_AFTER_SECONDS:
                 raise BadSignature()
             known = self._load(ctx, key_id, fresh=True)
             if not self._signed_by(known, now, sign, signature):
