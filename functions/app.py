@@ -1,6 +1,6 @@
 """TreatFirst's Chalice app: the /v1 HTTP API and the scheduled functions. Glue only."""
 
-from chalice import Chalice, Rate
+from chalice.app import Chalice, Rate
 from chalicelib import gateway
 from chalicelib.events import mark_overdue_bills
 from chalicelib.routes import api

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import os
 import statistics
@@ -111,7 +112,8 @@ def main() -> int:
         from treatfirst.messages.visits import ChargeRequest, VisitRequest
         from treatfirst.services import charges, visits
         from treatfirst.services import enrollment as enrollment_service
-        from treatfirst.services.context import SCOPES, Caller, Context
+        from treatfirst.services.identity import SCOPES, Caller
+        from treatfirst.services.unit_of_work import Context
 
         from tests.factories import charge, command, enrollment
 
@@ -153,10 +155,10 @@ def main() -> int:
         for n in range(1, args.posts + 1):
             samples["post"].append(timed(post(False)))
             replay = fresh_copy(plain_items, n)
-            samples["bare"].append(timed(lambda r=replay: store.client.transact_write_items(**r)))
+            samples["bare"].append(timed(functools.partial(store.client.transact_write_items, **replay)))
             samples["keyed post"].append(timed(post(True)))
             replay = fresh_copy(keyed_items, n)
-            samples["keyed bare"].append(timed(lambda r=replay: store.client.transact_write_items(**r)))
+            samples["keyed bare"].append(timed(functools.partial(store.client.transact_write_items, **replay)))
 
         med = {k: statistics.median(v) for k, v in samples.items()}
         p90 = {k: statistics.quantiles(v, n=10)[-1] for k, v in samples.items()}

@@ -47,7 +47,8 @@ from treatfirst.domain.policy import (  # noqa: E402
     label,
 )
 from treatfirst.http_status import status_of  # noqa: E402
-from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES  # noqa: E402
+from treatfirst.services.idempotency import IDEMPOTENCY_TTL  # noqa: E402
+from treatfirst.services.identity import SCOPES  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
 MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}

@@ -94,8 +94,8 @@ def demo_callers(folder: Path, store: Any) -> list[dict[str, str]]:
     (readable by this user only) so every start can show them again."""
     from treatfirst.config import runtime
     from treatfirst.services.callers import register
-    from treatfirst.services.context import Context
     from treatfirst.services.ports import CALLERS
+    from treatfirst.services.unit_of_work import Context
 
     saved = folder / "demo-callers.json"
     if saved.exists():

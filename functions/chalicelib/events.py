@@ -6,8 +6,8 @@ import logging
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
-from treatfirst.services.context import Context
 from treatfirst.services.overdue import mark_overdue
+from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice.app import Chalice, Request, Response
 from treatfirst.domain.errors import (
     MethodNotAllowed,
     RouteNotFound,
@@ -35,7 +34,7 @@ _CHALICE_CODES: dict[str, type[TreatFirstError]] = {
 }
 
 
-def _answer(error: TreatFirstError, request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+def _answer(error: TreatFirstError, request_id: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
         "status": status_of(error),
         "body": json.dumps(error_body(error, request_id), ensure_ascii=False),
@@ -120,5 +119,5 @@ def _install_local_gateway() -> None:
         if getattr(self, "command", None) != "HEAD":
             self.wfile.write(body)
 
-    local.ChaliceRequestHandler.send_error = send_error  # type: ignore[method-assign]
-    local.ChaliceRequestHandler.do_TRACE = local.ChaliceRequestHandler._generic_handle  # type: ignore[attr-defined]
+    local.ChaliceRequestHandler.send_error = send_error
+    local.ChaliceRequestHandler.do_TRACE = local.ChaliceRequestHandler._generic_handle

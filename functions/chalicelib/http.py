@@ -11,8 +11,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 from treatfirst.config import runtime
 from treatfirst.domain.errors import (
     InvalidCursor,
@@ -35,8 +34,10 @@ from treatfirst.messages.common import (
 from treatfirst.messages.common import (
     Request as Message,
 )
-from treatfirst.services.context import Caller, Context, Outcome
+from treatfirst.services.idempotency import Outcome
+from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery
+from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
 
@@ -79,8 +80,14 @@ def error_body(error: TreatFirstError, request_id: str) -> dict[str, Any]:
 
 
 def _json(status: int, body: Any, request_id: str, extra: dict[str, str] | None = None) -> Response:
-    headers = {**JSON_HEADERS, "X-Request-Id": request_id, **(extra or {})}
+    headers: dict[str, str | list[str]] = {**JSON_HEADERS, "X-Request-Id": request_id, **(extra or {})}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+
+
+def _header(request: Request, name: str) -> str | None:
+    headers = request.headers
+    value = headers.get(name) if headers else None
+    return str(value) if value is not None else None
 
 
 def check_media_type(request: Request, raw: bytes) -> None:
@@ -88,7 +95,7 @@ def check_media_type(request: Request, raw: bytes) -> None:
     such as the application/x-www-form-urlencoded that Python's urllib and Java's HttpURLConnection send."""
     if not raw:
         return
-    label = (request.headers or {}).get("content-type") or "application/json"
+    label = _header(request, "content-type") or "application/json"
     if label.split(";", 1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType()
 
@@ -123,7 +130,7 @@ def check_query(query: Mapping[str, str] | None, paged: bool) -> PageQuery | Non
 
 
 def idempotency_key(request: Request) -> str | None:
-    key = (request.headers or {}).get("idempotency-key")
+    key = _header(request, "idempotency-key")
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise ValidationFailed("Idempotency-Key must be 1 to 128 printable ASCII characters", field="Idempotency-Key")
     return key
@@ -157,7 +164,8 @@ def handle(
     caller: Caller | None = None
     status, code = 500, "INTERNAL_ERROR"
     try:
-        raw = request.raw_body or b""
+        raw_body = request.raw_body or b""
+        raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         check_media_type(request, raw)

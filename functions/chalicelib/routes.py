@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from treatfirst import openapi
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, platform
@@ -12,7 +12,9 @@ from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
 from treatfirst.services import callers, charges, closing, enrollment, payments, refunds, visits
-from treatfirst.services.context import Caller, Context, Outcome
+from treatfirst.services.idempotency import Outcome
+from treatfirst.services.identity import Caller
+from treatfirst.services.unit_of_work import Context
 
 from chalicelib.http import handle, idempotency_key
 

@@ -191,7 +191,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         return {"created": create_tables(rt.store.client, rt.settings.table_prefix)}  # type: ignore[attr-defined]
 
     from treatfirst.services import callers
-    from treatfirst.services.context import Caller, Context
+    from treatfirst.services.identity import Caller
+    from treatfirst.services.unit_of_work import Context
 
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
     operator = args.operator or _login()

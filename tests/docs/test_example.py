@@ -19,7 +19,7 @@ import pytest
 from chalice.test import Client
 from treatfirst.client import TreatFirstClient
 from treatfirst.services.callers import register
-from treatfirst.services.context import Context
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import resident_id
 from tests.stacks import moto_platform

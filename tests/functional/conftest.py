@@ -14,8 +14,8 @@ from treatfirst.adapters.dynamo import MODELS
 from treatfirst.client import signed_headers
 from treatfirst.domain import ledger
 from treatfirst.services.callers import register
-from treatfirst.services.context import Context
 from treatfirst.services.ports import ACCOUNTS, LEDGER
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import enrollment
 from tests.stacks import moto_platform

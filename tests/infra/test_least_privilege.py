@@ -19,7 +19,7 @@ import pytest
 from chalice.test import Client
 from treatfirst.client import signed_headers
 from treatfirst.services.callers import Registered, register
-from treatfirst.services.context import Context
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import charge, enrollment
 from tests.infra.conftest import as_list, of_type, role_of, statements

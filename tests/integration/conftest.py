@@ -19,7 +19,8 @@ from treatfirst.messages.accounts import EnrollmentRequest
 from treatfirst.messages.visits import VisitRequest
 from treatfirst.services import enrollment as enrollment_service
 from treatfirst.services import visits
-from treatfirst.services.context import SCOPES, Caller, Context
+from treatfirst.services.identity import SCOPES, Caller
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import command, enrollment
 from tools.ddblocal import DynamoDBLocal, environment, java_available

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from treatfirst.domain.errors import CallerExists, ConcurrentUpdate
 from treatfirst.services import callers
-from treatfirst.services.context import SCOPES, Caller
+from treatfirst.services.identity import SCOPES, Caller
 from treatfirst.services.ports import CALLERS
 
 from tests.integration.conftest import Platform

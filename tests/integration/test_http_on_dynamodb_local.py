@@ -12,7 +12,7 @@ from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.client import signed_headers
 from treatfirst.config import runtime
 from treatfirst.services.callers import register
-from treatfirst.services.context import Context
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import charge, enrollment
 from tests.integration.conftest import Platform, line_of

@@ -16,8 +16,9 @@ from treatfirst.messages.payments import PaymentRequest
 from treatfirst.messages.visits import VisitRequest
 from treatfirst.services import enrollment as enrollment_service
 from treatfirst.services import payments, visits
-from treatfirst.services.context import SCOPES, Caller, Context
+from treatfirst.services.identity import SCOPES, Caller
 from treatfirst.services.ports import ACCOUNTS, LEDGER
+from treatfirst.services.unit_of_work import Context
 
 from tests.factories import command, enrollment
 

@@ -159,7 +159,8 @@ def test_one_active_key_per_principal_and_revoked_keys_stay_revoked(world: World
 
 
 def test_a_replayed_registration_shows_the_secret_only_within_the_idempotency_window(world: World) -> None:
-    from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES, Caller
+    from treatfirst.services.idempotency import IDEMPOTENCY_TTL
+    from treatfirst.services.identity import SCOPES, Caller
 
     operator = Caller(new_id("key"), "operator", "city-operator", SCOPES["operator"])
     # Given a registration made with an Idempotency-Key

@@ -41,8 +41,11 @@ from treatfirst.domain.errors import (
     ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
-from treatfirst.services.context import IDEMPOTENCY_TTL, SCOPES, Caller, Context, Idempotency, Outcome
+from treatfirst.services.idempotency import IDEMPOTENCY_TTL, Idempotency, Outcome
+from treatfirst.services.identity import SCOPES, Caller
 from treatfirst.services.ports import CALLERS, NONCES, Delete, Item, Put, Update, Write
+from treatfirst.services.records import audit
+from treatfirst.services.unit_of_work import Context
 
 _PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9_-]{2,63}")
 KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")  # new_id("key"): Crockford base32, 26 characters
@@ -187,7 +190,7 @@ def register(
                 },
                 fail=lambda: Conflict("key id collision; retry"),
             ),
-            ctx.audit(actor, f"caller#{key_id}", "caller.registered", kind=kind, principal_id=principal_id),
+            audit(ctx, actor, f"caller#{key_id}", "caller.registered", kind=kind, principal_id=principal_id),
         ]
 
     payload = {"kind": kind, "id": principal_id, "name": name}
@@ -259,14 +262,15 @@ def rotate(
             expect={"status": "active", "signing_key_enc": item["signing_key_enc"]},
             fail=ConcurrentUpdate,
         )
-        audit = ctx.audit(
+        event = audit(
+            ctx,
             actor,
             f"caller#{key_id}",
             "caller.rotated",
             reason=why,
             previous_valid_seconds=previous_valid_seconds,
         )
-        return [change, audit]
+        return [change, event]
 
     payload = {"key_id": key_id, "reason": reason, "previous_valid_seconds": previous_valid_seconds}
     return _answer(ctx, actor, made, idempotency_key, "callers.rotate", payload, build)
@@ -290,7 +294,7 @@ def revoke(
                 expect={"status": "active"},
                 fail=CallerRevoked,
             ),
-            ctx.audit(actor, f"caller#{key_id}", "caller.revoked", reason=why),
+            audit(ctx, actor, f"caller#{key_id}", "caller.revoked", reason=why),
         ]
         guard = {"key_id": guard_id(item["kind"], item["principal_id"])}
         found = ctx.store.get(CALLERS, guard)

@@ -17,9 +17,12 @@ from treatfirst.domain.errors import (
 )
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services.context import Caller, Context, Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
+from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
+from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, CHARGES, VISITS, Item, Put, Update, Write
+from treatfirst.services.records import audit, entry
+from treatfirst.services.unit_of_work import Context
 from treatfirst.services.visits import load_visit, visit_facts
 
 PARTS = msg.PARTS
@@ -105,7 +108,8 @@ def post_charge(
                     )
                 )
             writes.append(
-                ctx.entry(
+                entry(
+                    ctx,
                     account_id,
                     "emergency_hold" if emergency else "hold",
                     amount,
@@ -115,7 +119,8 @@ def post_charge(
                 )
             )
         writes.append(
-            ctx.audit(
+            audit(
+                ctx,
                 caller,
                 f"visit#{visit_id}",
                 "charge.posted",

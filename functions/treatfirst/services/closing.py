@@ -9,9 +9,12 @@ from treatfirst.domain.clock import due_time, local_rfc3339, rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError, VisitClosed
 from treatfirst.domain.ids import new_id
 from treatfirst.messages.common import Empty
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome
+from treatfirst.services.idempotency import Idempotency, Outcome
+from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, VISITS, Put, Update, Write
+from treatfirst.services.records import audit, entry
+from treatfirst.services.unit_of_work import Context
 from treatfirst.services.visits import load_visit, visit_view
 
 DUE_SHARDS = 8
@@ -74,8 +77,9 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 add={**ledger.combine(*(ledger.delta(k, a) for k, a in moves)), "open_visits": -1},
                 fail=ConcurrentUpdate,
             ),
-            *[ctx.entry(account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],
-            ctx.audit(
+            *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],
+            audit(
+                ctx,
                 caller,
                 f"visit#{visit_id}",
                 "visit.closed",

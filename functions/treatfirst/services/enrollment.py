@@ -27,8 +27,11 @@ from treatfirst.domain.ids import (
 from treatfirst.domain.ledger import BUCKETS
 from treatfirst.messages import accounts as msg
 from treatfirst.messages.common import Empty, to_item
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome
+from treatfirst.services.idempotency import Idempotency, Outcome
+from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Item, Put, Update
+from treatfirst.services.records import audit, entry
+from treatfirst.services.unit_of_work import Context
 
 OWING = tuple(b for b in BUCKETS if b != "available_fen")  # held or owed, inside or outside the limit
 
@@ -136,8 +139,9 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
                 )
                 for c in accepted
             ],
-            ctx.entry(account_id, "open_line", limit, "account", account_id, caller.actor),
-            ctx.audit(
+            entry(ctx, account_id, "open_line", limit, "account", account_id, caller.actor),
+            audit(
+                ctx,
                 caller,
                 f"account#{account_id}",
                 "account.enrolled",
@@ -217,7 +221,7 @@ def withdraw(ctx: Context, caller: Caller, account_id: str, command: Empty, idem
                 fail=AmountOwed,
             ),
             Delete(ACCOUNTS, {"account_id": f"rid#{item['id_hash']}"}),
-            ctx.audit(caller, f"account#{account_id}", "account.withdrawn"),
+            audit(ctx, caller, f"account#{account_id}", "account.withdrawn"),
         ]
         return writes, Outcome(200, account_view(updated))
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.services.closing import DUE_SHARDS
-from treatfirst.services.context import Context
 from treatfirst.services.ports import BILLS, Update
+from treatfirst.services.records import audit
+from treatfirst.services.unit_of_work import Context
 
 
 @dataclass
@@ -52,7 +53,7 @@ def mark_overdue(ctx: Context, *, lookback_days: int = 2, page_size: int = 100) 
                                     expect={"status": "issued"},
                                     fail=ConcurrentUpdate,
                                 ),
-                                ctx.audit(None, f"bill#{bill['bill_id']}", "bill.overdue", due_at=bill["due_at"]),
+                                audit(ctx, None, f"bill#{bill['bill_id']}", "bill.overdue", due_at=bill["due_at"]),
                             ]
                         )
                         result.marked += 1

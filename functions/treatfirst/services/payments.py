@@ -19,9 +19,12 @@ from treatfirst.domain.errors import (
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import payments as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services.context import Caller, Context, Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
+from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
+from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, PAYMENTS, Item, Put, Update, Write
+from treatfirst.services.records import audit, entry
+from treatfirst.services.unit_of_work import Context
 
 PAYABLE = ("issued", "overdue")
 
@@ -132,7 +135,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
             moves = [(k, a) for k, a in (("payment", credit), ("emergency_payment", emergency)) if a]
             per_account.setdefault(bill["account_id"], []).extend(ledger.delta(k, a) for k, a in moves)
             writes += [
-                ctx.entry(bill["account_id"], k, a, "payment", payment["payment_id"], caller.actor) for k, a in moves
+                entry(ctx, bill["account_id"], k, a, "payment", payment["payment_id"], caller.actor) for k, a in moves
             ]
         for account_id, deltas in per_account.items():
             writes.append(
@@ -144,7 +147,8 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                 )
             )
         writes.append(
-            ctx.audit(
+            audit(
+                ctx,
                 caller,
                 f"payment#{payment['payment_id']}",
                 "payment.received",

@@ -13,8 +13,11 @@ from treatfirst.domain.errors import (
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.services.charges import PARTS, charge_view
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome
+from treatfirst.services.idempotency import Idempotency, Outcome
+from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS, Update, Write
+from treatfirst.services.records import audit, entry
+from treatfirst.services.unit_of_work import Context
 from treatfirst.services.visits import load_visit
 
 
@@ -105,12 +108,13 @@ def _refund(
                     fail=ConcurrentUpdate,
                 ),
                 Update(ACCOUNTS, {"account_id": account_id}, add=ledger.delta(kind, sp), fail=ConcurrentUpdate),
-                ctx.entry(account_id, kind, sp, "refund", refund["refund_id"], caller.actor),
+                entry(ctx, account_id, kind, sp, "refund", refund["refund_id"], caller.actor),
             ]
         elif sp:
             writes += _refund_on_bill(ctx, caller, visit["bill_id"], account_id, sp, emergency, refund["refund_id"])
         writes.append(
-            ctx.audit(
+            audit(
+                ctx,
                 caller,
                 f"visit#{visit_id}",
                 "charge.cancelled" if cancel else "charge.refunded",
@@ -151,5 +155,5 @@ def _refund_on_bill(
             fail=ConcurrentUpdate,
         ),
         Update(ACCOUNTS, {"account_id": account_id}, add=ledger.delta(kind, sp), fail=ConcurrentUpdate),
-        ctx.entry(account_id, kind, sp, "refund", refund_id, caller.actor),
+        entry(ctx, account_id, kind, sp, "refund", refund_id, caller.actor),
     ]

@@ -10,9 +10,12 @@ from treatfirst.domain.errors import AccountNotActive, AccountNotFound, Forbidde
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services.context import Caller, Context, Idempotency, Outcome
+from treatfirst.services.idempotency import Idempotency, Outcome
+from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, VISITS, Item, Put, Update, Write
+from treatfirst.services.records import audit
+from treatfirst.services.unit_of_work import Context
 
 
 def visit_view(item: Item) -> dict[str, Any]:
@@ -127,7 +130,8 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
                 expect={"status": account["status"]},
                 fail=lambda: AccountNotActive("the account changed while the visit opened; retry"),
             ),
-            ctx.audit(
+            audit(
+                ctx,
                 caller,
                 f"visit#{visit_id}",
                 "visit.opened",

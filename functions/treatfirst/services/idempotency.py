@@ -1,150 +1,32 @@
-"""What every use case receives: its ports, the policy, and who is calling."""
+"""Idempotency: an Idempotency-Key (scoped to the caller's key and the operation) or a natural key (a fee-line
+id, a channel transaction id) makes a retry return the first result; the record is written in the SAME
+transaction as the change, so an accepted request is still one write."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 
-from treatfirst.domain import ledger
-from treatfirst.domain.clock import Clock, rfc3339
+from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import (
     ConcurrentUpdate,
     Conflict,
-    Forbidden,
     IdempotencyKeyReused,
     TreatFirstError,
     Unauthenticated,
     Unprocessable,
 )
-from treatfirst.domain.ids import new_id
-from treatfirst.domain.policy import Policy
-from treatfirst.services.ports import (
-    AUDIT,
-    IDEMPOTENCY,
-    LEDGER,
-    Cipher,
-    CommitFailed,
-    Item,
-    Put,
-    Store,
-    Write,
-)
+from treatfirst.services.identity import Caller
+from treatfirst.services.ports import IDEMPOTENCY, Item, Put, Write
+from treatfirst.services.unit_of_work import Context
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_ATTEMPTS = 12
-
-SCOPES: dict[str, tuple[str, ...]] = {
-    "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
-    "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write"),
-    "operator": ("callers:write", "accounts:read", "visits:read", "bills:read"),
-}
-
-
-@dataclass(frozen=True)
-class Caller:
-    key_id: str
-    kind: str  # hospital | channel | operator
-    principal_id: str  # hospital id, channel id or operator id
-    scopes: tuple[str, ...]
-
-    def require(self, scope: str) -> None:
-        if scope not in self.scopes:
-            raise Forbidden(f"this key lacks the {scope} scope")
-
-    @property
-    def actor(self) -> str:
-        return f"{self.kind}:{self.principal_id}"
-
-
-@dataclass
-class Context:
-    store: Store
-    cipher: Cipher
-    clock: Clock
-    policy: Policy
-    request_id: str = field(default_factory=lambda: new_id("req"))
-    pending: list[Write] = field(default_factory=list)
-    sleep: Callable[[float], None] = time.sleep
-
-    def now_text(self) -> str:
-        return rfc3339(self.clock.now())
-
-    def audit(self, caller: Caller | None, subject: str, action: str, **details: Any) -> Put:
-        """An append-only audit event (who, what, when, request id). Details never hold identifiers."""
-        return Put(
-            AUDIT,
-            {
-                "subject": subject,
-                "event_id": new_id("evt"),
-                "action": action,
-                "actor_kind": caller.kind if caller else "system",
-                "actor_id": caller.principal_id if caller else "system",
-                "at": self.now_text(),
-                "request_id": self.request_id,
-                "details": details,
-            },
-        )
-
-    def entry(self, account_id: str, kind: str, amount_fen: int, ref_type: str, ref_id: str, actor: str) -> Put:
-        """One ledger entry; its `delta` is derived from the movement kind (domain.ledger)."""
-        return Put(
-            LEDGER,
-            {
-                "account_id": account_id,
-                "entry_id": new_id("led"),
-                "kind": kind,
-                "amount_fen": amount_fen,
-                "delta": ledger.delta(kind, amount_fen),
-                "ref_type": ref_type,
-                "ref_id": ref_id,
-                "at": self.now_text(),
-                "request_id": self.request_id,
-                "actor": actor,
-            },
-        )
-
-    def commit(self, writes: Sequence[Write]) -> None:
-        """Commit all-or-nothing, together with any pending writes (the request's nonce).
-
-        Transaction conflicts are retried with jittered backoff. A write's `fail` names the domain error
-        when its own condition is what failed; the first failing write in list order wins, so callers put
-        the most telling check first. When the change fails, the pending writes are still committed alone,
-        so a signed request that failed cannot be replayed later.
-        """
-        try:
-            self._commit([*self.pending, *writes])
-        except Exception:
-            self.flush()
-            raise
-        self.pending.clear()
-
-    def flush(self) -> None:
-        if self.pending:
-            batch, self.pending = self.pending, []
-            self._commit(batch)
-
-    def _commit(self, writes: Sequence[Write]) -> None:
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                self.store.commit(writes)
-                return
-            except CommitFailed as failed:
-                if failed.conflict and "ConditionalCheckFailed" not in failed.reasons:
-                    self.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
-                    continue
-                for write, reason in zip(writes, failed.reasons, strict=False):
-                    if reason == "ConditionalCheckFailed" and write.fail is not None:
-                        raise write.fail() from failed
-                raise ConcurrentUpdate() from failed
-        raise ConcurrentUpdate("the resource is busy; retry with the same Idempotency-Key")
 
 
 def request_hash(payload: Any) -> str:

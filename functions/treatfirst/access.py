@@ -1,0 +1,151 @@
+"""Who may do what (PIPL's minimum-necessary rule), in one table: caller kind × resource × operation → view.
+
+The services ask `authorise(caller, resource, operation)` before they act and build the answer the grant
+names; the scopes a key is minted with (SCOPES) are derived from the same table, and the docs page
+"access" is generated from it. A kind with no grant (the financier and the city credit platform, until their
+operations exist) can do nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from treatfirst.domain.errors import Forbidden
+
+CallerKind = Literal["hospital", "channel", "operator", "financier", "credit_platform"]
+KINDS: tuple[tuple[str, str, str], ...] = (
+    ("hospital", "医院（HIS）", "hospital (its HIS)"),
+    ("channel", "渠道（患者端、支付）", "channel (patient-facing app, payment)"),
+    ("operator", "运营方", "operator"),
+    ("financier", "资金方", "financier"),
+    ("credit_platform", "城市信用平台", "city credit platform"),
+)
+REGISTRABLE = ("hospital", "channel")  # what POST /v1/callers mints; operators are made with treatfirst-admin
+
+# The views an answer can take; each is one response struct (treatfirst.messages.accounts).
+VIEWS: dict[str, tuple[str, str]] = {
+    "credit": (
+        "账户编号、状态、可用额度、是否仅限急诊；不含姓名、证件号、手机号",
+        "account id, status, available credit, whether only emergency care is open; no name, ID number or phone",
+    ),
+    "payer": (
+        "账户编号、状态、脱敏姓名和证件号、额度与欠款；不含手机号",
+        "account id, status, masked name and ID number, credit and amounts owed; no phone",
+    ),
+    "masked": ("全部字段，身份信息脱敏", "every field, identifiers masked"),
+    "enrolled": (
+        "签约结果：全部字段（脱敏）及额度决定与理由",
+        "the enrollment: every field (masked) with the limit decision and its reasons",
+    ),
+    "own": ("仅本院的记录", "its own records only"),
+    "any": ("全部记录", "every record"),
+    "key": ("新密钥（密钥只显示一次）", "the new key (the secret is shown once)"),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    kind: str
+    resource: str
+    operation: str
+    scope: str
+    view: str
+    note_zh: str = ""
+    note_en: str = ""
+
+
+FRESH = (
+    "需同一人 10 分钟内的实名核验凭证；有未结束就诊或欠款时拒绝",
+    "needs the person's real-name check from the "
+    "last 10 minutes; refused while a visit is open or anything is held or owed",
+)
+
+ACCESS: tuple[Grant, ...] = (
+    # hospitals: their own visits, charges and bills; of an account only what opening a visit needs
+    Grant(
+        "hospital",
+        "accounts",
+        "enroll",
+        "enrollments:write",
+        "enrolled",
+        "窗口、自助机签约",
+        "enrollment at a desk or kiosk",
+    ),
+    Grant("hospital", "accounts", "lookup", "accounts:read", "credit"),
+    Grant("hospital", "accounts", "read", "accounts:read", "credit"),
+    Grant("hospital", "visits", "open", "visits:write", "own"),
+    Grant("hospital", "visits", "read", "visits:read", "own"),
+    Grant("hospital", "visits", "list", "visits:read", "own"),
+    Grant("hospital", "visits", "close", "visits:write", "own"),
+    Grant("hospital", "charges", "post", "visits:write", "own"),
+    Grant("hospital", "charges", "list", "visits:read", "own"),
+    Grant("hospital", "charges", "refund", "visits:write", "own", "含撤销", "cancellation too"),
+    Grant("hospital", "bills", "read", "bills:read", "own", "本院就诊产生的账单", "bills of its own visits"),
+    # channels: the patient's side — enrollment, withdrawal, what a payer needs
+    Grant("channel", "accounts", "enroll", "enrollments:write", "enrolled"),
+    Grant("channel", "accounts", "lookup", "accounts:read", "payer"),
+    Grant("channel", "accounts", "read", "accounts:read", "payer"),
+    Grant("channel", "accounts", "withdraw", "enrollments:write", "payer", *FRESH),
+    Grant("channel", "bills", "read", "bills:read", "any"),
+    Grant("channel", "bills", "list", "bills:read", "any", "某账户的全部账单", "an account's bills"),
+    Grant(
+        "channel",
+        "payments",
+        "pay",
+        "payments:write",
+        "any",
+        "按渠道交易号幂等",
+        "idempotent by channel transaction id",
+    ),
+    # operators: administration and reports
+    Grant("operator", "callers", "register", "callers:write", "key", "每个编号一个有效密钥", "one active key per id"),
+    Grant(
+        "operator",
+        "callers",
+        "rotate",
+        "callers:write",
+        "key",
+        "旧密钥在过渡期内仍可用",
+        "the previous secret works until its expiry",
+    ),
+    Grant("operator", "callers", "revoke", "callers:write", "key"),
+    Grant("operator", "accounts", "lookup", "accounts:read", "masked"),
+    Grant("operator", "accounts", "read", "accounts:read", "masked"),
+    Grant("operator", "visits", "read", "visits:read", "any"),
+    Grant("operator", "charges", "list", "visits:read", "any"),
+    Grant("operator", "bills", "read", "bills:read", "any"),
+    Grant("operator", "bills", "list", "bills:read", "any"),
+)
+
+_BY_KEY = {(g.kind, g.resource, g.operation): g for g in ACCESS}
+assert len(_BY_KEY) == len(ACCESS), "one grant per caller kind, resource and operation"
+
+# The scopes a key of each kind is minted with; a kind with no grant yet gets no key.
+SCOPES: dict[str, tuple[str, ...]] = {
+    kind: scopes for kind, _, _ in KINDS if (scopes := tuple(dict.fromkeys(g.scope for g in ACCESS if g.kind == kind)))
+}
+
+
+class Principal(Protocol):
+    """The part of a caller this module reads (services.identity.Caller)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
+
+
+def grant_for(kind: str, resource: str, operation: str) -> Grant | None:
+    return _BY_KEY.get((kind, resource, operation))
+
+
+def authorise(caller: Principal, resource: str, operation: str) -> str:
+    """The view `caller` gets for this operation, or FORBIDDEN (403). The key must carry the scope too."""
+    grant = grant_for(caller.kind, resource, operation)
+    if grant is None:
+        raise Forbidden(f"a {caller.kind} key may not {operation} {resource}")
+    if grant.scope not in caller.scopes:
+        raise Forbidden(f"this key lacks the {grant.scope} scope")
+    return grant.view
