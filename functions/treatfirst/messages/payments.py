@@ -87,8 +87,8 @@ class Bill(Response):
     emergency_amount_fen: Annotated[
         Fen,
         Meta(
-            description="emergency self-pay: owed by the patient too, outside the limit; unpaid, it falls to "
-            "the emergency-aid backstop"
+            description="emergency self-pay: owed by the patient too, outside the limit; the policy names a "
+            "backstop for it if unpaid, but write-off is not built yet"
         ),
     ]
     refunded_fen: Fen
