@@ -10,7 +10,7 @@ CITY ?= lianyungang
 REGION ?= cn-north-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve test check lint typecheck unit functional integration infra docs docs-serve bench package clean
+.PHONY: help install serve test check lint typecheck unit functional integration fuzz infra docs docs-serve bench package clean
 
 help:
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -42,7 +42,7 @@ serve: $(STAMP) $(NPM_STAMP) ## Run CITY locally (data in .local/CITY/): API on 
 	$(BIN)/python tools/serve.py --city $(CITY) --api-port $(API_PORT) --docs-port $(DOCS_PORT) \
 		--dynamodb-port $(DYNAMODB_PORT) $(if $(FRESH),--fresh)
 
-test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), infra, docs
+test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), fuzzing, infra, docs
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
 
@@ -61,6 +61,9 @@ functional: $(STAMP)
 
 integration: $(STAMP) $(NPM_STAMP)
 	$(BIN)/pytest -q tests/integration
+
+fuzz: $(STAMP) $(NPM_STAMP) ## Fuzz the served OpenAPI with signed requests (schemathesis); report in build/fuzz/report.txt
+	$(BIN)/pytest -q tests/fuzz
 
 docs: $(STAMP) ## Build the docs site strictly into site_build/
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site_build

@@ -471,6 +471,7 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
+    _add_links(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "TreatFirst API", "version": __version__, "description": DESCRIPTION},
@@ -490,3 +491,65 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+# ---- Links: which response value feeds which next request (the stateful fuzzing tier follows them) ----
+def _account_links(account_id: str) -> dict[str, Any]:
+    return {
+        "GetAccount": {"operationId": "getAccount", "parameters": {"account_id": account_id}},
+        "ListAccountBills": {"operationId": "listAccountBills", "parameters": {"account_id": account_id}},
+        "OpenVisit": {"operationId": "openVisit", "requestBody": {"account_id": account_id}},
+        "Withdraw": {"operationId": "withdraw", "parameters": {"account_id": account_id}},
+    }
+
+
+def _visit_links(visit_id: str) -> dict[str, Any]:
+    return {
+        "GetVisit": {"operationId": "getVisit", "parameters": {"visit_id": visit_id}},
+        "PostCharge": {"operationId": "postCharge", "parameters": {"visit_id": visit_id}},
+        "ListCharges": {"operationId": "listCharges", "parameters": {"visit_id": visit_id}},
+        "CloseVisit": {"operationId": "closeVisit", "parameters": {"visit_id": visit_id}},
+    }
+
+
+def _bill_links(bill: str) -> dict[str, Any]:
+    return {
+        "GetBill": {"operationId": "getBill", "parameters": {"bill_id": f"$response.body#{bill}/bill_id"}},
+        "PayBill": {
+            "operationId": "notifyPayment",
+            "description": "pay what the bill still owes",
+            "requestBody": {
+                "allocations": [
+                    {
+                        "bill_id": f"$response.body#{bill}/bill_id",
+                        "amount_fen": f"$response.body#{bill}/outstanding_fen",
+                    }
+                ]
+            },
+        },
+    }
+
+
+_CHARGE = {"visit_id": "$response.body#/visit_id", "fee_line_id": "$response.body#/fee_line_id"}
+
+LINKS: dict[str, dict[str, Any]] = {
+    "enroll": _account_links("$response.body#/account_id"),
+    "lookupAccount": _account_links("$response.body#/account_id"),
+    "openVisit": _visit_links("$response.body#/visit_id"),
+    "postCharge": {
+        "CancelCharge": {"operationId": "cancelCharge", "parameters": _CHARGE},
+        "RefundCharge": {"operationId": "refundCharge", "parameters": _CHARGE},
+        "CloseVisit": {"operationId": "closeVisit", "parameters": {"visit_id": "$response.body#/visit_id"}},
+    },
+    "closeVisit": _bill_links("/bill"),
+    "getBill": {"PayBill": _bill_links("")["PayBill"]},
+}
+
+
+def _add_links(paths: dict[str, dict[str, Any]]) -> None:
+    """Put LINKS on each source operation's success response (OpenAPI 3.1 Link Objects)."""
+    by_id = {op["operationId"]: op for methods in paths.values() for op in methods.values()}
+    for source, links in LINKS.items():
+        responses = by_id[source]["responses"]
+        success = next(status for status in responses if status.startswith("2"))
+        responses[success]["links"] = links
