@@ -69,11 +69,6 @@ def test_the_campaign_covers_every_operation_and_a_patients_whole_story(report: 
     assert sum(report.cases.values()) >= 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TRACE and QUERY get 501 HTML from `chalice local`'s HTTP handler (no do_TRACE/do_QUERY) before the "
-    "app runs: unknown-method handling",
-)
 def test_no_server_errors(report: Report) -> None:
     assert report.count(SERVER_ERROR) == 0, _findings(report, SERVER_ERROR)
 
@@ -91,10 +86,6 @@ def test_every_status_code_is_documented(report: Report) -> None:
     assert report.count(UNDOCUMENTED_STATUS) == 0, _findings(report, UNDOCUMENTED_STATUS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TRACE and QUERY get a 501 HTML page from `chalice local`'s HTTP handler, outside the one error shape",
-)
 def test_every_error_is_in_the_one_error_shape(report: Report) -> None:
     assert report.count(ERROR_SHAPE) == 0, _findings(report, ERROR_SHAPE)
 
