@@ -36,7 +36,8 @@ def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, 'Z' suffix: sorts as text in the same order as time."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: strftime("%Y") writes the year 28 as "28", which is not RFC 3339
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -8,7 +8,7 @@ bounded, lengths and patterns checked); the OpenAPI components are generated fro
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -94,15 +94,34 @@ def decode(raw: bytes, kind: type[R]) -> R:
         raise refusal(str(exc)) from None
     except (msgspec.DecodeError, ValueError, RecursionError):
         raise MalformedJson() from None
+    _times_in_range(decoded)
     return decoded
+
+
+def _times_in_range(value: Any, path: str = "") -> None:
+    """Every time must have a UTC equivalent: 0001-01-01T00:00:00+05:00 is a valid RFC 3339 text whose instant
+    falls before the year 1, which Python cannot represent (it was a 500)."""
+    if isinstance(value, datetime):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationFailed(f"{path} is out of range", field=path) from None
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _times_in_range(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _times_in_range(item, f"{path}[{index}]")
 
 
 def convert(data: Any, kind: type[R]) -> R:
     """The same strict rules for a value already parsed (tests, the command line)."""
     try:
-        return msgspec.convert(data, kind, strict=True)
+        converted = msgspec.convert(data, kind, strict=True)
     except msgspec.ValidationError as exc:
         raise refusal(str(exc)) from None
+    _times_in_range(converted)
+    return converted
 
 
 _UNKNOWN = "Object contains unknown field `"
