@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from treatfirst.access import SCOPES
 from treatfirst.client import signed_headers
 from treatfirst.domain.ids import ric_check_digit
 from treatfirst.domain.policy import Policy
@@ -206,8 +207,6 @@ class Campaign:
         scope = case.operation.definition.raw.get("x-treatfirst-scope")
         if scope is None:
             return None
-        from treatfirst.services.context import SCOPES
-
         if scope not in self._turns:
             kinds = [kind for kind in self.served.keys if scope in SCOPES.get(kind, ())]
             self._turns[scope] = itertools.cycle(kinds or list(self.served.keys))

@@ -17,7 +17,7 @@ from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.adapters.schema import create_tables
 from treatfirst.config import Runtime, runtime
 from treatfirst.services.callers import register
-from treatfirst.services.context import Context
+from treatfirst.services.unit_of_work import Context
 
 from tools.ddblocal import DynamoDBLocal, environment
 
