@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from pynamodb.attributes import TTLAttribute
-from pynamodb.indexes import AllProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, IncludeProjection, KeysOnlyProjection
 from treatfirst.adapters.dynamo import MODELS
 from treatfirst.adapters.schema import fragment_path, load_template
 from treatfirst.services import ports
@@ -57,8 +57,14 @@ def test_model_matches_table(logical: str) -> None:
             next((a.attr_name for a in index.Meta.attributes.values() if a.is_range_key), None),
         )
         assert model_keys == keys == ports.INDEXES[name][1:]
-        projection = {"ALL": AllProjection, "KEYS_ONLY": KeysOnlyProjection}[spec["Projection"]["ProjectionType"]]
-        assert isinstance(index.Meta.projection, projection)
+        kinds = {"ALL": AllProjection, "KEYS_ONLY": KeysOnlyProjection, "INCLUDE": IncludeProjection}
+        assert isinstance(index.Meta.projection, kinds[spec["Projection"]["ProjectionType"]])
+        # an INCLUDE projection carries exactly what the services' port says the index holds, each a model field
+        included = spec["Projection"].get("NonKeyAttributes", [])
+        assert list(included) == list(ports.INDEX_ATTRIBUTES.get(name, ()))
+        assert set(included) <= set(attrs), f"{logical}.{name} projects unknown attributes"
+        if included:
+            assert sorted(index.Meta.projection.non_key_attributes) == sorted(included)
 
     # TTL: a TTLAttribute exactly where the table expires items
     ttl = props.get("TimeToLiveSpecification", {}).get("AttributeName")

@@ -11,19 +11,23 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.constants import MAP
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from treatfirst.domain.errors import InvalidCursor
@@ -50,6 +54,44 @@ def _j() -> JSONAttribute:
     return JSONAttribute(null=True)
 
 
+def _plain_value(value: Any) -> Any:
+    """A value read from DynamoDB as plain Python: Decimal -> int (money and counts are integers), sets -> lists."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_plain_value(v) for v in value]
+    return value
+
+
+class DocumentAttribute(Attribute[dict[str, Any]]):
+    """A native DynamoDB map (not a JSON string), so an update can set or remove one entry by its path
+    ("unpaid.bil_x") without reading the item. Values are strings, integers, booleans, lists and maps."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, Any]) -> Any:
+        return _SERIALIZER.serialize(value)["M"]
+
+    def deserialize(self, value: Any) -> dict[str, Any]:
+        return _plain_value(_DESERIALIZER.deserialize({"M": value}))  # type: ignore[no-any-return]
+
+
+_SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
+
+
+class AccountsByNextStep(GlobalSecondaryIndex["AccountModel"]):
+    """Sparse and sharded: only accounts with a collection date ahead carry collect_shard and next_step_at."""
+
+    class Meta:
+        index_name = "by_next_step"
+        projection = IncludeProjection(list(ports.INDEX_ATTRIBUTES["by_next_step"]))
+
+    collect_shard = UnicodeAttribute(hash_key=True)
+    next_step_at = UnicodeAttribute(range_key=True)
+
+
 class AccountModel(_Base):
     """Accounts ("acc_...") and resident guard items ("rid#<blind index>") share this table."""
 
@@ -65,6 +107,17 @@ class AccountModel(_Base):
     open_visits = _n()
     decision, verification, withdrawal, policy = _j(), _j(), _j(), _j()
     enrolled_at, enrolled_by, updated_at, withdrawn_at = _s(), _s(), _s(), _s()
+    # Collection state (treatfirst.domain.collection.State): kept by close, payment, refund and the sweep.
+    collect_shard, next_step_at = _s(), _s()
+    by_next_step = AccountsByNextStep()
+    unpaid = DocumentAttribute(null=True)
+    step, anchor = _s(), _s()
+    applied, reminded, strikes, pauses = _j(), _j(), _j(), _j()
+    blocks = ListAttribute(null=True, of=UnicodeAttribute)  # a list, so a condition can ask NOT contains(...)
+    strike_blocked = BooleanAttribute(null=True)
+    collect_version = _n()
+    # sweep bookkeeping items ("sys#watermark#<shard>") in the same table
+    swept_through = _s()
 
 
 class ConsentModel(_Base):
@@ -253,6 +306,10 @@ def _value_to_python(attr: Attribute[Any], value: Any) -> Any:
 
 
 def _to_av(model: type[Model], name: str, value: Any) -> dict[str, Any]:
+    if "." in name:  # a path into a document attribute
+        if not isinstance(_attr(model, name.split(".")[0]), DocumentAttribute):
+            raise KeyError(f"{model.__name__}.{name.split('.')[0]} is not a document attribute")
+        return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
     attr = _attr(model, name)
     return {attr.attr_type: attr.serialize(_value_to_python(attr, value))}
 
@@ -269,6 +326,12 @@ def _plain(instance: Model) -> Item:
             continue
         out[name] = int(value.timestamp()) if isinstance(value, datetime) else value
     return out
+
+
+def _string(values: dict[str, Any], v: str) -> str:
+    placeholder = f":v{len(values)}"
+    values[placeholder] = {"S": v}
+    return placeholder
 
 
 class DynamoStore:
@@ -358,7 +421,7 @@ class DynamoStore:
         values: dict[str, Any] = {}
 
         def name(n: str) -> str:
-            return aliases.setdefault(n, f"#a{len(aliases)}")
+            return ".".join(aliases.setdefault(part, f"#a{len(aliases)}") for part in n.split("."))
 
         def value(attr: str, v: Any) -> str:
             placeholder = f":v{len(values)}"
@@ -374,6 +437,8 @@ class DynamoStore:
 
         conditions = [f"attribute_exists({name(hash_name)})"]
         conditions += [f"{name(k)} = {value(k, v)}" for k, v in write.expect.items()]
+        if isinstance(write, ports.Update):
+            conditions += [f"NOT contains({name(k)}, {_string(values, v)})" for k, v in write.lacks.items()]
         key = _serialize_item(model, write.key)
         if isinstance(write, Delete):
             return {

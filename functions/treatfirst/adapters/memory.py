@@ -7,7 +7,18 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from treatfirst.services.ports import INDEXES, KEYS, CommitFailed, Delete, Item, Page, Put, Update, Write
+from treatfirst.services.ports import (
+    INDEX_ATTRIBUTES,
+    INDEXES,
+    KEYS,
+    CommitFailed,
+    Delete,
+    Item,
+    Page,
+    Put,
+    Update,
+    Write,
+)
 
 
 def _key_of(table: str, item: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -25,6 +36,9 @@ def check(write: Write, current: Item | None) -> str | None:
         if current.get(name) != expected:
             return "ConditionalCheckFailed"
     if isinstance(write, Update):
+        for name, value in write.lacks.items():
+            if value in (current.get(name) or ()):
+                return "ConditionalCheckFailed"
         for name, amount in write.add.items():
             if amount < 0 and current.get(name, 0) + amount < 0:
                 return "ConditionalCheckFailed"
@@ -40,10 +54,34 @@ def apply(write: Write, current: Item | None) -> Item | None:
     updated = copy.deepcopy(current)
     for name, amount in write.add.items():
         updated[name] = updated.get(name, 0) + amount
-    updated.update(copy.deepcopy(dict(write.set)))
+    for name, value in write.set.items():
+        if value is None:
+            _remove(updated, name)
+        else:
+            _parent(updated, name)[name.split(".")[-1]] = copy.deepcopy(value)
     for name in write.remove:
-        updated.pop(name, None)
+        _remove(updated, name)
     return updated
+
+
+def _parent(item: Item, path: str) -> dict[str, Any]:
+    """The map holding the last part of a dotted path; like DynamoDB, the map itself must exist."""
+    node: Any = item
+    for part in path.split(".")[:-1]:
+        if not isinstance(node.get(part), dict):
+            raise ValueError(f"the document path {path} is invalid: {part} is not a map")
+        node = node[part]
+    return node  # type: ignore[no-any-return]
+
+
+def _remove(item: Item, path: str) -> None:
+    parts = path.split(".")
+    node: Any = item
+    for part in parts[:-1]:
+        node = node.get(part)
+        if not isinstance(node, dict):
+            return
+    node.pop(parts[-1], None)
 
 
 class MemoryStore:
@@ -82,6 +120,9 @@ class MemoryStore:
             marker = (start[range_key], _key_of(table, start)) if range_key else _key_of(table, start)
             position = [(r[range_key], _key_of(table, r)) if range_key else _key_of(table, r) for r in rows]
             rows = [r for r, p in zip(rows, position, strict=True) if (p > marker if forward else p < marker)]
+        if index in INDEX_ATTRIBUTES:  # an INCLUDE projection: keys and the attributes it names, as DynamoDB
+            keep = {*filter(None, KEYS[table]), hash_key, range_key, *INDEX_ATTRIBUTES[index]}
+            rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
         page, more = rows[:limit], len(rows) > limit
         cursor = None
         if more and page:

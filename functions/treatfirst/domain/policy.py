@@ -28,6 +28,9 @@ INSURANCE_STATUSES: tuple[str, ...] = get_args(InsuranceStatus)
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
 BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
 STRIKE_ACTIONS = ("suspend", "restrict", "blacklist")
+# How the strike rule's actions are lifted: by the sweep once the rule no longer holds and nothing is unpaid, or only
+# by an operator (an annulled strike or a credit repair).
+STRIKE_LIFTS = ("rule_no_longer_met", "operator_only")
 # How a threshold compares, as the Civil Code reads Chinese rules (民法典 art. 1259): 以上 includes the number,
 # 超过 excludes it.
 COMPARISONS: dict[str, tuple[str, str]] = {
@@ -76,9 +79,12 @@ class Tier:
 @dataclass(frozen=True)
 class LadderStep:
     name: str
-    day_offset: int
+    day_offset: int  # days overdue (since the earliest unpaid due date, minus paused days) at least
     actions: tuple[str, ...]
     blocks: tuple[str, ...]
+    remind_days_before: int | None = None  # an SMS this many days before the step, so paying in time avoids it
+    min_unpaid_bills: int | None = None  # and at least this many unpaid bills
+    min_unpaid_fen: int | None = None  # and at least this much unpaid in total
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ class Policy:
     strike_comparison: str
     strike_window_months: int | None
     strike_actions: tuple[str, ...]
+    strike_lift: str
+    remind_before_due_days: int | None
     blacklist_export_enabled: bool
     blacklist_legal_basis: str | None
     repair_cooling_days: int
@@ -317,9 +325,20 @@ def parse_policy(text: str | bytes) -> Policy:
                 s.integer("day_offset"),
                 s.choices("actions", LADDER_ACTIONS),
                 s.choices("blocks", BLOCKABLE, default=[]),
+                s.integer("remind_days_before", default=None, minimum=1),
+                s.integer("min_unpaid_bills", default=None, minimum=1),
+                s.integer("min_unpaid_fen", default=None, minimum=1),
             )
         )
         s.done()
+    for i, step in enumerate(ladder):
+        if "write_off" in step.actions and i != 0:
+            raise PolicyInvalid(
+                f"collection_ladder[{i}] writes off: it must be the most severe step (first)",
+                field=f"collection_ladder[{i}].actions",
+            )
+    if len({s.name for s in ladder}) != len(ladder):
+        raise PolicyInvalid("collection_ladder names a step twice", field="collection_ladder")
     for i in range(1, len(ladder)):
         if ladder[i].day_offset >= ladder[i - 1].day_offset:
             raise PolicyInvalid(
@@ -333,10 +352,15 @@ def parse_policy(text: str | bytes) -> Policy:
         st.choice("comparison", tuple(COMPARISONS)),
         st.integer("window_months", default=None, minimum=1),
         st.choices("actions", STRIKE_ACTIONS),
+        st.choice("lift", STRIKE_LIFTS),
     )
     st.done()
     if not strikes[3]:
         raise PolicyInvalid("strikes.actions must name at least one action", field="strikes.actions")
+
+    rem = r.section("reminders")
+    remind_before_due = rem.integer("before_due_days", default=None, minimum=0)
+    rem.done()
 
     bl = r.section("blacklist_export")
     export_enabled = bl.boolean("enabled")
@@ -408,6 +432,8 @@ def parse_policy(text: str | bytes) -> Policy:
         strike_comparison=strikes[1],
         strike_window_months=strikes[2],
         strike_actions=strikes[3],
+        strike_lift=strikes[4],
+        remind_before_due_days=remind_before_due,
         blacklist_export_enabled=export_enabled,
         blacklist_legal_basis=legal_basis,
         repair_cooling_days=repair[0],
@@ -493,10 +519,14 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "collection_ladder[].day_offset": DocumentationOnly(_NO_COLLECTION),
     "collection_ladder[].actions": DocumentationOnly(_NO_COLLECTION),
     "collection_ladder[].blocks": DocumentationOnly(_NO_COLLECTION),
+    "collection_ladder[].remind_days_before": DocumentationOnly(_NO_COLLECTION),
+    "collection_ladder[].min_unpaid_fen": DocumentationOnly(_NO_COLLECTION),
+    "reminders.before_due_days": DocumentationOnly(_NO_COLLECTION),
     "strikes.count": DocumentationOnly(_NO_STRIKES),
     "strikes.comparison": DocumentationOnly(_NO_STRIKES),
     "strikes.window_months": DocumentationOnly(_NO_STRIKES),
     "strikes.actions": DocumentationOnly(_NO_STRIKES),
+    "strikes.lift": DocumentationOnly(_NO_STRIKES),
     "blacklist_export.enabled": DocumentationOnly(
         _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
     ),

@@ -9,6 +9,7 @@ from treatfirst.domain.clock import due_time, local_rfc3339, rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError, VisitClosed
 from treatfirst.domain.ids import new_id
 from treatfirst.messages.common import Empty
+from treatfirst.services import collection
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
@@ -74,7 +75,9 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
             Update(
                 ACCOUNTS,
                 {"account_id": account_id},
-                add={**ledger.combine(*(ledger.delta(k, a) for k, a in moves)), "open_visits": -1},
+                add={**ledger.combine(*(ledger.delta(k, a) for k, a in moves)), "open_visits": -1}
+                | ({"collect_version": 1} if total else {}),
+                set=collection.bill_issued(ctx, account_id, bill) if total else {},
                 fail=ConcurrentUpdate,
             ),
             *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],

@@ -115,6 +115,8 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
             **dict.fromkeys(BUCKETS, 0),
             "open_visits": 0,
             "available_fen": limit,
+            "unpaid": {},  # collection state: bills unpaid (treatfirst.services.collection)
+            "collect_version": 0,
             "decision": decision.as_record(ctx.policy, ctx.now_text()),
             "verification": verification,
             "policy": ctx.policy.stamp,

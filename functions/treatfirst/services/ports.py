@@ -39,6 +39,27 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     "by_hospital": (VISITS, "hospital_id", "opened_at"),
     "by_account": (BILLS, "account_id", "issued_at"),
     "by_due": (BILLS, "due_shard", "due_at"),
+    # Sparse and sharded: only accounts with a collection date ahead carry collect_shard/next_step_at (a business
+    # date, YYYY-MM-DD). The projection holds what the sweep reads (INDEX_ATTRIBUTES), so a page costs no extra read.
+    "by_next_step": (ACCOUNTS, "collect_shard", "next_step_at"),
+}
+
+# Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.
+INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "by_next_step": (
+        "status",
+        "unpaid",
+        "step",
+        "anchor",
+        "applied",
+        "reminded",
+        "strikes",
+        "strike_blocked",
+        "pauses",
+        "blocks",
+        "collect_version",
+        "name_masked",
+    ),
 }
 
 Failure = Callable[[], Exception]
@@ -59,7 +80,9 @@ class Update:
     """Change an existing item.
 
     `add` adds integers; every field with a negative addition is also a condition that it stays >= 0.
-    `expect` holds equality conditions; `set` and `remove` change other fields.
+    `expect` holds equality conditions; `lacks` conditions that a list field (absent counts as empty) does not
+    contain a value; `set` and `remove` change other fields. A name in `set`/`remove` may be a path into a map
+    field, "unpaid.bil_x" (the map must exist); a value None in `set` removes the field.
     """
 
     table: str
@@ -69,6 +92,7 @@ class Update:
     remove: Sequence[str] = ()
     expect: Mapping[str, Any] = field(default_factory=dict)
     fail: Failure | None = None
+    lacks: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
