@@ -97,6 +97,7 @@ class Report:
     operations_answered: Counter[tuple[str, int]] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     spec_looser: Counter[tuple[str, str]] = field(default_factory=Counter)  # valid per spec, refused as invalid
+    spec_looser_examples: dict[tuple[str, str], str] = field(default_factory=dict)
     refusals: Counter[tuple[str, int, str | None, str | None, bool]] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
     diverged_runs: int = 0
@@ -137,6 +138,7 @@ class Report:
                 "refused as invalid although the document calls them valid (operation, field): "
                 + ", ".join(f"{op} {fld} x{n}" for (op, fld), n in sorted(self.spec_looser.items()))
             )
+            lines += [f"  - {op} {fld}: {example}" for (op, fld), example in sorted(self.spec_looser_examples.items())]
         return "\n".join(lines)
 
 
@@ -259,8 +261,10 @@ class Campaign:
             body["department"] = "内科"
 
     def _charge(self, body: dict[str, Any], rng: random.Random) -> None:
-        body.update(item_name="血常规", quantity=1 + rng.randrange(9))
+        body.update(item_name="血常规", quantity=1 + rng.randrange(9), fee_line_id=f"FL{next(self._serial):08d}")
+        body.pop("emergency", None)  # emergency charges belong to emergency visits
         _small_amounts(body)
+        body["self_pay_fen"] += 1  # something to bill, so that the bill can be paid
         body["total_fen"] = sum(body.get(n, 0) for n in FEN_PARTS)
 
     def _refund(self, body: dict[str, Any], rng: random.Random) -> None:
@@ -323,7 +327,9 @@ class Campaign:
         meta = case.meta
         positive = meta is not None and meta.generation.mode == GenerationMode.POSITIVE
         if positive and not steered and response.status_code == 400 and code == "VALIDATION_FAILED":
-            report.spec_looser[(case.operation.label, str(body["error"].get("field")))] += 1
+            key = (case.operation.label, str(body["error"].get("field")))
+            report.spec_looser[key] += 1
+            report.spec_looser_examples.setdefault(key, f"{body['error'].get('message')}\n      {_short_request(case)}")
 
     # ---- phases ----
     def run_operations(self) -> None:

@@ -30,7 +30,8 @@ from tests.fuzz.conftest import PREFIX, Served
 
 REPORT = Path(__file__).resolve().parents[2] / "build" / "fuzz" / "report.txt"
 
-pytestmark = pytest.mark.fuzz
+# The campaign runs inside the first test; under load on two cores it may take several minutes.
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")
