@@ -100,6 +100,7 @@ class Report:
     spec_looser_examples: dict[tuple[str, str], str] = field(default_factory=dict)
     refusals: Counter[tuple[str, int, str | None, str | None, bool]] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    engine: str = ""
     diverged_runs: int = 0
 
     def of(self, category: str) -> list[Finding]:
@@ -119,7 +120,7 @@ class Report:
     def summary(self) -> str:
         lines = [
             f"cases: {sum(self.cases.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.cases.items()))}) "
-            "in " + ", ".join(f"{k} {v:.0f} s" for k, v in self.seconds.items()),
+            "in " + ", ".join(f"{k} {v:.0f} s" for k, v in self.seconds.items()) + f", on {self.engine}",
             f"stateful runs cut short by diverging replays: {self.diverged_runs}",
             "statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items())),
         ]
@@ -197,7 +198,7 @@ class Campaign:
         self.served = served
         self.schema = schema
         self.policy = policy
-        self.report = Report()
+        self.report = Report(engine=served.engine)
         self.session = requests.Session()
         self._turns: dict[str, Iterator[str]] = {}
         self._serial = itertools.count(1)

@@ -60,6 +60,7 @@ class Served:
     keys: dict[str, Key]
     runtime: Runtime
     errors: ServerErrors = field(default_factory=ServerErrors)
+    engine: str = "dynamodb-local"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def served() -> Iterator[Served]:
         thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         try:
-            yield Served(f"http://127.0.0.1:{server.server.server_address[1]}", keys, rt, errors)
+            yield Served(f"http://127.0.0.1:{server.server.server_address[1]}", keys, rt, errors, engine.engine)
         finally:
             app_log.removeHandler(errors)
             app_log.setLevel(level)
