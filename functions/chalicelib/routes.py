@@ -65,7 +65,7 @@ def consents() -> Response:
 @api.route("/v1/callers", methods=["POST"])
 def register_caller() -> Response:
     def run(ctx: Context, caller: Caller, command: platform.CallerRequest) -> Outcome:
-        caller.require("callers:write")
+        caller.may("callers", "register")
         made = callers.register(
             ctx, caller, kind=command.kind, principal_id=command.id, name=command.name, idempotency_key=_key()
         )
@@ -77,7 +77,7 @@ def register_caller() -> Response:
 @api.route("/v1/callers/{key_id}/rotation", methods=["POST"])
 def rotate_caller(key_id: str) -> Response:
     def run(ctx: Context, caller: Caller, command: platform.RotationRequest) -> Outcome:
-        caller.require("callers:write")
+        caller.may("callers", "rotate")
         made = callers.rotate(
             ctx,
             caller,
@@ -94,7 +94,7 @@ def rotate_caller(key_id: str) -> Response:
 @api.route("/v1/callers/{key_id}/revocation", methods=["POST"])
 def revoke_caller(key_id: str) -> Response:
     def run(ctx: Context, caller: Caller, command: platform.RevocationRequest) -> Outcome:
-        caller.require("callers:write")
+        caller.may("callers", "revoke")
         return callers.revoke(ctx, caller, key_id, reason=command.reason, idempotency_key=_key())
 
     return handle(_request(), run, body=platform.RevocationRequest)
@@ -125,7 +125,9 @@ def get_account(account_id: str) -> Response:
 @api.route("/v1/accounts/{account_id}/withdrawal", methods=["POST"])
 def withdraw(account_id: str) -> Response:
     return handle(
-        _request(), lambda ctx, caller, cmd: enrollment.withdraw(ctx, caller, account_id, cmd, _key()), body=Empty
+        _request(),
+        lambda ctx, caller, cmd: enrollment.withdraw(ctx, caller, account_id, cmd, _key()),
+        body=accounts.WithdrawalRequest,
     )
 
 

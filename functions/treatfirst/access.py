@@ -118,6 +118,29 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "bills", "list", "bills:read", "any"),
 )
 
+# (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the
+# document in both directions, so every signed route is in the table and the table names no route that is not.
+ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("accounts", "enroll"): ("enroll",),
+    ("accounts", "lookup"): ("lookupAccount",),
+    ("accounts", "read"): ("getAccount",),
+    ("accounts", "withdraw"): ("withdraw",),
+    ("visits", "open"): ("openVisit",),
+    ("visits", "read"): ("getVisit",),
+    ("visits", "list"): ("listVisits",),
+    ("visits", "close"): ("closeVisit",),
+    ("charges", "post"): ("postCharge",),
+    ("charges", "list"): ("listCharges",),
+    ("charges", "refund"): ("cancelCharge", "refundCharge"),
+    ("bills", "read"): ("getBill",),
+    ("bills", "list"): ("listAccountBills",),
+    ("payments", "pay"): ("notifyPayment",),
+    ("callers", "register"): ("registerCaller",),
+    ("callers", "rotate"): ("rotateCaller",),
+    ("callers", "revoke"): ("revokeCaller",),
+}
+assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
+
 _BY_KEY = {(g.kind, g.resource, g.operation): g for g in ACCESS}
 assert len(_BY_KEY) == len(ACCESS), "one grant per caller kind, resource and operation"
 

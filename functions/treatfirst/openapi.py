@@ -41,7 +41,7 @@ class Operation:
     summary: str
     tag: str
     scope: str | None  # None: public, unsigned
-    response: type[Response] | None  # None: any JSON object (this document)
+    response: type[Response] | tuple[type[Response], ...] | None  # a tuple: one per caller kind; None: any object
     status: int = 200
     request: type[Request] | None = None
     idempotent: bool = False  # an Idempotency-Key makes a retry return the first result
@@ -63,6 +63,14 @@ SIGNED_ERRORS = (
 PUBLIC_ERRORS = ("VALIDATION_FAILED", "PAYLOAD_TOO_LARGE", "INTERNAL_ERROR")
 BODY_ERRORS = ("MALFORMED_JSON",)
 WRITE_ERRORS = ("IDEMPOTENCY_KEY_REUSED", "CONCURRENT_UPDATE")
+
+ACCOUNT_VIEWS = (accounts.AccountCredit, accounts.AccountForPayer, accounts.Account)
+ACCOUNT_VIEWS_TEXT = (
+    "What a caller sees depends on its kind (PIPL minimum necessary; see the access page): a hospital gets "
+    "AccountCredit (id, status, available credit, whether only emergency care is open: no name, ID number or "
+    "phone); a channel gets AccountForPayer (masked name and ID number, amounts; no phone); an operator gets "
+    "Account (every field, masked)."
+)
 
 BILLS_READ = (
     "`bills:read` for a hospital means its own bills only (bills of visits it opened); channels and operators "
@@ -149,12 +157,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "Find an account by resident ID number",
         "Enrollment",
         "accounts:read",
-        accounts.Account,
+        ACCOUNT_VIEWS,
         200,
         accounts.LookupRequest,
         errors=("INVALID_ID_NUMBER", "ACCOUNT_NOT_FOUND"),
         description="The ID number travels in the body, never in the URL. A look-up changes nothing: an "
-        "Idempotency-Key is checked for its format and has no other effect.",
+        "Idempotency-Key is checked for its format and has no other effect. " + ACCOUNT_VIEWS_TEXT,
     ),
     Operation(
         "get",
@@ -163,21 +171,25 @@ OPERATIONS: tuple[Operation, ...] = (
         "Read an account (identifiers masked)",
         "Enrollment",
         "accounts:read",
-        accounts.Account,
+        ACCOUNT_VIEWS,
         errors=("ACCOUNT_NOT_FOUND",),
+        description=ACCOUNT_VIEWS_TEXT,
     ),
     Operation(
         "post",
         "/v1/accounts/{account_id}/withdrawal",
         "withdraw",
-        "Withdraw when nothing is owed",
+        "Withdraw, on fresh real-name evidence, when no visit is open and nothing is owed",
         "Enrollment",
         "enrollments:write",
-        accounts.Account,
+        accounts.AccountForPayer,
         200,
-        Empty,
+        accounts.WithdrawalRequest,
         True,
-        errors=("ACCOUNT_NOT_FOUND", "AMOUNT_OWED"),
+        errors=("ACCOUNT_NOT_FOUND", "VISIT_OPEN", "AMOUNT_OWED", "VERIFICATION_STALE"),
+        description="Only a channel (the patient's side) may withdraw an account; hospitals and operators get 403. "
+        "The body carries the channel's real-name check of the person, passed within the last 10 minutes. "
+        "Refused while any visit of the account is open (VISIT_OPEN) or anything is held or owed (AMOUNT_OWED).",
     ),
     Operation(
         "get",
@@ -241,6 +253,7 @@ OPERATIONS: tuple[Operation, ...] = (
             "SPLIT_MISMATCH",
             "VISIT_NOT_FOUND",
             "VISIT_CLOSED",
+            "EMERGENCY_NOT_DECLARED",
             "CREDIT_LIMIT_EXCEEDED",
             "ACCOUNT_NOT_FOUND",
             "ACCOUNT_NOT_ACTIVE",
@@ -408,7 +421,12 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    success = {"$ref": REF.format(name=op.response.__name__)} if op.response else {"type": "object"}
+    if op.response is None:
+        success: dict[str, Any] = {"type": "object"}
+    elif isinstance(op.response, tuple):
+        success = {"anyOf": [{"$ref": REF.format(name=t.__name__)} for t in op.response]}
+    else:
+        success = {"$ref": REF.format(name=op.response.__name__)}
     responses: dict[str, Any] = {
         str(op.status): {"description": "success", "content": {"application/json": {"schema": success}}}
     }
@@ -447,7 +465,8 @@ def components() -> dict[str, Any]:
     """Schemas of every message the operations name, generated from the structs."""
     kinds: list[Any] = [platform.Error]
     for op in OPERATIONS:
-        kinds += [t for t in (op.request, op.response) if t is not None]
+        responses = op.response if isinstance(op.response, tuple) else (op.response,)
+        kinds += [t for t in (op.request, *responses) if t is not None]
     _, schemas = msgspec.json.schema_components(list(dict.fromkeys(kinds)), ref_template=REF)
     return dict(sorted(schemas.items()))
 

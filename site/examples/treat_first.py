@@ -98,8 +98,9 @@ def fee_line(his_visit_id: str, n: int, item_code: str, item_name: str, insuranc
     }
 
 
-def credit_line(his: TreatFirstClient, account_id: str) -> dict[str, int]:
-    return dict(ok(his.get(f"/v1/accounts/{account_id}"))["credit_line"])
+def credit_line(channel: TreatFirstClient, account_id: str) -> dict[str, int]:
+    """The patient's credit line, as their app (a channel key) sees it; a hospital key sees available_fen only."""
+    return dict(ok(channel.get(f"/v1/accounts/{account_id}"))["credit_line"])
 
 
 def journey(his: TreatFirstClient, channel: TreatFirstClient, run: str) -> list[tuple[str, dict[str, int]]]:
@@ -115,7 +116,7 @@ def journey(his: TreatFirstClient, channel: TreatFirstClient, run: str) -> list[
             "verification": {"method": "face", "check_id": "face-0001", "verified_at": "2026-11-24T08:00:00+08:00"},
         },
     )
-    steps.append(("enrolled", credit_line(his, account["account_id"])))
+    steps.append(("enrolled", credit_line(channel, account["account_id"])))
     visit_no = f"HIS-{run}"
     bill = treat(
         his,
@@ -130,11 +131,11 @@ def journey(his: TreatFirstClient, channel: TreatFirstClient, run: str) -> list[
     steps.append(
         (
             f"bill {bill['bill_id']}, {bill['amount_fen']} fen, due {bill['due_at']}",
-            credit_line(his, account["account_id"]),
+            credit_line(channel, account["account_id"]),
         )
     )
     pay(channel, bill, channel_txn_id=f"WX-{run}")
-    steps.append(("paid", credit_line(his, account["account_id"])))
+    steps.append(("paid", credit_line(channel, account["account_id"])))
     return steps
 
 

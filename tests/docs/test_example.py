@@ -120,7 +120,7 @@ def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(se
             "verification": {"method": "face", "check_id": "face-em-1", "verified_at": "2026-11-24T08:00:00+08:00"},
         },
     )
-    limit = account["credit_line"]["limit_fen"]
+    limit = channel.get(f"/v1/accounts/{account['account_id']}").body["credit_line"]["limit_fen"]
     declared = {"triage_level": 2, "reason_code": "R57"}  # emergency charges need a visit declared an emergency
     opening = {"account_id": account["account_id"], "emergency": declared}
     visit = his.post("/v1/visits", opening, idempotency_key="em-visit").body
@@ -162,7 +162,7 @@ def test_the_workflow_page_order_of_payments_on_a_bill_with_an_emergency_part(se
     assert paid.body["paid_at"] == "2026-11-24T12:00:00+08:00" and paid.body["received_at"].endswith("Z")
 
     # Then the credit part is paid first (all credit restored) and 4000 fen of the emergency part is still owed
-    line = his.get(f"/v1/accounts/{account['account_id']}").body["credit_line"]
+    line = channel.get(f"/v1/accounts/{account['account_id']}").body["credit_line"]
     assert (line["available_fen"], line["owed_fen"], line["emergency_owed_fen"]) == (limit, 0, 4000)
     after = channel.get(f"/v1/bills/{bill['bill_id']}").body
     assert (after["status"], after["outstanding_fen"], after["paid_fen"]) == ("issued", 4000, 4000)

@@ -24,20 +24,21 @@ def error_of(response: Any) -> dict[str, Any]:
 class State:
     """Snapshot of everything a charge could change: the line, the visit and its charges."""
 
-    def __init__(self, api: Api, hospital: Key, account_id: str, visit_id: str) -> None:
-        self.api, self.hospital, self.account_id, self.visit_id = api, hospital, account_id, visit_id
+    def __init__(self, api: Api, hospital: Key, operator: Key, account_id: str, visit_id: str) -> None:
+        self.api, self.hospital, self.operator = api, hospital, operator
+        self.account_id, self.visit_id = account_id, visit_id
 
     def read(self) -> tuple[Any, ...]:
-        account = json.loads(self.api.get(self.hospital, f"/v1/accounts/{self.account_id}").body)
+        account = json.loads(self.api.get(self.operator, f"/v1/accounts/{self.account_id}").body)  # every field
         visit = json.loads(self.api.get(self.hospital, f"/v1/visits/{self.visit_id}").body)
         charges = json.loads(self.api.get(self.hospital, f"/v1/visits/{self.visit_id}/charges").body)
-        return account["credit_line"], visit, charges["items"]
+        return account, visit, charges["items"]
 
 
 @pytest.fixture
-def state(api: Api, hospital: Key, enrolled: dict[str, Any], visit: dict[str, Any]) -> State:
+def state(api: Api, hospital: Key, operator: Key, enrolled: dict[str, Any], visit: dict[str, Any]) -> State:
     api.post(hospital, f"/v1/visits/{visit['visit_id']}/charges", charge(500))
-    return State(api, hospital, enrolled["account_id"], visit["visit_id"])
+    return State(api, hospital, operator, enrolled["account_id"], visit["visit_id"])
 
 
 BAD_CHARGES = [

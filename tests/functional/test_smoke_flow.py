@@ -31,7 +31,8 @@ def test_enroll_visit_charge_close_pay(
     assert closed.status_code == 201, closed.body
     bill = body(closed)["bill"]
     assert bill["amount_fen"] == 2000 and bill["outstanding_fen"] == 2000 and bill["status"] == "issued"
-    line = body(api.get(hospital, f"/v1/accounts/{account_id}"))["credit_line"]
+    line = body(api.get(channel, f"/v1/accounts/{account_id}"))["credit_line"]  # the patient's app
+    assert body(api.get(hospital, f"/v1/accounts/{account_id}"))["available_fen"] == limit - 2000
     assert line == {
         "limit_fen": limit,
         "available_fen": limit - 2000,
@@ -56,5 +57,5 @@ def test_enroll_visit_charge_close_pay(
     # Then the bill is paid and the credit is restored
     assert paid.status_code == 201, paid.body
     assert body(api.get(channel, f"/v1/bills/{bill['bill_id']}"))["status"] == "paid"
-    line = body(api.get(hospital, f"/v1/accounts/{account_id}"))["credit_line"]
+    line = body(api.get(channel, f"/v1/accounts/{account_id}"))["credit_line"]
     assert line["available_fen"] == limit and line["owed_fen"] == 0

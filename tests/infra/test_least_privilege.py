@@ -194,7 +194,8 @@ def test_each_role_allows_exactly_what_its_function_does(
         # and the patient pays the overdue bill and withdraws (the API again)
         recorder.calls.clear()
         pay("wx-2", bills[1])
-        hospital("POST", f"/v1/accounts/{account}/withdrawal", key="wd-1")
+        checked = {"method": "face", "check_id": "face-wd-1", "verified_at": stack.clock.now().isoformat()}
+        channel("POST", f"/v1/accounts/{account}/withdrawal", {"verification": checked}, key="wd-1")
         api_calls |= recorder.calls
 
     # Then each role allows every call its function made, and nothing but DynamoDB data calls were made

@@ -232,6 +232,11 @@ class Overpayment(Unprocessable):
     default_message = "the payment is more than the bill's outstanding amount"
 
 
+class VerificationStale(Unprocessable):
+    code = "VERIFICATION_STALE"
+    default_message = "the real-name verification is not recent enough; verify the person again"
+
+
 class EmergencyNotDeclared(Unprocessable):
     code = "EMERGENCY_NOT_DECLARED"
     default_message = "an emergency charge needs a visit opened with an emergency declaration"

@@ -82,6 +82,18 @@ class LookupRequest(Request):
     id_number: IdNumber
 
 
+class WithdrawalRequest(Request):
+    """Withdrawal needs fresh real-name evidence of the person (only a channel, the patient's side, sends it)."""
+
+    verification: Annotated[
+        Verification,
+        Meta(
+            description="the channel's real-name check of this person, passed at most 10 minutes ago (and not "
+            "more than 5 minutes in the future), else VERIFICATION_STALE"
+        ),
+    ]
+
+
 class CreditLine(Response):
     """limit_fen == available_fen + held_fen + owed_fen; emergency amounts sit outside the limit."""
 
@@ -113,8 +125,31 @@ class Decision(Response):
     policy_sha256: str
 
 
+class AccountCredit(Response):
+    """A hospital's view of an account: what opening a visit needs, no identity (PIPL minimum necessary)."""
+
+    account_id: str
+    status: Literal["active", "suspended", "withdrawn"]
+    available_fen: Annotated[Fen, Meta(description="credit available for self-pay now")]
+    emergency_only: Annotated[
+        bool, Meta(description="true when only a visit declared an emergency may be opened (the account is suspended)")
+    ]
+
+
+class AccountForPayer(Response):
+    """A channel's view of an account: what a payer needs (masked identity and amounts), no phone."""
+
+    account_id: str
+    status: Literal["active", "suspended", "withdrawn"]
+    city_code: str
+    name: Annotated[str, Meta(description="masked, e.g. 张*")]
+    id_number: Annotated[str, Meta(description="masked, e.g. 3207**********1234")]
+    credit_line: CreditLine
+    withdrawn_at: UtcTime | None = None
+
+
 class Account(Response):
-    """An account; identifiers are always masked."""
+    """An account, every field (the operator's view, and the answer to the enrollment); identifiers masked."""
 
     account_id: str
     status: Literal["active", "suspended", "withdrawn"]

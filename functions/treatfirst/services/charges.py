@@ -38,7 +38,7 @@ def charge_view(item: Item) -> dict[str, Any]:
 
 
 def list_charges(ctx: Context, caller: Caller, visit_id: str, query: PageQuery) -> dict[str, Any]:
-    caller.require("visits:read")
+    caller.may("charges", "list")
     load_visit(ctx, caller, visit_id)
     bound = f"charges|{visit_id}|{caller.actor}"
     start = decode_cursor(ctx.cipher, bound, query.cursor)
@@ -53,7 +53,7 @@ def post_charge(
     A retry with the same fee-line id or Idempotency-Key returns the first result and charges nothing more.
     An emergency charge needs a visit declared an emergency (checked in the same conditional write, no read).
     """
-    caller.require("visits:write")
+    caller.may("charges", "post")
     charge: dict[str, Any] = {
         "fee_line_id": command.fee_line_id,
         "item_code": command.item_code,

@@ -28,7 +28,7 @@ def due_shard(due_at_utc_text: str, bill_id: str) -> str:
 
 def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, idempotency_key: str | None) -> Outcome:
     """Turn the visit's holds into a bill; the account's open-visit count falls in the same transaction."""
-    caller.require("visits:write")
+    caller.may("visits", "close")
     idem = Idempotency(ctx, caller, idempotency_key, f"close:{visit_id}", command)
 
     def build() -> tuple[list[Write], Outcome]:

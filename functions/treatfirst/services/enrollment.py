@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from treatfirst.consents import render_consent
@@ -11,9 +12,13 @@ from treatfirst.domain.errors import (
     AccountNotFound,
     AlreadyEnrolled,
     AmountOwed,
+    ConcurrentUpdate,
     ConsentMissing,
     NotEligible,
+    TreatFirstError,
     ValidationFailed,
+    VerificationStale,
+    VisitOpen,
 )
 from treatfirst.domain.ids import (
     age_on,
@@ -26,18 +31,56 @@ from treatfirst.domain.ids import (
 )
 from treatfirst.domain.ledger import BUCKETS
 from treatfirst.messages import accounts as msg
-from treatfirst.messages.common import Empty, to_item
+from treatfirst.messages.common import to_item
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Item, Put, Update
 from treatfirst.services.records import audit, entry
 from treatfirst.services.unit_of_work import Context
 
+VERIFICATION_MAX_AGE = timedelta(minutes=10)  # a withdrawal needs a real-name check this recent
+VERIFICATION_SKEW = timedelta(minutes=5)  # and not further in the future than the signing clock skew
 OWING = tuple(b for b in BUCKETS if b != "available_fen")  # held or owed, inside or outside the limit
 
 
+def account_for(view: str, item: Item) -> dict[str, Any]:
+    """The stored account in the named view (treatfirst.access.VIEWS)."""
+    if view == "credit":
+        return credit_view(item)
+    if view == "payer":
+        return payer_view(item)
+    return account_view(item)
+
+
+def credit_view(item: Item) -> dict[str, Any]:
+    """A hospital's view: id, status and available credit; no name, ID number or phone."""
+    return to_item(
+        msg.AccountCredit(
+            account_id=item["account_id"],
+            status=item["status"],
+            available_fen=item["available_fen"],
+            emergency_only=item["status"] == "suspended",
+        )
+    )
+
+
+def payer_view(item: Item) -> dict[str, Any]:
+    """A channel's view: masked name and ID number and the amounts; no phone."""
+    return to_item(
+        msg.AccountForPayer(
+            account_id=item["account_id"],
+            status=item["status"],
+            city_code=item["city_code"],
+            name=item["name_masked"],
+            id_number=item["id_masked"],
+            credit_line=msg.CreditLine(**{k: item[k] for k in ("limit_fen", *BUCKETS)}),
+            withdrawn_at=item.get("withdrawn_at"),
+        )
+    )
+
+
 def account_view(item: Item) -> dict[str, Any]:
-    """The masked full view of a stored account."""
+    """The masked full view of a stored account (operators, and the answer to an enrollment)."""
     return to_item(
         msg.Account(
             account_id=item["account_id"],
@@ -63,7 +106,7 @@ def guard_key(ctx: Context, id_number: str) -> dict[str, str]:
 
 
 def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempotency_key: str | None) -> Outcome:
-    caller.require("enrollments:write")
+    caller.may("accounts", "enroll")
     name = command.name.strip()
     id_number = normalise_resident_id(command.id_number)
     phone = normalise_phone(command.phone)
@@ -182,49 +225,88 @@ def _consents(ctx: Context, given: list[msg.ConsentGiven]) -> list[dict[str, str
 
 
 def get_account(ctx: Context, caller: Caller, account_id: str) -> dict[str, Any]:
-    caller.require("accounts:read")
-    item = ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
-    if item is None:
-        raise AccountNotFound()
-    return account_view(item)
+    """The account in the view the caller's kind gets (treatfirst.access)."""
+    view = caller.may("accounts", "read")
+    return account_for(view, _load(ctx, account_id))
 
 
 def lookup_account(ctx: Context, caller: Caller, command: msg.LookupRequest) -> dict[str, Any]:
     """Find an account by resident ID number (in the body, never the URL)."""
-    caller.require("accounts:read")
+    view = caller.may("accounts", "lookup")
     id_number = normalise_resident_id(command.id_number)
     guard = ctx.store.get(ACCOUNTS, guard_key(ctx, id_number))
     if guard is None:
         raise AccountNotFound()
-    return get_account(ctx, caller, guard["ref_account_id"])
+    return account_for(view, _load(ctx, guard["ref_account_id"]))
 
 
-def withdraw(ctx: Context, caller: Caller, account_id: str, command: Empty, idempotency_key: str | None) -> Outcome:
-    """Withdraw when nothing is held or owed; the resident may enroll again later."""
-    caller.require("enrollments:write")
-    idem = Idempotency(ctx, caller, idempotency_key, f"withdraw:{account_id}", {"account_id": account_id})
+def _load(ctx: Context, account_id: str) -> Item:
+    item = ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
+    if item is None:
+        raise AccountNotFound()
+    return item
+
+
+def fresh(ctx: Context, verification: msg.Verification) -> dict[str, str]:
+    """The verification as recorded, if it passed within VERIFICATION_MAX_AGE (and not beyond the clock skew
+    in the future); else VERIFICATION_STALE."""
+    now = ctx.clock.now()
+    at = verification.verified_at
+    if not now - VERIFICATION_MAX_AGE <= at <= now + VERIFICATION_SKEW:
+        raise VerificationStale(
+            f"verification.verified_at must lie within the last {VERIFICATION_MAX_AGE.seconds // 60} minutes",
+            field="verification.verified_at",
+        )
+    return {"method": verification.method, "check_id": verification.check_id, "verified_at": rfc3339(at)}
+
+
+def withdraw(
+    ctx: Context, caller: Caller, account_id: str, command: msg.WithdrawalRequest, idempotency_key: str | None
+) -> Outcome:
+    """Withdraw, on fresh real-name evidence of the person, when no visit is open and nothing is held or owed.
+
+    Only a channel (the patient's side) may; the resident may enroll again later. The open-visit count and the
+    balances are conditions of the same write, so a visit opened meanwhile refuses the withdrawal.
+    """
+    view = caller.may("accounts", "withdraw")
+    evidence = {**fresh(ctx, command.verification), "channel": caller.actor}
+    idem = Idempotency(ctx, caller, idempotency_key, f"withdraw:{account_id}", command)
 
     def build() -> tuple[list[Any], Outcome]:
-        item = ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
-        if item is None:
-            raise AccountNotFound()
+        item = _load(ctx, account_id)
         if item["status"] == "withdrawn":
             raise ValidationFailed("the account is already withdrawn", field="account_id")
-        if any(item[b] for b in OWING):
-            raise AmountOwed()
+        refused = _why_not_withdrawn(item)
+        if refused is not None:
+            raise refused
         now = ctx.now_text()
-        updated = {**item, "status": "withdrawn", "withdrawn_at": now, "updated_at": now}
+        change = {"status": "withdrawn", "withdrawn_at": now, "updated_at": now, "withdrawal": evidence}
         writes: list[Any] = [
             Update(
                 ACCOUNTS,
                 {"account_id": account_id},
-                set={"status": "withdrawn", "withdrawn_at": now, "updated_at": now},
-                expect={"status": item["status"], **{b: 0 for b in OWING}},
-                fail=AmountOwed,
+                set=change,
+                expect={"status": item["status"], "open_visits": 0, **{b: 0 for b in OWING}},
+                fail=lambda: _why_not_withdrawn(_load(ctx, account_id)) or ConcurrentUpdate(),
             ),
             Delete(ACCOUNTS, {"account_id": f"rid#{item['id_hash']}"}),
-            audit(ctx, caller, f"account#{account_id}", "account.withdrawn"),
+            audit(
+                ctx,
+                caller,
+                f"account#{account_id}",
+                "account.withdrawn",
+                verification_method=evidence["method"],
+                check_id=evidence["check_id"],
+            ),
         ]
-        return writes, Outcome(200, account_view(updated))
+        return writes, Outcome(200, account_for(view, {**item, **change}))
 
     return idem.run(build)
+
+
+def _why_not_withdrawn(item: Item) -> TreatFirstError | None:
+    if item.get("open_visits", 0):
+        return VisitOpen(f"the account has {item['open_visits']} open visit(s); close them first")
+    if any(item[b] for b in OWING):
+        return AmountOwed()
+    return None

@@ -58,7 +58,7 @@ def _refund(
     command: msg.CancelRequest | msg.RefundRequest,
     idempotency_key: str | None,
 ) -> Outcome:
-    caller.require("visits:write")
+    caller.may("charges", "refund")
     cancel = asked is None
     reason = reason.strip() if reason else None
     idem = Idempotency(ctx, caller, idempotency_key, f"refund:{visit_id}:{fee_line_id}:{cancel}", command)

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from treatfirst.domain.errors import AccountNotActive, AccountNotFound, Forbidden, VisitNotFound
+from treatfirst.domain.errors import AccountNotActive, AccountNotFound, VisitNotFound
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
@@ -66,7 +66,7 @@ VISIT_FACTS = _VisitFacts()
 
 
 def load_visit(ctx: Context, caller: Caller, visit_id: str) -> Item:
-    """The visit, only for the hospital that owns it (another hospital gets 404, not 403)."""
+    """The visit; a hospital sees only its own (another hospital's is 404, not 403: the access table's "own")."""
     item = ctx.store.get(VISITS, {"visit_id": visit_id}) if visit_id.startswith("vis_") else None
     if item is None or (caller.kind == "hospital" and item["hospital_id"] != caller.principal_id):
         raise VisitNotFound()
@@ -87,9 +87,7 @@ def visit_facts(ctx: Context, caller: Caller, visit_id: str) -> tuple[str, str]:
 
 def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempotency_key: str | None) -> Outcome:
     """Open a visit; the account's open-visit count rises in the same transaction (withdrawal checks it)."""
-    caller.require("visits:write")
-    if caller.kind != "hospital":
-        raise Forbidden("only a hospital key opens visits")
+    caller.may("visits", "open")  # hospitals only (treatfirst.access)
     account_id, emergency = command.account_id, command.emergency
     idem = Idempotency(ctx, caller, idempotency_key, "open_visit", command)
 
@@ -146,15 +144,13 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
 
 
 def get_visit(ctx: Context, caller: Caller, visit_id: str) -> dict[str, Any]:
-    caller.require("visits:read")
+    caller.may("visits", "read")
     return visit_view(load_visit(ctx, caller, visit_id))
 
 
 def list_visits(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any]:
     """The calling hospital's visits, newest first."""
-    caller.require("visits:read")
-    if caller.kind != "hospital":
-        raise Forbidden("visits are listed per hospital; use a hospital key")
+    caller.may("visits", "list")  # per hospital: hospitals only
     bound = f"visits|{caller.actor}"
     start = decode_cursor(ctx.cipher, bound, query.cursor)
     page = ctx.store.query(

@@ -1,0 +1,50 @@
+"""The access table: every signed route is in it, scopes come from it, and the minimum-necessary rules hold."""
+
+from __future__ import annotations
+
+import pytest
+from treatfirst import openapi
+from treatfirst.access import ACCESS, ROUTES, SCOPES, authorise, grant_for
+from treatfirst.domain.errors import Forbidden
+from treatfirst.services.identity import Caller
+
+
+def test_every_signed_operation_is_in_the_table_and_the_table_names_only_real_ones() -> None:
+    doc = openapi.document()
+    signed = {
+        op["operationId"]: op["x-treatfirst-scope"]
+        for item in doc["paths"].values()
+        for op in item.values()
+        if op.get("x-treatfirst-scope")
+    }
+    routed = {op_id for ids in ROUTES.values() for op_id in ids}
+    assert routed == set(signed)
+    for grant in ACCESS:
+        for op_id in ROUTES[(grant.resource, grant.operation)]:
+            assert signed[op_id] == grant.scope, (grant, op_id)
+
+
+def test_the_minimum_necessary_rules_as_written_down() -> None:
+    # fixed expectations, written by hand: who may withdraw, and what each kind sees of an account
+    assert [g.kind for g in ACCESS if (g.resource, g.operation) == ("accounts", "withdraw")] == ["channel"]
+    views = {g.kind: g.view for g in ACCESS if (g.resource, g.operation) == ("accounts", "read")}
+    assert views == {"hospital": "credit", "channel": "payer", "operator": "masked"}
+    assert grant_for("hospital", "bills", "list") is None and grant_for("hospital", "bills", "read").view == "own"  # type: ignore[union-attr]
+    assert SCOPES == {
+        "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
+        "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write"),
+        "operator": ("callers:write", "accounts:read", "visits:read", "bills:read"),
+    }
+
+
+def test_authorise_needs_the_grant_and_the_scope_on_the_key() -> None:
+    hospital = Caller("key_h", "hospital", "h-1", SCOPES["hospital"])
+    assert authorise(hospital, "accounts", "read") == "credit"
+    with pytest.raises(Forbidden):
+        authorise(hospital, "accounts", "withdraw")
+    narrowed = Caller("key_n", "channel", "c-1", ("bills:read",))
+    with pytest.raises(Forbidden):
+        authorise(narrowed, "accounts", "withdraw")
+    financier = Caller("key_f", "financier", "f-1", ())
+    with pytest.raises(Forbidden):
+        authorise(financier, "bills", "read")

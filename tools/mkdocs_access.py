@@ -1,0 +1,113 @@
+"""MkDocs hook: the access page (who may do what), generated from the code's access table.
+
+`site/zh/access.md` and `site/en/access.md` carry the marker `<!-- treatfirst:access -->`; this hook replaces it
+with the table caller kind × resource × operation from `treatfirst.access.ACCESS` (the same table the services
+ask before they act and the keys' scopes come from), with the API operations of each row from the OpenAPI
+document the API serves. Registered in mkdocs.yml after tools/mkdocs_hooks.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "functions") not in sys.path:
+    sys.path.insert(0, str(ROOT / "functions"))
+
+from treatfirst import openapi  # noqa: E402
+from treatfirst.access import ACCESS, KINDS, ROUTES, VIEWS  # noqa: E402
+
+MARKER = "<!-- treatfirst:access -->"
+
+RESOURCES = {
+    "accounts": ("账户", "accounts"),
+    "visits": ("就诊", "visits"),
+    "charges": ("费用", "charges"),
+    "bills": ("账单", "bills"),
+    "payments": ("还款", "payments"),
+    "callers": ("调用方密钥", "caller keys"),
+}
+OPERATIONS = {
+    "enroll": ("签约", "enroll"),
+    "lookup": ("按证件号查找", "look up by ID number"),
+    "read": ("读取", "read"),
+    "withdraw": ("解约", "withdraw"),
+    "open": ("开立", "open"),
+    "list": ("列出", "list"),
+    "close": ("结束", "close"),
+    "post": ("记账", "post"),
+    "refund": ("退费、撤销", "refund, cancel"),
+    "pay": ("通知还款", "notify"),
+    "register": ("注册", "register"),
+    "rotate": ("轮换", "rotate"),
+    "revoke": ("吊销", "revoke"),
+}
+HEAD = {
+    "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),
+    "en": ("Caller kind", "Resource", "Operation", "API", "Scope", "What it sees", "Notes"),
+}
+
+
+class AccessSourceError(Exception):
+    """The access table and the OpenAPI document disagree."""
+
+
+def _endpoints(doc: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            out[op["operationId"]] = f"{method.upper()} {path}"
+    return out
+
+
+def access_table(lang: str) -> str:
+    doc = openapi.document()
+    endpoints = _endpoints(doc)
+    pick = 0 if lang == "zh" else 1
+    kinds = {k[0]: k[1 + pick] for k in KINDS}
+    lines = ["| " + " | ".join(HEAD[lang]) + " |", "|" + "---|" * len(HEAD[lang])]
+    for grant in ACCESS:
+        ids = ROUTES[(grant.resource, grant.operation)]
+        missing = [i for i in ids if i not in endpoints]
+        if missing:
+            raise AccessSourceError(f"the access table names operations the API does not have: {missing}")
+        for op_id in ids:
+            scope = doc["paths"][endpoints[op_id].split(" ", 1)[1]][endpoints[op_id].split(" ", 1)[0].lower()]
+            if scope.get("x-treatfirst-scope") != grant.scope:
+                raise AccessSourceError(f"{op_id}: the document's scope is not {grant.scope}")
+        api = "<br>".join(f"[`{endpoints[i]}`](../reference/api.md#{i})" for i in ids)
+        note = grant.note_zh if lang == "zh" else grant.note_en
+        lines.append(
+            f"| {kinds[grant.kind]} | {RESOURCES[grant.resource][pick]} | {OPERATIONS[grant.operation][pick]} | "
+            f"{api} | `{grant.scope}` | `{grant.view}` | {note} |"
+        )
+    granted = {g.kind for g in ACCESS}
+    reserved = [kinds[k] for k, *_ in KINDS if k not in granted]
+    lines += ["", "| " + ("视图" if lang == "zh" else "View") + " | " + ("内容" if lang == "zh" else "Contents") + " |"]
+    lines += ["|---|---|", *[f"| `{name}` | {texts[pick]} |" for name, texts in VIEWS.items()]]
+    if reserved:
+        lines += [
+            "",
+            (
+                "尚无任何权限（其接口上线前不能签发密钥）："
+                if lang == "zh"
+                else "No grant yet (no key can be minted for them until their operations exist): "
+            )
+            + ("、" if lang == "zh" else ", ").join(reserved),
+        ]
+    return "\n".join(lines)
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    src = page.file.src_uri
+    if src in ("zh/access.md", "en/access.md"):
+        if MARKER not in markdown:
+            raise AccessSourceError(f"{src} lost its {MARKER} marker")
+        markdown = markdown.replace(MARKER, access_table(src[:2]))
+    return markdown
