@@ -15,10 +15,10 @@ from tests.functional.test_bad_input import State, error_of
 
 
 @pytest.fixture
-def charged(api: Api, hospital: Key, enrolled: dict[str, Any], visit: dict[str, Any]) -> State:
+def charged(api: Api, hospital: Key, operator: Key, enrolled: dict[str, Any], visit: dict[str, Any]) -> State:
     """A visit with one charge, and a way to read back everything a charge could change."""
     assert api.post(hospital, f"/v1/visits/{visit['visit_id']}/charges", charge(500)).status_code == 201
-    return State(api, hospital, enrolled["account_id"], visit["visit_id"])
+    return State(api, hospital, operator, enrolled["account_id"], visit["visit_id"])
 
 
 def test_a_time_before_the_year_1000_comes_back_as_rfc_3339() -> None:
