@@ -16,7 +16,13 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 
 
 def _field(document: dict[str, Any], schema: dict[str, Any], pointer: str) -> dict[str, Any] | None:
-    """The schema of the field a JSON pointer names, or None when the schema has no such field."""
+    """The schema of the field a JSON pointer names, or None when the schema has no such field.
+
+    An answer that differs per caller kind (anyOf) has the field only when every alternative has it."""
+    schema = _resolve(document, schema)
+    if "anyOf" in schema:
+        found = [_field(document, alternative, pointer) for alternative in schema["anyOf"]]
+        return found[0] if found and all(f is not None for f in found) else None
     for part in pointer.strip("/").split("/"):
         schema = _resolve(document, schema)
         if part not in schema.get("properties", {}):
