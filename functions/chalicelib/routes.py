@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Blueprint, Response
-from treatfirst import openapi
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, platform
 from treatfirst.messages import payments as payment_messages
@@ -37,6 +36,8 @@ def health() -> Response:
 
 @api.route("/v1/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
+    from treatfirst import openapi  # built on first request only: no cost at a cold start
+
     return handle(_request(), public=lambda ctx: openapi.document())
 
 
