@@ -264,6 +264,42 @@ class NonceModel(_Base):
     expires_at = TTLAttribute(null=True)
 
 
+class OutboxByQueue(GlobalSecondaryIndex["OutboxModel"]):
+    """Sparse: only rows still to deliver or to finish carry `queue` ("sms#<n>", "phone#<n>")."""
+
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OutboxByAccount(GlobalSecondaryIndex["OutboxModel"]):
+    class Meta:
+        index_name = "outbox_by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OutboxModel(_Base):
+    """Messages (SMS) and phone tasks, each written in the transaction of its cause (services/outbox.py)."""
+
+    class Meta(_Base.Meta):
+        logical = ports.OUTBOX
+
+    message_id = UnicodeAttribute(hash_key=True)
+    account_id, created_at = UnicodeAttribute(), UnicodeAttribute()
+    queue = _s()
+    by_queue, outbox_by_account = OutboxByQueue(), OutboxByAccount()
+    kind, channel, dedupe_key, status, text, request_id, policy_version, bill_id = (_s() for _ in range(8))
+    lease_id, lease_until, sent_at, claimed_by, claimed_at, done_at, outcome = (_s() for _ in range(7))
+    attempts = _n()
+    params, history = _j(), _j()
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -278,6 +314,7 @@ MODELS: dict[str, type[Model]] = {
         IdempotencyModel,
         CallerModel,
         NonceModel,
+        OutboxModel,
     )
 }
 

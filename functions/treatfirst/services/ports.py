@@ -18,6 +18,7 @@ LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES = (
     "callers",
     "nonces",
 )
+OUTBOX = "outbox"
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -32,6 +33,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     IDEMPOTENCY: ("idem_key", None),
     CALLERS: ("key_id", None),
     NONCES: ("nonce_key", None),
+    OUTBOX: ("message_id", None),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -42,6 +44,9 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     # Sparse and sharded: only accounts with a collection date ahead carry collect_shard/next_step_at (a business
     # date, YYYY-MM-DD). The projection holds what the sweep reads (INDEX_ATTRIBUTES), so a page costs no extra read.
     "by_next_step": (ACCOUNTS, "collect_shard", "next_step_at"),
+    # Sparse: only messages still to deliver (SMS) or tasks still to finish (phone) carry `queue`.
+    "by_queue": (OUTBOX, "queue", "created_at"),
+    "outbox_by_account": (OUTBOX, "account_id", "created_at"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.

@@ -1,0 +1,185 @@
+"""The outbox: every message to a patient (an SMS) or to an operator (a phone task) is a row written in the SAME
+transaction as the state change that causes it.
+
+`outbox_put` returns the Put to add to that transaction. The row's id is derived from a dedupe key that names
+the cause (e.g. f"{account_id}#{step}#{anchor_due_date}"), and the Put refuses an existing row, so one cause can
+never produce two messages: a rerun of a step whose guard passed again would fail the whole transaction.
+
+An SMS row's text is rendered when the row is written (Jinja2, StrictUndefined, templates/sms/), from a fixed
+set of parameters: the masked name, amounts in fen, dates, the step — never an item, a diagnosis or any free
+text. The dispatcher (services/dispatch.py) delivers pending SMS rows; phone rows are the operators' task queue
+(services/tasks.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from treatfirst.domain.errors import ConcurrentUpdate
+from treatfirst.domain.money import format_yuan
+from treatfirst.domain.policy import BLOCKABLE, Policy, label
+from treatfirst.services.ports import OUTBOX, Put
+from treatfirst.services.unit_of_work import Context
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+# kind -> channel. SMS kinds have a template templates/sms/<kind>.txt.j2.
+KINDS: dict[str, str] = {
+    "due_reminder": "sms",  # before the due date
+    "step_reminder": "sms",  # before a ladder step, so paying in time avoids it
+    "sms_reminder": "sms",  # the ladder action sms_reminder
+    "restrict": "sms",  # notice: what is blocked from now on
+    "suspend": "sms",  # notice: the account is suspended
+    "blacklist": "sms",  # notice: an internal dishonesty record was made
+    "lifted": "sms",  # notice: everything is paid, restrictions are lifted
+    "phone_task": "phone",  # an operator calls the patient (task queue)
+}
+
+QUEUE_SHARDS = 4  # pending rows spread over this many index partitions ("<channel>#<n>")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MASKED = re.compile(r"^[^\s*0-9]{1,2}\*{1,6}$")  # 张*, 欧阳**: first character(s), the rest masked
+
+
+def _date(value: Any) -> str:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be a non-negative integer")
+    return value
+
+
+def _masked_name(value: Any) -> str:
+    if not isinstance(value, str) or not _MASKED.match(value):
+        raise ValueError("must be a masked name such as 张*")
+    return value
+
+
+def _blocks(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or any(b not in BLOCKABLE for b in value):
+        raise ValueError(f"must be a list of {', '.join(BLOCKABLE)}")
+    return list(value)
+
+
+# The ONLY parameters a message may carry (a test checks every template uses nothing else, and that an item or a
+# diagnosis cannot get through). `step` is checked against the policy's ladder names in outbox_put.
+PARAMS: dict[str, Any] = {
+    "name_masked": _masked_name,
+    "amount_fen": _count,
+    "bill_count": _count,
+    "days_overdue": _count,
+    "due_date": _date,
+    "step_date": _date,
+    "step": str,
+    "blocks": _blocks,
+    "bill_id": str,
+}
+_ID = re.compile(r"^bil_[0-9A-Z]{26}$")
+
+
+def message_id(dedupe_key: str) -> str:
+    """The stable id of the message a cause produces (the same dedupe key always gives the same id)."""
+    return "msg_" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
+
+
+def check_params(policy: Policy, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters, checked; ValueError naming the first one refused."""
+    out: dict[str, Any] = {}
+    steps = {s.name for s in policy.collection_ladder}
+    for name, value in params.items():
+        check = PARAMS.get(name)
+        if check is None:
+            raise ValueError(f"message parameter {name!r} is not allowed (allowed: {', '.join(PARAMS)})")
+        if name == "step":
+            if value not in steps:
+                raise ValueError(f"message parameter step must be a ladder step of the policy, not {value!r}")
+        elif name == "bill_id":
+            if not isinstance(value, str) or not _ID.match(value):
+                raise ValueError("message parameter bill_id must be a bill id")
+        else:
+            try:
+                value = check(value)
+            except ValueError as exc:
+                raise ValueError(f"message parameter {name} {exc}") from None
+        out[name] = value
+    return out
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # first render only
+
+    from treatfirst.consents import TEMPLATE_DIR
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR / "sms")),
+        undefined=StrictUndefined,
+        autoescape=False,  # plain text for the SMS gateway  # noqa: S701
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yuan"] = format_yuan
+    env.filters["zh"] = lambda codes, sep="、": sep.join(label(c, "zh") for c in codes)
+    return env
+
+
+def render_sms(policy: Policy, kind: str, params: Mapping[str, Any]) -> str:
+    """The SMS text of a message kind: city name and hotline from the policy, the rest from the parameters."""
+    template = environment().get_template(f"{kind}.txt.j2")
+    checked = check_params(policy, params)
+    step = next((s for s in policy.collection_ladder if s.name == checked.get("step")), None)
+    try:
+        text = template.render(
+            city_name=policy.city_name,
+            hotline=policy.hotline,
+            step_actions=list(step.actions) if step else [],
+            step_blocks=list(step.blocks) if step else [],
+            **checked,
+        )
+    except Exception as exc:  # StrictUndefined: a parameter the template needs is missing
+        raise ValueError(f"message kind {kind} lacks a parameter it needs ({exc})") from None
+    return "".join(line.strip() for line in text.splitlines())  # Chinese text: lines join without spaces
+
+
+def outbox_put(
+    ctx: Context, *, account_id: str, kind: str, dedupe_key: str, params: Mapping[str, Any], bill_id: str | None = None
+) -> Put:
+    """The outbox row of one message, to commit in the same transaction as its cause.
+
+    `dedupe_key` names the cause (e.g. f"{account_id}#{step}#{anchor_due_date}"); the row id is derived from it
+    and the Put fails (CONCURRENT_UPDATE) when that row exists, so one cause never makes two messages.
+    Raises ValueError for an unknown kind or parameter (a programming error, never a caller's input).
+    """
+    channel = KINDS.get(kind)
+    if channel is None:
+        raise ValueError(f"unknown message kind {kind!r} (known: {', '.join(KINDS)})")
+    checked = check_params(ctx.policy, params)
+    mid = message_id(dedupe_key)
+    item: dict[str, Any] = {
+        "message_id": mid,
+        "account_id": account_id,
+        "kind": kind,
+        "channel": channel,
+        "dedupe_key": dedupe_key,
+        "params": checked,
+        "status": "pending" if channel == "sms" else "open",
+        "queue": f"{channel}#{int(mid[4:12], 16) % QUEUE_SHARDS}",
+        "created_at": ctx.now_text(),
+        "request_id": ctx.request_id,
+        "policy_version": ctx.policy.version,
+    }
+    if bill_id is not None:
+        item["bill_id"] = bill_id
+    if channel == "sms":
+        item["text"] = render_sms(ctx.policy, kind, checked)
+    return Put(OUTBOX, item, fail=lambda: ConcurrentUpdate("this message was already written"))
