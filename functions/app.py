@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice, Rate
 from chalicelib import gateway
-from chalicelib.events import mark_overdue_bills
+from chalicelib.events import dispatch_messages, mark_overdue_bills
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
@@ -15,3 +15,9 @@ gateway.install(app)  # every answer in the one error shape: 404/405 and no 415 
 def mark_overdue(event: object) -> dict[str, int]:
     """Hourly: bills past due move from issued to overdue (sparse, sharded due index; never a scan)."""
     return mark_overdue_bills()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="dispatch_outbox")
+def dispatch_outbox(event: object) -> dict[str, int]:
+    """Every 5 minutes: pending SMS rows of the outbox go to the city's SMS gateway (at least once, stable id)."""
+    return dispatch_messages()

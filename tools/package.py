@@ -238,6 +238,9 @@ def function_resources(
             }
         },
     }
+    for topic in spec.get("publish", []):  # RemindersTopic -> TF_REMINDERS_TOPIC_ARN
+        variable = "TF_" + "".join(f"_{c}" if c.isupper() else c.upper() for c in topic).lstrip("_") + "_ARN"
+        properties["Environment"]["Variables"][variable] = {"Ref": topic}
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = {"Fn::If": ["ReserveConcurrency", reserved, NO_VALUE]}
     if invoked == "async":

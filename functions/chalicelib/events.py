@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
+from treatfirst.services.dispatch import dispatch
 from treatfirst.services.overdue import mark_overdue
+from treatfirst.services.ports import Publisher
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
@@ -18,3 +21,19 @@ def mark_overdue_bills() -> dict[str, int]:
     result = mark_overdue(ctx).as_dict()
     log(logging.INFO, "mark_overdue", request_id=ctx.request_id, **result)
     return result
+
+
+def publisher() -> Publisher:
+    """The SNS topic the city's SMS gateway subscribes to (TF_REMINDERS_TOPIC_ARN), or locally a list."""
+    from treatfirst.adapters.sns import LocalPublisher, SnsPublisher
+
+    topic = os.environ.get("TF_REMINDERS_TOPIC_ARN")
+    return SnsPublisher(topic) if topic else LocalPublisher()
+
+
+def dispatch_messages() -> dict[str, int]:
+    rt = runtime()
+    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
+    result = dispatch(ctx, publisher())
+    log(logging.INFO, "dispatch_outbox", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
+    return result.as_dict()

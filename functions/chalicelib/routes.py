@@ -6,11 +6,11 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 from treatfirst.consents import render_all
-from treatfirst.messages import accounts, platform
+from treatfirst.messages import accounts, collection, platform
 from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
-from treatfirst.services import callers, charges, closing, enrollment, payments, refunds, visits
+from treatfirst.services import callers, charges, closing, enrollment, outbox, payments, refunds, tasks, visits
 from treatfirst.services.idempotency import Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.unit_of_work import Context
@@ -139,6 +139,13 @@ def account_bills(account_id: str) -> Response:
     )
 
 
+@api.route("/v1/accounts/{account_id}/messages", methods=["GET"])
+def account_messages(account_id: str) -> Response:
+    return handle(
+        _request(), lambda ctx, caller, page: outbox.list_account_messages(ctx, caller, account_id, page), paged=True
+    )
+
+
 # ---- visits and charges ----
 @api.route("/v1/visits", methods=["POST"])
 def open_visit() -> Response:
@@ -210,4 +217,28 @@ def notify_payment() -> Response:
         _request(),
         lambda ctx, caller, cmd: payments.notify_payment(ctx, caller, cmd, _key()),
         body=payment_messages.PaymentRequest,
+    )
+
+
+# ---- collection: phone tasks ----
+@api.route("/v1/tasks", methods=["GET"])
+def list_tasks() -> Response:
+    return handle(_request(), lambda ctx, caller, page: tasks.list_tasks(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/tasks/{task_id}/claim", methods=["POST"])
+def claim_task(task_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: to_item(collection.ClaimedTask(**tasks.claim_task(ctx, caller, task_id, cmd))),
+        body=collection.ClaimRequest,
+    )
+
+
+@api.route("/v1/tasks/{task_id}/outcome", methods=["POST"])
+def record_task_outcome(task_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: to_item(collection.PhoneTask(**tasks.record_outcome(ctx, caller, task_id, cmd))),
+        body=collection.OutcomeRequest,
     )

@@ -116,6 +116,26 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "charges", "list", "visits:read", "any"),
     Grant("operator", "bills", "read", "bills:read", "any"),
     Grant("operator", "bills", "list", "bills:read", "any"),
+    Grant("operator", "tasks", "list", "collection:write", "any", "待办电话回访", "open and claimed phone tasks"),
+    Grant(
+        "operator",
+        "tasks",
+        "claim",
+        "collection:write",
+        "any",
+        "领取后可见完整手机号（记入审计）",
+        "the claimer sees the full phone number (audited)",
+    ),
+    Grant("operator", "tasks", "outcome", "collection:write", "any", "记录结果与说明", "outcome and a note"),
+    Grant(
+        "operator",
+        "messages",
+        "list",
+        "collection:read",
+        "any",
+        "某账户的短信与电话任务",
+        "an account's SMS and phone tasks",
+    ),
 )
 
 # (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the

@@ -17,7 +17,7 @@ import msgspec
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.http_status import status_of
-from treatfirst.messages import accounts, payments, platform, visits
+from treatfirst.messages import accounts, collection, payments, platform, visits
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -202,6 +202,58 @@ OPERATIONS: tuple[Operation, ...] = (
         paged=True,
         errors=("ACCOUNT_NOT_FOUND", "INVALID_CURSOR"),
         description=BILLS_READ + " Hospitals get 403 here.",
+    ),
+    Operation(
+        "get",
+        "/v1/accounts/{account_id}/messages",
+        "listAccountMessages",
+        "An account's SMS messages and phone tasks, newest first",
+        "Collection",
+        "collection:read",
+        collection.OutboxPage,
+        paged=True,
+        errors=("ACCOUNT_NOT_FOUND", "INVALID_CURSOR"),
+        description="Operators only. Each row was written in the same transaction as the step that caused it; "
+        "an SMS row holds its exact text.",
+    ),
+    Operation(
+        "get",
+        "/v1/tasks",
+        "listPhoneTasks",
+        "Open and claimed phone tasks, oldest first",
+        "Collection",
+        "collection:write",
+        collection.PhoneTaskPage,
+        paged=True,
+        errors=("INVALID_CURSOR",),
+        description="Operators only. A task is written by the ladder step that asks for a call (action `phone_task`).",
+    ),
+    Operation(
+        "post",
+        "/v1/tasks/{task_id}/claim",
+        "claimPhoneTask",
+        "Claim a phone task; the answer carries the number to call",
+        "Collection",
+        "collection:write",
+        collection.ClaimedTask,
+        200,
+        collection.ClaimRequest,
+        errors=("TASK_NOT_FOUND", "TASK_NOT_CLAIMABLE", "CONCURRENT_UPDATE"),
+        description="Operators only. Two operators never hold one task (a conditional write); claiming a task "
+        "you hold again answers it again. The claim is audited with the operator and the reason.",
+    ),
+    Operation(
+        "post",
+        "/v1/tasks/{task_id}/outcome",
+        "recordPhoneTaskOutcome",
+        "Record the outcome of a call you claimed; the task is done",
+        "Collection",
+        "collection:write",
+        collection.PhoneTask,
+        200,
+        collection.OutcomeRequest,
+        errors=("TASK_NOT_FOUND", "TASK_NOT_CLAIMABLE", "CONCURRENT_UPDATE"),
+        description="Operators only. Audited with the operator, the outcome and the note.",
     ),
     Operation(
         "post",

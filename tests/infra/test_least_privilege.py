@@ -167,6 +167,7 @@ def test_each_role_allows_exactly_what_its_function_does(
         hospital("GET", "/v1/visits")
         channel("GET", f"/v1/accounts/{account}/bills")
         channel("GET", f"/v1/bills/{bills[0]['bill_id']}")
+        operator("GET", f"/v1/accounts/{account}/messages")
 
         def pay(txn: str, bill: dict[str, Any]) -> None:
             body = {

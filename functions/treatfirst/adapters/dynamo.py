@@ -294,7 +294,7 @@ class OutboxModel(_Base):
     account_id, created_at = UnicodeAttribute(), UnicodeAttribute()
     queue = _s()
     by_queue, outbox_by_account = OutboxByQueue(), OutboxByAccount()
-    kind, channel, dedupe_key, status, text, request_id, policy_version, bill_id = (_s() for _ in range(8))
+    kind, channel, dedupe_key, status, text, request_id, policy_version, bill_id, sent_via = (_s() for _ in range(9))
     lease_id, lease_until, sent_at, claimed_by, claimed_at, done_at, outcome = (_s() for _ in range(7))
     attempts = _n()
     params, history = _j(), _j()

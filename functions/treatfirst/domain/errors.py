@@ -116,6 +116,11 @@ class BillNotFound(NotFound):
     default_message = "no such bill"
 
 
+class TaskNotFound(NotFound):
+    code = "TASK_NOT_FOUND"
+    default_message = "no such phone task"
+
+
 class CallerNotFound(NotFound):
     code = "CALLER_NOT_FOUND"
     default_message = "no such caller key"
@@ -195,6 +200,11 @@ class CallerExists(Conflict):
 class CallerRevoked(Conflict):
     code = "CALLER_REVOKED"
     default_message = "the caller key is revoked"
+
+
+class TaskNotClaimable(Conflict):
+    code = "TASK_NOT_CLAIMABLE"
+    default_message = "the phone task is claimed by another operator or already done"
 
 
 class ConcurrentUpdate(Conflict):

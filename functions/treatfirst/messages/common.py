@@ -23,6 +23,7 @@ from treatfirst.domain.errors import (
     InvalidAmount,
     InvalidIdNumber,
     MalformedJson,
+    TaskNotFound,
     TreatFirstError,
     ValidationFailed,
     VisitNotFound,
@@ -178,6 +179,7 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "bill_id": (record_id_pattern("bil"), BillNotFound),
     "fee_line_id": (TOKEN_PATTERN, ChargeNotFound),
     "key_id": (record_id_pattern("key"), CallerNotFound),
+    "task_id": (r"^msg_[0-9a-f]{32}$", TaskNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from treatfirst.domain.errors import ConcurrentUpdate
+from treatfirst.domain.errors import AccountNotFound, ConcurrentUpdate
 from treatfirst.domain.money import format_yuan
 from treatfirst.domain.policy import BLOCKABLE, Policy, label
-from treatfirst.services.ports import OUTBOX, Put
+from treatfirst.services.identity import Caller
+from treatfirst.services.paging import PageQuery, decode_cursor, page_view
+from treatfirst.services.ports import ACCOUNTS, OUTBOX, Item, Put
 from treatfirst.services.unit_of_work import Context
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ KINDS: dict[str, str] = {
     "phone_task": "phone",  # an operator calls the patient (task queue)
 }
 
-QUEUE_SHARDS = 4  # pending rows spread over this many index partitions ("<channel>#<n>")
+QUEUE_SHARDS = 4  # pending SMS rows spread over this many index partitions ("sms#<n>")
+PHONE_QUEUE = "phone#0"  # phone tasks (a few per day per operator) share one partition, listed oldest first
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MASKED = re.compile(r"^[^\s*0-9]{1,2}\*{1,6}$")  # 张*, 欧阳**: first character(s), the rest masked
@@ -173,7 +176,7 @@ def outbox_put(
         "dedupe_key": dedupe_key,
         "params": checked,
         "status": "pending" if channel == "sms" else "open",
-        "queue": f"{channel}#{int(mid[4:12], 16) % QUEUE_SHARDS}",
+        "queue": f"sms#{int(mid[4:12], 16) % QUEUE_SHARDS}" if channel == "sms" else PHONE_QUEUE,
         "created_at": ctx.now_text(),
         "request_id": ctx.request_id,
         "policy_version": ctx.policy.version,
@@ -183,3 +186,33 @@ def outbox_put(
     if channel == "sms":
         item["text"] = render_sms(ctx.policy, kind, checked)
     return Put(OUTBOX, item, fail=lambda: ConcurrentUpdate("this message was already written"))
+
+
+VIEW_FIELDS = (
+    "message_id",
+    "account_id",
+    "kind",
+    "channel",
+    "status",
+    "created_at",
+    "text",
+    "params",
+    "bill_id",
+    "sent_at",
+    "attempts",
+)
+
+
+def message_view(row: Item) -> dict[str, Any]:
+    return {name: row[name] for name in VIEW_FIELDS if name in row}
+
+
+def list_account_messages(ctx: Context, caller: Caller, account_id: str, query: PageQuery) -> dict[str, Any]:
+    """An account's SMS and phone tasks, newest first (operators)."""
+    caller.may("messages", "list")
+    bound = f"messages|{account_id}|{caller.actor}"
+    start = decode_cursor(ctx.cipher, bound, query.cursor)
+    if not account_id.startswith("acc_") or ctx.store.get(ACCOUNTS, {"account_id": account_id}) is None:
+        raise AccountNotFound()
+    page = ctx.store.query(OUTBOX, account_id, index="outbox_by_account", limit=query.limit, start=start, forward=False)
+    return page_view(ctx.cipher, bound, page, message_view)

@@ -159,3 +159,11 @@ class Cipher(Protocol):
     def decrypt(self, token: str, *, context: str) -> str: ...
 
     def blind_index(self, kind: str, value: str) -> str: ...
+
+
+class Publisher(Protocol):
+    """Hands one message to the city's SMS gateway (an SNS topic on AWS). Raises when it was not accepted."""
+
+    name: str
+
+    def publish(self, message: Mapping[str, Any]) -> None: ...
