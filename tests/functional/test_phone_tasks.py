@@ -18,7 +18,14 @@ def body(response: Any) -> Any:
 
 def _write(platform: Any, account_id: str, kind: str, key: str) -> str:
     ctx = Context(store=platform.store, cipher=platform.cipher, clock=platform.clock, policy=platform.policy)
-    params = {"name_masked": "张*", "amount_fen": 2000, "due_date": "2026-12-01", "days_overdue": 7}
+    params = {
+        "name_masked": "张*",
+        "amount_fen": 2000,
+        "due_date": "2026-12-01",
+        "days_overdue": 7,
+        "step": "phone_follow_up",
+        "actions": ["phone_task"],
+    }
     ctx.commit([outbox_put(ctx, account_id=account_id, kind=kind, dedupe_key=key, params=params)])
     return message_id(key)
 
@@ -29,7 +36,7 @@ def test_an_operator_claims_calls_and_closes_a_phone_task(
     # Given a ladder step wrote a phone task and an SMS for an account
     account = enrolled["account_id"]
     task = _write(platform, account, "phone_task", f"{account}#phone_follow_up#2026-12-01")
-    sms = _write(platform, account, "sms_reminder", f"{account}#sms_reminder#2026-12-01")
+    sms = _write(platform, account, "step", f"{account}#step#sms_reminder#2026-12-01")
     other = _register(platform, "operator", "second-operator")
 
     # When an operator lists the account's messages and the open tasks
@@ -95,7 +102,7 @@ def test_bad_input_to_the_task_routes_changes_nothing(
     assert [t["status"] for t in body(api.get(operator, "/v1/tasks"))["items"]] == ["open"]
     assert [e for e in platform.store.query(AUDIT, f"account#{account}", limit=10).items if "task" in e["action"]] == []
     # And an SMS row is not a task
-    sms = _write(platform, account, "sms_reminder", f"{account}#sms_reminder#2026-12-01")
+    sms = _write(platform, account, "step", f"{account}#step#sms_reminder#2026-12-01")
     assert body(api.post(operator, f"/v1/tasks/{sms}/claim", {"reason": "x"}))["error"]["code"] == "TASK_NOT_FOUND"
     # And a list refuses unknown query parameters and a foreign account
     assert api.get(operator, "/v1/tasks", query={"status": "open"}).status_code == 400

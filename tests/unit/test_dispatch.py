@@ -18,13 +18,20 @@ class BrokenPublisher(LocalPublisher):
         raise ConnectionError("gateway down")
 
 
-def _message(world: World, account_id: str, key: str, kind: str = "sms_reminder") -> str:
+def _message(world: World, account_id: str, key: str, kind: str = "step") -> str:
     put = outbox_put(
         world.ctx(),
         account_id=account_id,
         kind=kind,
         dedupe_key=key,
-        params={"name_masked": "张*", "amount_fen": 5000, "due_date": "2026-11-30", "days_overdue": 1},
+        params={
+            "name_masked": "张*",
+            "amount_fen": 5000,
+            "due_date": "2026-11-30",
+            "days_overdue": 1,
+            "step": "sms_reminder",
+            "actions": ["sms_reminder"],
+        },
     )
     world.ctx().commit([put])
     return str(put.item["message_id"])

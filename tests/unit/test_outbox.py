@@ -14,19 +14,19 @@ from treatfirst.services.ports import AUDIT, OUTBOX, Put
 
 from tests.unit.conftest import World
 
-PARAMS_OF_A_STEP: dict[str, Any] = {
+PARAMS_OF_A_STEP: dict[str, Any] = {  # what domain.collection's plan gives, with the masked name
     "name_masked": "张*",
     "amount_fen": 12345,
-    "bill_count": 2,
+    "bills": 2,
     "days_overdue": 8,
+    "in_days": 3,
     "due_date": "2026-11-30",
-    "step_date": "2026-12-07",
-    "step": "phone_follow_up",
-    "blocks": ["limit_increase"],
+    "step": "sms_reminder",
+    "actions": ["sms_reminder"],
 }
 
 
-def _put(world: World, key: str = "acc_1#phone_follow_up#2026-11-30", kind: str = "sms_reminder") -> Put:
+def _put(world: World, key: str = "acc_1#step#sms_reminder#2026-11-30", kind: str = "step") -> Put:
     return outbox_put(world.ctx(), account_id="acc_1", kind=kind, dedupe_key=key, params=PARAMS_OF_A_STEP)
 
 
@@ -36,13 +36,13 @@ def test_the_row_id_is_stable_and_the_text_is_rendered_when_written(world: World
     # When it is committed with its cause
     world.ctx().commit([put, Put(AUDIT, {"subject": "acc_1", "event_id": "evt_1"})])
     # Then the row has the id of its dedupe key, is pending in an SMS queue and holds the exact text
-    row = world.store.get(OUTBOX, {"message_id": message_id("acc_1#phone_follow_up#2026-11-30")})
+    row = world.store.get(OUTBOX, {"message_id": message_id("acc_1#step#sms_reminder#2026-11-30")})
     assert row is not None
-    assert row["message_id"] == put.item["message_id"] == message_id("acc_1#phone_follow_up#2026-11-30")
-    assert row["message_id"] != message_id("acc_1#phone_follow_up#2026-12-01")
+    assert row["message_id"] == put.item["message_id"] == message_id("acc_1#step#sms_reminder#2026-11-30")
+    assert row["message_id"] != message_id("acc_1#step#sms_reminder#2026-12-01")
     assert (row["status"], row["channel"], row["queue"].split("#")[0]) == ("pending", "sms", "sms")
     assert row["text"] == (
-        "【连云港市先医后付】张*您好，您有就医欠款123.45元（到期日2026-11-30）已逾期8天，请尽快还款。咨询电话12345。"
+        "【连云港市先医后付】张*您好，您有就医欠款123.45元（最早到期日2026-11-30）已逾期8天，请尽快还款。咨询电话12345。"
     )
 
 
@@ -75,6 +75,7 @@ def test_a_phone_task_is_an_open_row_in_the_phone_queue_without_text(world: Worl
         ("step", "头孢克肟胶囊"),  # not a step of the ladder
         ("due_date", "头孢克肟胶囊"),
         ("blocks", ["头孢克肟胶囊"]),
+        ("actions", ["头孢克肟胶囊"]),
         ("bill_id", "头孢克肟胶囊"),
         ("amount_fen", "123.45"),
         ("amount_fen", 12.5),
@@ -88,7 +89,7 @@ def test_no_item_name_or_diagnosis_can_reach_the_text(world: World, name: str, v
         outbox_put(
             world.ctx(),
             account_id="acc_1",
-            kind="sms_reminder",
+            kind="step",
             dedupe_key="k",
             params={**PARAMS_OF_A_STEP, name: value},
         )
@@ -100,7 +101,7 @@ def test_every_template_uses_only_the_allowed_parameters_and_the_policy() -> Non
     from jinja2 import meta
 
     env = outbox.environment()
-    allowed = {*PARAMS, "city_name", "hotline", "step_actions", "step_blocks"}
+    allowed = {*PARAMS, "city_name", "hotline", "step_blocks"}
     folder = Path(outbox.__file__).resolve().parent.parent / "templates" / "sms"
     for kind, channel in KINDS.items():
         if channel != "sms":
@@ -114,18 +115,34 @@ def test_every_template_uses_only_the_allowed_parameters_and_the_policy() -> Non
 @pytest.mark.parametrize("kind", [k for k, c in KINDS.items() if c == "sms"])
 def test_every_sms_renders_in_chinese_with_yuan_hotline_and_masked_name(city: str, kind: str) -> None:
     policy = example_policy(city)
-    params = {**PARAMS_OF_A_STEP, "step": policy.collection_ladder[-1].name}
-    text = render_sms(policy, kind, params)
-    assert text.startswith(f"【{policy.city_name}先医后付】张*您好，")
-    assert text.endswith(f"咨询电话{policy.hotline}。")
-    if kind != "lifted":
-        assert "123.45元" in text
-    assert len(text) <= 140  # at most two SMS segments of 70 Chinese characters
+    for step in policy.collection_ladder:
+        params = {**PARAMS_OF_A_STEP, "step": step.name, "actions": list(step.actions)}
+        text = render_sms(policy, kind, params)
+        assert text.startswith(f"【{policy.city_name}先医后付】张*您好，")
+        assert text.endswith(f"咨询电话{policy.hotline}。")
+        if kind != "cleared":
+            assert "123.45元" in text
+        if kind == "step" and "blacklist" in step.actions:
+            assert "记入失信记录" in text
+        elif kind == "step" and "suspend" in step.actions:
+            assert "暂停" in text and "急危重症救治不受影响" in text
+        assert "头孢" not in text and "None" not in text
+        assert len(text) <= 140, text  # at most two SMS segments of 70 Chinese characters
+
+
+def test_the_strike_rule_message_names_the_count() -> None:
+    policy = example_policy("xiamen")
+    params = {"name_masked": "王**", "step": "strikes", "actions": ["suspend"], "strikes": 3}
+    text = render_sms(policy, "step", params)
+    assert text == (
+        f"【{policy.city_name}先医后付】王**您好，您累计逾期3笔，依本市先医后付政策，暂停服务（急危重症救治不受影响）。"
+        f"咨询电话{policy.hotline}。"
+    )
 
 
 def test_a_missing_parameter_is_an_error_not_an_empty_text(world: World) -> None:
     with pytest.raises(ValueError, match="lacks a parameter"):
-        render_sms(world.policy, "sms_reminder", {"name_masked": "张*"})
+        render_sms(world.policy, "step", {"name_masked": "张*", "step": "sms_reminder", "actions": ["sms_reminder"]})
 
 
 def test_an_unknown_kind_is_refused(world: World) -> None:

@@ -9,9 +9,7 @@ from msgspec import Meta
 
 from treatfirst.messages.common import Request, Response, UtcTime
 
-MessageKind = Literal[
-    "due_reminder", "step_reminder", "sms_reminder", "restrict", "suspend", "blacklist", "lifted", "phone_task"
-]
+MessageKind = Literal["due_reminder", "step_reminder", "step", "cleared", "phone_task"]
 
 
 class OutboxMessage(Response):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from treatfirst.domain.errors import AccountNotFound, ConcurrentUpdate
 from treatfirst.domain.money import format_yuan
-from treatfirst.domain.policy import BLOCKABLE, Policy, label
+from treatfirst.domain.policy import BLOCKABLE, LADDER_ACTIONS, STRIKE_ACTIONS, Policy, label
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, OUTBOX, Item, Put
@@ -30,16 +30,13 @@ from treatfirst.services.unit_of_work import Context
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-# kind -> channel. SMS kinds have a template templates/sms/<kind>.txt.j2.
+# kind -> channel (domain.collection's KIND_* names). SMS kinds have a template templates/sms/<kind>.txt.j2.
 KINDS: dict[str, str] = {
-    "due_reminder": "sms",  # before the due date
+    "due_reminder": "sms",  # before a bill's due date
     "step_reminder": "sms",  # before a ladder step, so paying in time avoids it
-    "sms_reminder": "sms",  # the ladder action sms_reminder
-    "restrict": "sms",  # notice: what is blocked from now on
-    "suspend": "sms",  # notice: the account is suspended
-    "blacklist": "sms",  # notice: an internal dishonesty record was made
-    "lifted": "sms",  # notice: everything is paid, restrictions are lifted
-    "phone_task": "phone",  # an operator calls the patient (task queue)
+    "step": "sms",  # a ladder step (or the strike rule) was reached: what it does, from its actions
+    "cleared": "sms",  # everything paid: restrictions lifted
+    "phone_task": "phone",  # an operator calls the patient (the task queue, services/tasks.py)
 }
 
 QUEUE_SHARDS = 4  # pending SMS rows spread over this many index partitions ("sms#<n>")
@@ -73,16 +70,25 @@ def _blocks(value: Any) -> list[str]:
     return list(value)
 
 
+def _actions(value: Any) -> list[str]:
+    known = (*LADDER_ACTIONS, *STRIKE_ACTIONS)
+    if not isinstance(value, list | tuple) or any(a not in known for a in value):
+        raise ValueError(f"must be a list of {', '.join(dict.fromkeys(known))}")
+    return list(value)
+
+
 # The ONLY parameters a message may carry (a test checks every template uses nothing else, and that an item or a
-# diagnosis cannot get through). `step` is checked against the policy's ladder names in outbox_put.
+# diagnosis cannot get through). `step` is checked against the policy's ladder names in check_params.
 PARAMS: dict[str, Any] = {
     "name_masked": _masked_name,
     "amount_fen": _count,
-    "bill_count": _count,
+    "bills": _count,
+    "strikes": _count,
     "days_overdue": _count,
+    "in_days": _count,
     "due_date": _date,
-    "step_date": _date,
     "step": str,
+    "actions": _actions,
     "blocks": _blocks,
     "bill_id": str,
 }
@@ -97,14 +103,16 @@ def message_id(dedupe_key: str) -> str:
 def check_params(policy: Policy, params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters, checked; ValueError naming the first one refused."""
     out: dict[str, Any] = {}
-    steps = {s.name for s in policy.collection_ladder}
+    steps = {s.name for s in policy.collection_ladder} | {"strikes"}
     for name, value in params.items():
         check = PARAMS.get(name)
         if check is None:
             raise ValueError(f"message parameter {name!r} is not allowed (allowed: {', '.join(PARAMS)})")
         if name == "step":
             if value not in steps:
-                raise ValueError(f"message parameter step must be a ladder step of the policy, not {value!r}")
+                raise ValueError(
+                    f"message parameter step must be a ladder step of the policy or strikes, not {value!r}"
+                )
         elif name == "bill_id":
             if not isinstance(value, str) or not _ID.match(value):
                 raise ValueError("message parameter bill_id must be a bill id")
@@ -145,7 +153,6 @@ def render_sms(policy: Policy, kind: str, params: Mapping[str, Any]) -> str:
         text = template.render(
             city_name=policy.city_name,
             hotline=policy.hotline,
-            step_actions=list(step.actions) if step else [],
             step_blocks=list(step.blocks) if step else [],
             **checked,
         )
