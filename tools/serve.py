@@ -21,7 +21,8 @@ stack.json is what other local tools (e.g. `treatfirst-admin`) read to work agai
 setup: {"city", "api_url", "dynamodb_endpoint", "data_dir", "pid", "environment"}, where "environment" holds the
 exact settings the API runs with: AWS_ENDPOINT_URL_DYNAMODB (the DynamoDB Local endpoint, e.g.
 http://127.0.0.1:8002), dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, TF_TABLE_PREFIX,
-TF_POLICY, TF_KEY_MODE=local and TF_LOCAL_KEY_FILE (the absolute path of .local/<city>/local.key).
+TF_POLICY, TF_KEY_MODE=local, TF_LOCAL_KEY_FILE (the absolute path of .local/<city>/local.key) and TF_TEST_CLOCK=1
+(the test clock: POST /v1/test-clock/advance, `treatfirst-admin clock advance`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ STACK_SETTINGS = (
     "TF_POLICY",
     "TF_KEY_MODE",
     "TF_LOCAL_KEY_FILE",
+    "TF_TEST_CLOCK",
 )
 DEMO = (
     ("hospital", "demo-hospital", "示例医院 Demo Hospital"),
@@ -203,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         "TF_POLICY": args.city,
         "TF_KEY_MODE": "local",
         "TF_LOCAL_KEY_FILE": str(local_key(folder)),
+        "TF_TEST_CLOCK": "1",  # the local stack has the test clock (POST /v1/test-clock/advance)
     }
     env.pop("TF_LOCAL_KEY", None)  # the key file of this city, never a key left in the shell
     os.environ.clear()

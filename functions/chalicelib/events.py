@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
 from treatfirst.services.dispatch import dispatch
 from treatfirst.services.overdue import mark_overdue
-from treatfirst.services.ports import Publisher
+from treatfirst.services.schedule import publisher
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
@@ -21,14 +20,6 @@ def mark_overdue_bills() -> dict[str, int]:
     result = mark_overdue(ctx).as_dict()
     log(logging.INFO, "mark_overdue", request_id=ctx.request_id, **result)
     return result
-
-
-def publisher() -> Publisher:
-    """The SNS topic the city's SMS gateway subscribes to (TF_REMINDERS_TOPIC_ARN), or locally a list."""
-    from treatfirst.adapters.sns import LocalPublisher, SnsPublisher
-
-    topic = os.environ.get("TF_REMINDERS_TOPIC_ARN")
-    return SnsPublisher(topic) if topic else LocalPublisher()
 
 
 def dispatch_messages() -> dict[str, int]:

@@ -10,9 +10,21 @@ from treatfirst.messages import accounts, collection, platform
 from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
-from treatfirst.services import callers, charges, closing, enrollment, outbox, payments, refunds, tasks, visits
+from treatfirst.services import (
+    callers,
+    charges,
+    closing,
+    enrollment,
+    outbox,
+    payments,
+    refunds,
+    tasks,
+    testclock,
+    visits,
+)
 from treatfirst.services.idempotency import Outcome
 from treatfirst.services.identity import Caller
+from treatfirst.services.schedule import JOBS
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.http import handle, idempotency_key
@@ -242,3 +254,19 @@ def record_task_outcome(task_id: str) -> Response:
         lambda ctx, caller, cmd: to_item(collection.PhoneTask(**tasks.record_outcome(ctx, caller, task_id, cmd))),
         body=collection.OutcomeRequest,
     )
+
+
+# ---- the test clock (local stack and sandboxes only) ----
+@api.route("/v1/test-clock", methods=["GET"])
+def test_clock() -> Response:
+    return handle(_request(), lambda ctx, caller, _: to_item(collection.ClockState(**testclock.state(ctx, caller))))
+
+
+@api.route("/v1/test-clock/advance", methods=["POST"])
+def advance_test_clock() -> Response:
+    def run(ctx: Context, caller: Caller, command: collection.ClockAdvanceRequest) -> dict[str, Any]:
+        seconds = command.days * 86400 + command.hours * 3600
+        moved = testclock.advance(ctx, caller, seconds=seconds, reason=command.reason, jobs=JOBS)
+        return to_item(collection.ClockAdvanced(**moved))
+
+    return handle(_request(), run, body=collection.ClockAdvanceRequest)

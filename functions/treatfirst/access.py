@@ -116,6 +116,18 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "charges", "list", "visits:read", "any"),
     Grant("operator", "bills", "read", "bills:read", "any"),
     Grant("operator", "bills", "list", "bills:read", "any"),
+    Grant(
+        "operator", "test_clock", "read", "collection:write", "any", "仅本地与沙箱", "local stack and sandboxes only"
+    ),
+    Grant(
+        "operator",
+        "test_clock",
+        "advance",
+        "collection:write",
+        "any",
+        "仅本地与沙箱；随后运行定时任务",
+        "local stack and sandboxes only; then runs the scheduled functions",
+    ),
     Grant("operator", "tasks", "list", "collection:write", "any", "待办电话回访", "open and claimed phone tasks"),
     Grant(
         "operator",

@@ -6,6 +6,9 @@ treatfirst-admin rotate key_... --reason "yearly rotation" [--previous-valid-sec
 treatfirst-admin revoke key_... --reason "contract ended"
 treatfirst-admin create-tables                      # tables of infra/tables.yaml
 treatfirst-admin check-policy path/to/city.yaml     # validate a policy file, print version and SHA-256
+treatfirst-admin outbox [--account acc_...]         # SMS waiting to go out, or an account's messages and tasks
+treatfirst-admin clock show                          # the test clock (local stack only)
+treatfirst-admin clock advance --days 8 --reason "demo"   # move it forward, then run the scheduled functions
 
 Which platform:
   - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
@@ -61,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     rev.add_argument("--reason", required=True)
     chk = sub.add_parser("check-policy", help="validate a city policy file")
     chk.add_argument("path")
+    box = sub.add_parser("outbox", help="SMS waiting to go out, or (--account) an account's messages and tasks")
+    box.add_argument("--account", help="an account id (acc_...)")
+    box.add_argument("--limit", type=int, default=100)
+    clk = sub.add_parser("clock", help="the test clock of the local stack (sandboxes only; never in production)")
+    clk_sub = clk.add_subparsers(dest="clock_command", required=True)
+    clk_sub.add_parser("show", help="the platform's time and the offset")
+    adv = clk_sub.add_parser("advance", help="move the clock forward, then run the scheduled functions")
+    adv.add_argument("--days", type=int, default=0)
+    adv.add_argument("--hours", type=int, default=0)
+    adv.add_argument("--reason", required=True)
     return parser
 
 
@@ -206,8 +219,36 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         )
         made = callers.rotate(ctx, actor, args.key_id, reason=args.reason, previous_valid_seconds=overlap)
         return {**made.body(), "note": "the new secret is shown once; store it now"}
+    if args.command == "outbox":
+        return _outbox(ctx, args.account, args.limit)
+    if args.command == "clock":
+        from treatfirst.services import testclock
+        from treatfirst.services.identity import SCOPES
+        from treatfirst.services.schedule import JOBS
+
+        actor = Caller(key_id="cli", kind="operator", principal_id=f"cli:{operator}", scopes=SCOPES["operator"])
+        if args.clock_command == "show":
+            return testclock.state(ctx, actor)
+        if args.days < 0 or args.hours < 0 or args.days > 3650:
+            raise SetupError("--days (0-3650) and --hours move the clock forward only")
+        seconds = args.days * 86400 + args.hours * 3600
+        return testclock.advance(ctx, actor, seconds=seconds, reason=args.reason, jobs=JOBS)
     assert args.command == "revoke"
     return callers.revoke(ctx, actor, args.key_id, reason=args.reason).body
+
+
+def _outbox(ctx: Any, account: str | None, limit: int) -> dict[str, Any]:
+    from treatfirst.services.outbox import QUEUE_SHARDS, message_view
+    from treatfirst.services.ports import OUTBOX
+
+    if account:
+        page = ctx.store.query(OUTBOX, account, index="outbox_by_account", limit=limit, forward=False)
+        return {"account_id": account, "items": [message_view(r) for r in page.items]}
+    rows = []
+    for shard in range(QUEUE_SHARDS):
+        rows += ctx.store.query(OUTBOX, f"sms#{shard}", index="by_queue", limit=limit).items
+    rows.sort(key=lambda r: r["created_at"])
+    return {"waiting": [message_view(r) for r in rows[:limit]]}
 
 
 def _login() -> str:

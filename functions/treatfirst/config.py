@@ -8,6 +8,7 @@ Environment (the contract between infra/, the local stack and the code):
   TF_LOCAL_KEY_FILE  file holding that base64 text (local mode, used when TF_LOCAL_KEY is unset)
   TF_KMS_KEY_ID      KMS key that encrypts personal identifiers (kms mode)
   TF_KMS_MAC_KEY_ID  KMS HMAC key for the blind index (kms mode)
+  TF_TEST_CLOCK      "1": the test clock (services/testclock.py); the local stack sets it, the packaged template never
   AWS_ENDPOINT_URL_DYNAMODB  DynamoDB Local / moto server locally; unset on AWS
 """
 
@@ -36,6 +37,7 @@ class Settings:
     local_key: str | None
     kms_key_id: str | None
     kms_mac_key_id: str | None
+    test_clock: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,6 +55,7 @@ class Settings:
             local_key=local_key,
             kms_key_id=os.environ.get("TF_KMS_KEY_ID"),
             kms_mac_key_id=os.environ.get("TF_KMS_MAC_KEY_ID"),
+            test_clock=os.environ.get("TF_TEST_CLOCK") == "1",
         )
 
 
@@ -100,11 +103,17 @@ def runtime() -> Runtime:
 
     settings = Settings.from_env()
     configure(settings.table_prefix)
+    store = DynamoStore()
+    clock: Clock = SystemClock()
+    if settings.test_clock:
+        from treatfirst.services.testclock import OffsetClock
+
+        clock = OffsetClock(store)
     return Runtime(
         settings=settings,
-        store=DynamoStore(),
+        store=store,
         cipher=make_cipher(settings),
         policy=load_policy(policy_file(settings.policy)),
-        clock=SystemClock(),
+        clock=clock,
         auth=Authenticator(),
     )

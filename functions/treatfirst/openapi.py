@@ -256,6 +256,33 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Operators only. Audited with the operator, the outcome and the note.",
     ),
     Operation(
+        "get",
+        "/v1/test-clock",
+        "getTestClock",
+        "The test clock's time and offset (local stack and sandboxes only)",
+        "Test clock",
+        "collection:write",
+        collection.ClockState,
+        errors=("TEST_CLOCK_DISABLED",),
+        description="Operators only. A deployment without the test clock answers 404 TEST_CLOCK_DISABLED; the "
+        "packaged production template cannot enable it.",
+    ),
+    Operation(
+        "post",
+        "/v1/test-clock/advance",
+        "advanceTestClock",
+        "Move the platform's clock forward and run the scheduled functions at the new time",
+        "Test clock",
+        "collection:write",
+        collection.ClockAdvanced,
+        200,
+        collection.ClockAdvanceRequest,
+        errors=("TEST_CLOCK_DISABLED", "CONCURRENT_UPDATE"),
+        description="Operators only, local stack and sandboxes only (404 TEST_CLOCK_DISABLED elsewhere). Time only "
+        "moves forward; the move is audited with the operator and the reason; then each scheduled function runs "
+        "once at the new time and `ran` holds its result.",
+    ),
+    Operation(
         "post",
         "/v1/visits",
         "openVisit",

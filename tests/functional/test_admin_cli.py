@@ -207,3 +207,47 @@ def test_tables_not_found(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 def test_check_policy_of_a_missing_file_is_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = _admin(capsys, "check-policy", "/nonexistent/city.yaml")
     assert status in (1, 2) and "/nonexistent/city.yaml" in _one_sentence(err)
+
+
+def test_the_test_clock_and_the_outbox_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a local stack started with the test clock (as `make serve` starts it), with one SMS waiting
+    from treatfirst.services.outbox import outbox_put
+    from treatfirst.services.unit_of_work import Context
+
+    folder = _stack(tmp_path, TF_TEST_CLOCK="1")
+    monkeypatch.chdir(folder)
+    with mock_aws():
+        os.environ.update({"AWS_DEFAULT_REGION": "cn-north-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+        create_tables_stack(PREFIX)
+        status, shown, err = _admin(capsys, "clock", "show")
+        assert status == 0 and shown["offset_seconds"] == 0, err
+        rt = runtime()
+        ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
+        params = {"name_masked": "张*", "step": "sms_reminder", "actions": ["sms_reminder"], "amount_fen": 100}
+        params |= {"days_overdue": 1, "due_date": "2026-12-01"}
+        ctx.commit([outbox_put(ctx, account_id="acc_x", kind="step", dedupe_key="acc_x#step#sms#1", params=params)])
+
+        # When the operator lists the outbox, then advances the clock
+        status, listed, err = _admin(capsys, "outbox")
+        assert status == 0, err
+        assert [m["kind"] for m in listed["waiting"]] == ["step"]
+        status, moved, err = _admin(
+            capsys, "--operator", "alice", "clock", "advance", "--days", "2", "--reason", "demo"
+        )
+
+        # Then the clock moved two days, the scheduled functions ran (the SMS had no account: undeliverable)
+        assert status == 0, err
+        assert moved["offset_seconds"] == 2 * 86400
+        assert moved["ran"]["dispatch_outbox"]["undeliverable"] == 1
+        assert _admin(capsys, "outbox")[1]["waiting"] == []
+        assert [m["status"] for m in _admin(capsys, "outbox", "--account", "acc_x")[1]["items"]] == ["undeliverable"]
+        # And moving it backwards is refused in one sentence
+        status, _, err = _admin(capsys, "clock", "advance", "--days", "-1", "--reason", "back")
+        assert status == 1 and "forward only" in _one_sentence(err)
+
+
+def test_without_the_test_clock_the_command_refuses(local_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = _admin(capsys, "clock", "advance", "--days", "1", "--reason", "x")
+    assert status == 2 and "TEST_CLOCK_DISABLED" in _one_sentence(err)

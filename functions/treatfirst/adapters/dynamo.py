@@ -118,6 +118,8 @@ class AccountModel(_Base):
     collect_version = _n()
     # sweep bookkeeping items ("sys#watermark#<shard>") in the same table
     swept_through = _s()
+    # the test clock's offset ("sys#clock"), read only where the test clock is enabled (services/testclock.py)
+    clock_offset_seconds = _n()
 
 
 class ConsentModel(_Base):

@@ -32,6 +32,13 @@ class FixedClock:
         self.current = self.current + timedelta(**kwargs)
 
 
+def wall_now(clock: Clock) -> datetime:
+    """Real time, for what follows the callers' own clocks (request signatures, nonces), also under the test clock,
+    whose `wall()` is the system time without its offset."""
+    wall = getattr(clock, "wall", None)
+    return wall() if callable(wall) else clock.now()
+
+
 def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, 'Z' suffix: sorts as text in the same order as time."""
     if moment.tzinfo is None:

@@ -116,6 +116,11 @@ class BillNotFound(NotFound):
     default_message = "no such bill"
 
 
+class ClockDisabled(NotFound):
+    code = "TEST_CLOCK_DISABLED"
+    default_message = "this deployment has no test clock (only the local stack and sandboxes enable it)"
+
+
 class TaskNotFound(NotFound):
     code = "TASK_NOT_FOUND"
     default_message = "no such phone task"

@@ -71,3 +71,18 @@ class ClaimRequest(Request):
 class OutcomeRequest(Request):
     outcome: Outcome
     note: Reason
+
+
+class ClockAdvanceRequest(Request):
+    reason: Reason
+    days: Annotated[int, Meta(ge=0, le=3650, description="whole days to move forward")] = 0
+    hours: Annotated[int, Meta(ge=0, le=23, description="hours to move forward")] = 0
+
+
+class ClockState(Response):
+    now: UtcTime
+    offset_seconds: int
+
+
+class ClockAdvanced(ClockState):
+    ran: dict[str, dict[str, Any]]  # each scheduled function run at the new time, with its result

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from treatfirst.domain import signing
-from treatfirst.domain.clock import rfc3339
+from treatfirst.domain.clock import rfc3339, wall_now
 from treatfirst.domain.errors import (
     BadSignature,
     CallerExists,
@@ -417,7 +417,7 @@ class Authenticator:
     ) -> Caller:
         lower = {k.lower(): v for k, v in headers.items()}
         key_id, stamp, nonce, signature = check_headers(lower)
-        now = int(ctx.clock.now().timestamp())
+        now = int(wall_now(ctx.clock).timestamp())  # the callers' clocks: never the test clock's offset
         if abs(int(stamp) - now) > signing.MAX_SKEW_SECONDS:
             raise ClockSkew()
         known = self._load(ctx, key_id)

@@ -1,0 +1,38 @@
+"""The scheduled functions, by name, in the order the test clock runs them after moving time.
+
+Each takes a Context (its own request id) and returns a small JSON-able summary. functions/app.py schedules
+them on AWS (via chalicelib/events.py); the test clock route and `treatfirst-admin clock advance` run them in turn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from treatfirst.services.dispatch import dispatch
+from treatfirst.services.overdue import mark_overdue
+from treatfirst.services.ports import Publisher
+from treatfirst.services.unit_of_work import Context
+
+
+def publisher() -> Publisher:
+    """The SNS topic the city's SMS gateway subscribes to (TF_REMINDERS_TOPIC_ARN), or locally a list."""
+    from treatfirst.adapters.sns import LocalPublisher, SnsPublisher
+
+    topic = os.environ.get("TF_REMINDERS_TOPIC_ARN")
+    return SnsPublisher(topic) if topic else LocalPublisher()
+
+
+def _dispatch(ctx: Context) -> Mapping[str, Any]:
+    return dispatch(ctx, publisher()).as_dict()
+
+
+def _mark_overdue(ctx: Context) -> Mapping[str, Any]:
+    return mark_overdue(ctx).as_dict()
+
+
+JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
+    "mark_overdue": _mark_overdue,
+    "dispatch_outbox": _dispatch,  # last: it delivers what the jobs before it wrote
+}

@@ -1,0 +1,56 @@
+"""The packaged production template cannot enable the test clock, and a function started as it says refuses it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import of_type
+
+
+def _environments(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: function["Properties"].get("Environment", {}).get("Variables", {})
+        for name, function in of_type(template, "AWS::Serverless::Function").items()
+    }
+
+
+def test_no_function_of_the_template_can_have_the_test_clock(template: dict[str, Any]) -> None:
+    environments = _environments(template)
+    assert environments, "the template has functions"
+    for name, variables in environments.items():
+        # no variable names it, and none is fed by a parameter a deployer could set to turn it on
+        assert "TF_TEST_CLOCK" not in variables, name
+        for variable, value in variables.items():
+            refs = json.dumps(value)
+            assert "Clock" not in refs and "TEST" not in refs.upper().replace("TF_", ""), (name, variable)
+    assert not [p for p in template.get("Parameters", {}) if "clock" in p.lower()]
+
+
+def test_a_function_started_with_the_template_settings_refuses_the_test_clock(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from treatfirst.config import Settings
+    from treatfirst.domain.errors import ClockDisabled
+    from treatfirst.services.testclock import advance
+
+    # Given the API function's environment exactly as the template sets it (references become plain text)
+    for variable, value in _environments(template)["APIHandler"].items():
+        monkeypatch.setenv(variable, value if isinstance(value, str) else "from-the-template")
+    monkeypatch.delenv("TF_TEST_CLOCK", raising=False)
+    # Then its settings have no test clock
+    assert Settings.from_env().test_clock is False
+
+    # And the service refuses to move a clock that is not the test clock, before touching the store
+    class Untouchable:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"the store was used: {name}")
+
+    class Ctx:
+        store = Untouchable()
+        clock = type("System", (), {"now": staticmethod(lambda: None)})()
+
+    with pytest.raises(ClockDisabled):
+        advance(Ctx(), None, seconds=86400, reason="x", jobs={})  # type: ignore[arg-type]
