@@ -16,6 +16,7 @@ from treatfirst.services import (
     closing,
     enrollment,
     outbox,
+    pauses,
     payments,
     refunds,
     tasks,
@@ -270,3 +271,56 @@ def advance_test_clock() -> Response:
         return to_item(collection.ClockAdvanced(**moved))
 
     return handle(_request(), run, body=collection.ClockAdvanceRequest)
+
+
+# ---- collection: an account's state, disputes, moratoriums ----
+@api.route("/v1/accounts/{account_id}/collection", methods=["GET"])
+def collection_state(account_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, _: to_item(collection.CollectionState(**pauses.collection_state(ctx, caller, account_id))),
+    )
+
+
+@api.route("/v1/accounts/{account_id}/disputes", methods=["POST"])
+def open_dispute(account_id: str) -> Response:
+    def run(ctx: Context, caller: Caller, command: collection.DisputeRequest) -> Outcome:
+        opened = pauses.open_dispute(ctx, caller, account_id, command)
+        return Outcome(201, to_item(collection.PauseRecord(**opened)))
+
+    return handle(_request(), run, body=collection.DisputeRequest)
+
+
+@api.route("/v1/accounts/{account_id}/disputes/{pause_id}/close", methods=["POST"])
+def close_dispute(account_id: str, pause_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: to_item(
+            collection.PauseRecord(**pauses.close_dispute(ctx, caller, account_id, pause_id, cmd))
+        ),
+        body=collection.CloseRequest,
+    )
+
+
+@api.route("/v1/moratoriums", methods=["GET"])
+def list_moratoriums() -> Response:
+    return handle(
+        _request(), lambda ctx, caller, _: to_item(collection.Moratoriums(**pauses.list_moratoriums(ctx, caller)))
+    )
+
+
+@api.route("/v1/moratoriums", methods=["POST"])
+def open_moratorium() -> Response:
+    def run(ctx: Context, caller: Caller, command: collection.MoratoriumRequest) -> Outcome:
+        return Outcome(201, to_item(collection.PauseRecord(**pauses.open_moratorium(ctx, caller, command))))
+
+    return handle(_request(), run, body=collection.MoratoriumRequest)
+
+
+@api.route("/v1/moratoriums/{pause_id}/close", methods=["POST"])
+def close_moratorium(pause_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: to_item(collection.PauseRecord(**pauses.close_moratorium(ctx, caller, pause_id, cmd))),
+        body=collection.CloseRequest,
+    )

@@ -121,6 +121,11 @@ class ClockDisabled(NotFound):
     default_message = "this deployment has no test clock (only the local stack and sandboxes enable it)"
 
 
+class PauseNotFound(NotFound):
+    code = "PAUSE_NOT_FOUND"
+    default_message = "no open pause with this id"
+
+
 class TaskNotFound(NotFound):
     code = "TASK_NOT_FOUND"
     default_message = "no such phone task"
@@ -205,6 +210,11 @@ class CallerExists(Conflict):
 class CallerRevoked(Conflict):
     code = "CALLER_REVOKED"
     default_message = "the caller key is revoked"
+
+
+class AlreadyDisputed(Conflict):
+    code = "ALREADY_DISPUTED"
+    default_message = "this bill has an open dispute"
 
 
 class TaskNotClaimable(Conflict):

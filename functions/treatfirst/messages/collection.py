@@ -86,3 +86,64 @@ class ClockState(Response):
 
 class ClockAdvanced(ClockState):
     ran: dict[str, dict[str, Any]]  # each scheduled function run at the new time, with its result
+
+
+BillId = Annotated[str, Meta(pattern=r"^bil_[0-9A-HJKMNP-TV-Z]{26}$", description="a bill id")]
+Day = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a date in the city's calendar")]
+
+
+class DisputeRequest(Request):
+    bill_id: BillId
+    reason: Reason
+
+
+class CloseRequest(Request):
+    reason: Reason
+
+
+class MoratoriumRequest(Request):
+    reason: Reason
+
+
+class PauseRecord(Response):
+    """Days from `start` (inclusive) to `end` (exclusive; absent while open) do not age the debt."""
+
+    pause_id: str
+    start: Day
+    reason: str
+    end: Day | None = None
+    bill_id: str | None = None
+
+
+class Moratoriums(Response):
+    items: list[PauseRecord]
+
+
+class UnpaidBill(Response):
+    bill_id: str
+    due_date: Day
+    outstanding_fen: int
+    overdue: bool
+    aging: Literal["N", "1", "2", "3", "4", "5", "6", "7"]  # the central bank's bands: N, then 30 days each
+
+
+class Strikes(Response):
+    in_window: int
+    total: int
+    rule_applied: bool
+
+
+class CollectionState(Response):
+    account_id: str
+    status: str
+    on: Day  # the city's date the state is computed for
+    unpaid_fen: int
+    unpaid: list[UnpaidBill]
+    strikes: Strikes
+    blocks: list[str]
+    pauses: list[PauseRecord]
+    moratoriums: list[PauseRecord]
+    step: str | None = None
+    days_overdue: int | None = None  # since the earliest unpaid due date, minus paused days
+    earliest_due_date: Day | None = None
+    next_step_at: str | None = None  # the business date the sweep looks at the account next

@@ -23,6 +23,7 @@ from treatfirst.domain.errors import (
     InvalidAmount,
     InvalidIdNumber,
     MalformedJson,
+    PauseNotFound,
     TaskNotFound,
     TreatFirstError,
     ValidationFailed,
@@ -180,6 +181,7 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "fee_line_id": (TOKEN_PATTERN, ChargeNotFound),
     "key_id": (record_id_pattern("key"), CallerNotFound),
     "task_id": (r"^msg_[0-9a-f]{32}$", TaskNotFound),
+    "pause_id": (record_id_pattern("pau"), PauseNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
