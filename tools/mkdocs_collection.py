@@ -1,0 +1,232 @@
+"""MkDocs hook: the collection pages, generated from the code and the policies.
+
+- each city page gets its ladder as a timeline (from the policy) and the exact SMS texts the platform sends
+  (rendered by services.outbox.render_sms, the function that writes the outbox rows);
+- reference/collection.md: the bill, SMS and phone task state machines (domain.states, the tables the tests hold
+  the services to), each city's account ladder, the SMS gateway message format (services.dispatch.gateway_message)
+  and the operator routes and test clock.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from treatfirst.domain import states
+from treatfirst.domain.money import format_yuan
+from treatfirst.domain.policy import Policy, example_policy, label
+from treatfirst.services.dispatch import LEASE_SECONDS, MESSAGE_FORMAT_VERSION
+from treatfirst.services.outbox import KINDS, render_sms
+
+CITIES = ("lianyungang", "xiamen")
+PAGE = "reference/collection.md"
+SAMPLE = {"name_masked": "张*", "amount_fen": 12345, "bills": 1, "days_overdue": 0, "due_date": "2026-12-01"}
+
+
+def _both(codes: Any) -> str:
+    return "、".join(label(c, "zh") for c in codes) + " / " + ", ".join(label(c, "en") for c in codes)
+
+
+def timeline(p: Policy) -> list[str]:
+    """The ladder from the due date on, least severe first, with the reminders before each step."""
+    events: list[tuple[int, str, str]] = []
+    if p.remind_before_due_days is not None:
+        events.append((-p.remind_before_due_days, "短信提醒即将到期 SMS: due soon", "due_reminder"))
+    events.append((0, f"到期 Due ({p.due_at_text})", ""))
+    for step in reversed(p.collection_ladder):
+        if step.remind_days_before:
+            day = step.day_offset - step.remind_days_before
+            events.append((day, f"短信预告 `{step.name}` SMS: before `{step.name}`", "step_reminder"))
+        conditions = ""
+        if step.min_unpaid_bills:
+            conditions += f"，且未还账单 ≥ {step.min_unpaid_bills} 笔 / and ≥ {step.min_unpaid_bills} unpaid bills"
+        if step.min_unpaid_fen:
+            amount = format_yuan(step.min_unpaid_fen)
+            conditions += f"，且未还金额 ≥ {amount} 元 / and ≥ CNY {amount} unpaid"
+        blocks = f"；限制 blocks: {_both(step.blocks)}" if step.blocks else ""
+        events.append((step.day_offset, f"**`{step.name}`**: {_both(step.actions)}{blocks}{conditions}", "step"))
+    events.sort(key=lambda e: e[0])
+    lines = [
+        "### 催收时间线 Ladder timeline",
+        "",
+        "从最早未还账单的到期日起算的逾期天数（扣除争议、住院、全市暂停等暂停天数）。每次还款或退款后重新起算。"
+        "Days overdue since the earliest unpaid due date, minus paused days (disputes, stays, city moratoriums); "
+        "re-anchored by every payment or refund.",
+        "",
+        "```mermaid",
+        "timeline",
+        f"    title {p.city_name_en} collection ladder",
+    ]
+    for day, text, _ in events:
+        plain = text.split(" (")[0].replace("**", "").replace("`", "").replace(":", " -")
+        lines.append(f"    day {day} : {plain}")
+    lines += ["```", "", "| 天 Day | 事件 Event |", "|---|---|"]
+    lines += [f"| {day} | {text} |" for day, text, _ in events]
+    lines.append("")
+    return lines
+
+
+def sms_texts(p: Policy) -> list[str]:
+    """Every SMS this city sends, rendered by the function that writes the outbox rows (sample amounts)."""
+    lines = [
+        "### 短信文本 SMS texts",
+        "",
+        "平台写入发件箱的确切文本（示例金额与日期）；只含脱敏姓名、金额、日期和热线，绝不含诊疗项目或诊断。"
+        "The exact texts the platform writes to the outbox (sample amount and dates): a masked name, amounts, dates "
+        "and the hotline, never an item or a diagnosis.",
+        "",
+        "| `kind` | 步骤 Step | 文本 Text |",
+        "|---|---|---|",
+    ]
+    for kind in (k for k, channel in KINDS.items() if channel == "sms"):
+        if kind == "step":
+            for step in reversed(p.collection_ladder):
+                if all(a == "phone_task" for a in step.actions):
+                    continue
+                params = {**SAMPLE, "step": step.name, "actions": list(step.actions), "days_overdue": step.day_offset}
+                lines.append(f"| `step` | `{step.name}` | {render_sms(p, kind, params)} |")
+            params = {"name_masked": "张*", "step": "strikes", "actions": list(p.strike_actions), "strikes": 3}
+            lines.append(f"| `step` | `strikes` | {render_sms(p, kind, params)} |")
+        elif kind == "step_reminder":
+            step = p.collection_ladder[0]
+            params = {**SAMPLE, "step": step.name, "actions": list(step.actions), "in_days": 3}
+            lines.append(f"| `step_reminder` | `{step.name}` | {render_sms(p, kind, params)} |")
+        else:
+            lines.append(f"| `{kind}` | — | {render_sms(p, kind, SAMPLE)} |")
+    lines.append("")
+    return lines
+
+
+def city_section(p: Policy) -> str:
+    return "\n".join([*timeline(p), *sms_texts(p)])
+
+
+def _diagram(transitions: tuple[states.Transition, ...], start: str, final: tuple[str, ...]) -> list[str]:
+    rows = [f"| `{a}` | `{b}` | {why} |" for a, b, why in transitions]
+    return [
+        "```mermaid",
+        states.mermaid(transitions, start, final),
+        "```",
+        "",
+        "| 从 From | 到 To | 条件 When |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def gateway_example() -> str:
+    from treatfirst.services.dispatch import gateway_message
+
+    class _Ctx:
+        policy = example_policy("lianyungang")
+
+    row = {
+        "message_id": "msg_" + "0" * 32,
+        "kind": "step",
+        "created_at": "2026-12-02T16:00:05.123Z",
+        "text": render_sms(_Ctx.policy, "step", {**SAMPLE, "step": "sms_reminder", "actions": ["sms_reminder"]}),
+    }
+    message = gateway_message(_Ctx(), row, "13800000000")  # type: ignore[arg-type]
+    return json.dumps(message, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def collection_page(policies: dict[str, Policy]) -> str:
+    lines = [
+        "# 催收与通知 Collection and notifications",
+        "",
+        "## 账单状态 Bill states",
+        "",
+        *_diagram(states.BILL_TRANSITIONS, states.BILL_START, states.BILL_FINAL),
+        "## 账户催收阶段 An account's collection step",
+        "",
+        "阶段是条件成立的最严重一级（不是“上一级的下一级”），所以可以跳级；还款或退款重新起算后可回落。"
+        "The step is the most severe one whose conditions hold (not the one after the current), so steps can be "
+        "skipped; a payment or refund that re-anchors eases it back.",
+        "",
+    ]
+    for p in policies.values():
+        lines += [f"### {p.city_name} {p.city_name_en}", ""]
+        lines += _diagram(states.ladder_transitions(p), "current", ())
+    lines += [
+        "## 短信发件箱 The SMS outbox",
+        "",
+        "每条短信是与其原因（催收阶段、还款）在同一事务中写入的一行，编号由原因派生（同一原因永远只有一行）。"
+        "投递程序每 5 分钟运行一次：以条件写入领取一行（租约 "
+        f"{LEASE_SECONDS} 秒），发布到城市短信网关订阅的 SNS 主题，再标记为已发送。"
+        "Every SMS is a row written in the same transaction as its cause (a ladder step, a payment), with an id "
+        "derived from the cause (one cause, one row). The dispatcher runs every 5 minutes: it claims a row with a "
+        f"conditional write (a {LEASE_SECONDS}-second lease), publishes it to the SNS topic the city's SMS gateway "
+        "subscribes to, then marks it sent.",
+        "",
+        *_diagram(states.SMS_TRANSITIONS, states.SMS_START, states.SMS_FINAL),
+        "### 网关消息格式 The gateway message",
+        "",
+        "每条 SNS 消息的正文是一个 JSON 对象（UTF-8），消息属性 `message_id`、`kind`、`city_code` 与正文相同。"
+        "至少投递一次：投递程序在发布后、标记前中断时，租约到期后会以**相同的** `message_id` 再发一次，"
+        "网关须按 `message_id` 去重。"
+        "Each SNS message's body is one JSON object (UTF-8); the message attributes `message_id`, `kind` and "
+        "`city_code` repeat the body's. Delivered at least once: a dispatcher that stops after publishing and "
+        "before marking the row publishes it again after the lease with the **same** `message_id`, so the gateway "
+        "drops a repeat by `message_id`.",
+        "",
+        "```json",
+        gateway_example(),
+        "```",
+        "",
+        "| 字段 Field | 含义 Meaning |",
+        "|---|---|",
+        f"| `format` | 格式版本 format version ({MESSAGE_FORMAT_VERSION}) |",
+        "| `message_id` | 稳定编号，去重用 the stable id, for de-duplication |",
+        "| `kind` | " + ", ".join(f"`{k}`" for k, c in KINDS.items() if c == "sms") + " |",
+        "| `city_code` | 城市代码 the city |",
+        "| `phone` | 收信手机号（主题以数据密钥加密）the recipient (the topic is encrypted with the data key) |",
+        "| `text` | 短信全文 the full SMS text |",
+        "| `created_at` | 写入发件箱的时间 when the row was written (UTC) |",
+        "",
+        "本地运行时没有网关：已投递的行可用 `treatfirst-admin outbox --account acc_…` 或 "
+        "`GET /v1/accounts/{account_id}/messages` 查看。"
+        "Locally there is no gateway: delivered rows are listed by `treatfirst-admin outbox --account acc_…` and "
+        "`GET /v1/accounts/{account_id}/messages`.",
+        "",
+        "## 电话任务 Phone tasks",
+        "",
+        "催收阶段的 `phone_task` 措施写入一条电话任务（同一发件箱）。"
+        "运营人员列出、领取（领取后可见完整手机号）并记录结果，均记入审计。"
+        "A ladder step's `phone_task` action writes a phone task (in the same outbox). Operators list, claim (the "
+        "claimer sees the full number) and record the outcome; each move is audited.",
+        "",
+        *_diagram(states.TASK_TRANSITIONS, states.TASK_START, states.TASK_FINAL),
+        "## 测试时钟 The test clock",
+        "",
+        "仅本地（`make serve`）和沙箱：`POST /v1/test-clock/advance` 或 "
+        "`treatfirst-admin clock advance --days N --reason …` 把平台时钟向前拨，并在新时间运行定时任务。"
+        "打包的生产模板无法启用它，其接口返回 404 `TEST_CLOCK_DISABLED`。"
+        "Local stack (`make serve`) and sandboxes only: `POST /v1/test-clock/advance` or "
+        "`treatfirst-admin clock advance --days N --reason …` moves the platform's clock forward and runs the "
+        "scheduled functions at the new time. The packaged production template cannot enable it; there its "
+        "routes answer 404 `TEST_CLOCK_DISABLED`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    policies = {name: example_policy(name) for name in CITIES}
+    files.append(File.generated(config, PAGE, content=collection_page(policies)))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    src = page.file.src_uri
+    name = src.removeprefix("cities/").removesuffix(".md")
+    if src.startswith("cities/") and name in CITIES:
+        section = city_section(example_policy(name))
+        marker = "\n## 信用报送 Credit reporting"
+        if marker in markdown:
+            return markdown.replace(marker, "\n" + section + marker, 1)
+        return markdown + "\n" + section
+    return markdown
