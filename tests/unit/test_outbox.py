@@ -148,3 +148,13 @@ def test_a_missing_parameter_is_an_error_not_an_empty_text(world: World) -> None
 def test_an_unknown_kind_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="unknown message kind"):
         _put(world, kind="email")
+
+
+@pytest.mark.parametrize("name", ["张三", "欧阳娜娜", "买买提·艾力克木江·阿不都热合曼", "John Smith", "李"])
+def test_every_masked_name_the_platform_makes_is_accepted(world: World, name: str) -> None:
+    from treatfirst.domain.ids import mask_name
+
+    put = outbox_put(
+        world.ctx(), account_id="acc_1", kind="cleared", dedupe_key=name, params={"name_masked": mask_name(name)}
+    )
+    assert str(put.item["text"]).startswith(f"【连云港市先医后付】{mask_name(name)}您好")

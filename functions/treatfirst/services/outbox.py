@@ -43,7 +43,7 @@ QUEUE_SHARDS = 4  # pending SMS rows spread over this many index partitions ("sm
 PHONE_QUEUE = "phone#0"  # phone tasks (a few per day per operator) share one partition, listed oldest first
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MASKED = re.compile(r"^[^\s*0-9]{1,2}\*{1,6}$")  # 张*, 欧阳**: first character(s), the rest masked
+_MASKED = re.compile(r"^[^\s*0-9]{1,2}\*{1,63}$")  # 张*, 欧阳**: first character(s), the rest masked
 
 
 def _date(value: Any) -> str:
