@@ -50,7 +50,7 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         archive.extractall(code)
     functions = of_type(template, "AWS::Serverless::Function").values()
     handlers = sorted({f["Properties"]["Handler"] for f in functions})
-    assert handlers == ["app.app", "app.mark_overdue"]
+    assert handlers == ["app.app", "app.dispatch_outbox", "app.mark_overdue"]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin"),
         "AWS_DEFAULT_REGION": "cn-north-1",

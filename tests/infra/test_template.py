@@ -73,7 +73,7 @@ def test_api_is_regional_named_per_city_and_logged(template: dict[str, Any]) -> 
 
 def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[str, Any]) -> None:
     tables = of_type(template, "AWS::DynamoDB::Table")
-    assert len(tables) == 11
+    assert len(tables) == 12
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
@@ -121,7 +121,7 @@ def test_topics_are_encrypted_and_alarms_reach_the_alarm_email(template: dict[st
 
 def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "MarkOverdue"}
+    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "MarkOverdue", "DispatchOutbox"}
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
     alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
     for name, function in functions.items():
@@ -134,16 +134,27 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
         assert watched == {"Errors", "Throttles"}, name
         env = props["Environment"]["Variables"]
         assert env["TF_POLICY"] == PACKAGED_CITY and env["TF_KEY_MODE"] == "kms", name
-        assert set(env) == {"TF_TABLE_PREFIX", "TF_POLICY", "TF_KEY_MODE", "TF_KMS_KEY_ID", "TF_KMS_MAC_KEY_ID"}
+        topics = {"TF_REMINDERS_TOPIC_ARN": {"Ref": "RemindersTopic"}} if name == "DispatchOutbox" else {}
+        assert {k: env[k] for k in topics} == topics, name  # the dispatcher publishes to the reminders topic
+        assert set(env) - set(topics) == {
+            "TF_TABLE_PREFIX",
+            "TF_POLICY",
+            "TF_KEY_MODE",
+            "TF_KMS_KEY_ID",
+            "TF_KMS_MAC_KEY_ID",
+        }
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 
 def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if f["Properties"].get("Events")}
-    assert scheduled == {"MarkOverdue"}
+    assert scheduled == {"MarkOverdue", "DispatchOutbox"}
     assert functions["MarkOverdue"]["Properties"]["Events"]["MarkOverdueEvent"]["Properties"] == {
         "Schedule": "rate(1 hour)"
+    }
+    assert functions["DispatchOutbox"]["Properties"]["Events"]["DispatchOutboxEvent"]["Properties"] == {
+        "Schedule": "rate(5 minutes)"
     }
     queues = of_type(template, "AWS::SQS::Queue")
     depth = {
