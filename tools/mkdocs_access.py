@@ -32,6 +32,11 @@ RESOURCES = {
     "bills": ("账单", "bills"),
     "payments": ("还款", "payments"),
     "callers": ("调用方密钥", "caller keys"),
+    "messages": ("短信与电话任务", "SMS and phone tasks"),
+    "tasks": ("电话任务", "phone tasks"),
+    "collection": ("催收状态", "collection state"),
+    "moratoriums": ("全市暂停", "moratoriums"),
+    "test_clock": ("测试时钟", "test clock"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -47,6 +52,10 @@ OPERATIONS = {
     "register": ("注册", "register"),
     "rotate": ("轮换", "rotate"),
     "revoke": ("吊销", "revoke"),
+    "claim": ("领取", "claim"),
+    "outcome": ("记录结果", "record the outcome"),
+    "pause": ("争议暂停、结束", "open, close a dispute"),
+    "advance": ("向前拨", "advance"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

@@ -183,6 +183,17 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("callers", "register"): ("registerCaller",),
     ("callers", "rotate"): ("rotateCaller",),
     ("callers", "revoke"): ("revokeCaller",),
+    ("messages", "list"): ("listAccountMessages",),
+    ("tasks", "list"): ("listPhoneTasks",),
+    ("tasks", "claim"): ("claimPhoneTask",),
+    ("tasks", "outcome"): ("recordPhoneTaskOutcome",),
+    ("collection", "read"): ("getCollectionState",),
+    ("collection", "pause"): ("openDispute", "closeDispute"),
+    ("moratoriums", "list"): ("listMoratoriums",),
+    ("moratoriums", "open"): ("openMoratorium",),
+    ("moratoriums", "close"): ("closeMoratorium",),
+    ("test_clock", "read"): ("getTestClock",),
+    ("test_clock", "advance"): ("advanceTestClock",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

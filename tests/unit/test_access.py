@@ -33,8 +33,18 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
     assert SCOPES == {
         "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
         "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write"),
-        "operator": ("callers:write", "accounts:read", "visits:read", "bills:read"),
+        "operator": (
+            "callers:write",
+            "accounts:read",
+            "visits:read",
+            "bills:read",
+            "collection:write",
+            "collection:read",
+        ),
     }
+    # collection is for operators only: hospitals and channels see no message, task, pause or clock
+    collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
+    assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}
 
 
 def test_authorise_needs_the_grant_and_the_scope_on_the_key() -> None:
