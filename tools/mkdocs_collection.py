@@ -210,6 +210,14 @@ def collection_page(policies: dict[str, Policy]) -> str:
         "scheduled functions at the new time. The packaged production template cannot enable it; there its "
         "routes answer 404 `TEST_CLOCK_DISABLED`.",
         "",
+        "示例：一张未还账单沿城市催收阶梯逐级前进（`site/examples/collection_ladder.py`，测试在两个示例城市通过 HTTP "
+        "运行它）。An example: one unpaid bill walked to every step of the city's ladder "
+        "(`site/examples/collection_ladder.py`; a test runs it over HTTP for both example cities).",
+        "",
+        "```python",
+        '--8<-- "site/examples/collection_ladder.py:walk"',
+        "```",
+        "",
     ]
     return "\n".join(lines)
 
