@@ -30,6 +30,7 @@ from treatfirst.messages.common import (
     LIMIT_MAX,
     PATH_PARAMETERS,
     decode,
+    decode_query,
 )
 from treatfirst.messages.common import (
     Request as Message,
@@ -108,10 +109,11 @@ def check_path(params: Mapping[str, str] | None) -> None:
             raise missing()
 
 
-def check_query(query: Mapping[str, str] | None, paged: bool) -> PageQuery | None:
-    """Only `limit` (ASCII digits, 1-100) and `cursor` (opaque) on lists; no other query parameter anywhere."""
+def check_query(query: Mapping[str, str] | None, paged: bool, declared: tuple[str, ...] = ()) -> PageQuery | None:
+    """Only `limit` (ASCII digits, 1-100) and `cursor` (opaque) on lists, and the parameters a route declares
+    (its query struct's fields); no other query parameter anywhere."""
     query = query or {}
-    allowed = ("limit", "cursor") if paged else ()
+    allowed = (("limit", "cursor") if paged else ()) + declared
     for name in sorted(query):
         if name not in allowed:
             shown = name if FIELD_NAME.match(name) else None
@@ -152,10 +154,12 @@ def handle(
     *,
     body: type[Message] | None = None,
     paged: bool = False,
+    query: type[Message] | None = None,
 ) -> Response:
     """Run one request. `service(ctx, caller, message)` for signed routes; `public(ctx)` for open ones.
 
-    `message` is the body decoded into `body` (its struct), the PageQuery of a `paged` list, or None.
+    `message` is the body decoded into `body` (its struct), the PageQuery of a `paged` list, the query
+    parameters decoded into `query` (its struct), or None.
     Everything is checked before the service runs: signature, path ids, query, Idempotency-Key, body.
     """
     started = time.perf_counter()
@@ -183,13 +187,16 @@ def handle(
                 body=raw,
             )
             check_path(request.uri_params)
-            page = check_query(request.query_params, paged)
+            declared = query.__struct_fields__ if query is not None else ()
+            page = check_query(request.query_params, paged, declared)
             if request.method == "POST":
                 idempotency_key(request)
             if body is not None:
                 message: Any = decode(raw, body)
             elif raw.strip():
                 raise ValidationFailed("this operation takes no body")
+            elif query is not None:
+                message = decode_query(request.query_params or {}, query)
             else:
                 message = page
             result = service(ctx, caller, message)

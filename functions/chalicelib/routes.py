@@ -8,6 +8,7 @@ from chalice.app import Blueprint, Response
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, collection, platform
 from treatfirst.messages import payments as payment_messages
+from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
 from treatfirst.services import (
@@ -19,6 +20,7 @@ from treatfirst.services import (
     pauses,
     payments,
     refunds,
+    reviews,
     tasks,
     testclock,
     visits,
@@ -323,4 +325,33 @@ def close_moratorium(pause_id: str) -> Response:
         _request(),
         lambda ctx, caller, cmd: to_item(collection.PauseRecord(**pauses.close_moratorium(ctx, caller, pause_id, cmd))),
         body=collection.CloseRequest,
+    )
+
+
+# ---- emergency review items and totals (operators) ----
+@api.route("/v1/reviews", methods=["GET"])
+def list_reviews() -> Response:
+    return handle(_request(), lambda ctx, caller, page: reviews.list_open_reviews(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/reviews/{review_id}", methods=["GET"])
+def get_review(review_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: reviews.get_review(ctx, caller, review_id))
+
+
+@api.route("/v1/reviews/{review_id}/decision", methods=["POST"])
+def decide_review(review_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: reviews.decide_review(ctx, caller, review_id, cmd, _key()),
+        body=review_messages.ReviewDecision,
+    )
+
+
+@api.route("/v1/reports/emergency", methods=["GET"])
+def emergency_report() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, q: reviews.emergency_report(ctx, caller, q),
+        query=review_messages.EmergencyReportQuery,
     )

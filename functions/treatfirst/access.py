@@ -161,6 +161,18 @@ ACCESS: tuple[Grant, ...] = (
         "某账户的短信与电话任务",
         "an account's SMS and phone tasks",
     ),
+    Grant("operator", "reviews", "list", "reviews:read", "any", "待复核的急诊项", "open emergency review items"),
+    Grant("operator", "reviews", "read", "reviews:read", "any"),
+    Grant("operator", "reviews", "decide", "reviews:write", "any", "须写明理由，审计", "with a reason, audited"),
+    Grant(
+        "operator",
+        "reports",
+        "emergency",
+        "reviews:read",
+        "any",
+        "各医院每月急诊合计",
+        "each hospital's emergency totals per month",
+    ),
 )
 
 # (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the

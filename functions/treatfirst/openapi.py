@@ -17,7 +17,7 @@ import msgspec
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.http_status import status_of
-from treatfirst.messages import accounts, collection, payments, platform, visits
+from treatfirst.messages import accounts, collection, payments, platform, reviews, visits
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -46,9 +46,16 @@ class Operation:
     request: type[Request] | None = None
     idempotent: bool = False  # an Idempotency-Key makes a retry return the first result
     paged: bool = False
+    query: type[Request] | None = None  # a struct of the operation's own query parameters
     errors: tuple[str, ...] = field(default=())
     description: str = ""
 
+
+REVIEWS_TEXT = (
+    "An emergency charge whose self-pay is above the city policy's emergency.review_above_fen, and a visit whose "
+    "emergency self-pay total is above it when it closes, each open one review item, written in the same "
+    "transaction as the charge or the closing."
+)
 
 SIGNED_ERRORS = (
     "VALIDATION_FAILED",
@@ -507,6 +514,54 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         description="Each allocation's amount applies to the bill's credit part first, then to its emergency part.",
     ),
+    Operation(
+        "get",
+        "/v1/reviews",
+        "listReviews",
+        "Open emergency review items, oldest first (operators)",
+        "Emergency",
+        "reviews:read",
+        reviews.ReviewPage,
+        paged=True,
+        errors=("INVALID_CURSOR",),
+        description=REVIEWS_TEXT,
+    ),
+    Operation(
+        "get",
+        "/v1/reviews/{review_id}",
+        "getReview",
+        "Read a review item (operators)",
+        "Emergency",
+        "reviews:read",
+        reviews.Review,
+        errors=("REVIEW_NOT_FOUND",),
+    ),
+    Operation(
+        "post",
+        "/v1/reviews/{review_id}/decision",
+        "decideReview",
+        "Confirm or reject an open review item, with a reason (operators; audited)",
+        "Emergency",
+        "reviews:write",
+        reviews.Review,
+        200,
+        reviews.ReviewDecision,
+        True,
+        errors=("REVIEW_NOT_FOUND", "REVIEW_ALREADY_DECIDED"),
+        description="The item leaves the open queue; the decision is recorded and audited and changes no balance.",
+    ),
+    Operation(
+        "get",
+        "/v1/reports/emergency",
+        "emergencyReport",
+        "Per-hospital emergency totals of one month (operators)",
+        "Emergency",
+        "reviews:read",
+        reviews.EmergencyReport,
+        query=reviews.EmergencyReportQuery,
+        description="The month is counted in the city's time zone. Read from a sparse index of emergency charges: "
+        "the cost grows with the month's emergency charges, not with all charges.",
+    ),
 )
 
 IDEMPOTENT_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.idempotent)
@@ -524,6 +579,9 @@ def error_codes(op: Operation) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*codes, *op.errors]))
 
 
+PATH_MAX_LENGTH = {"review_id": 100}
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in (part[1:-1] for part in op.path.split("/") if part.startswith("{")):
@@ -534,7 +592,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "in": "path",
                 "required": True,
                 "description": f"a value of another form is {missing.code}",
-                "schema": {"type": "string", "pattern": pattern, "maxLength": 64},
+                "schema": {"type": "string", "pattern": pattern, "maxLength": PATH_MAX_LENGTH.get(name, 64)},
             }
         )
     if op.method == "post":
@@ -553,6 +611,19 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "minLength": 1, "maxLength": 128},
             }
         )
+    if op.query is not None:
+        _, defined = msgspec.json.schema_components([op.query], ref_template=REF)
+        schema = defined[op.query.__name__]
+        for name, prop in schema["properties"].items():
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in schema.get("required", []),
+                    "description": prop.get("description", ""),
+                    "schema": {k: v for k, v in prop.items() if k != "description"},
+                }
+            )
     if op.paged:
         params += [
             {

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import botocore.client
 import pytest
@@ -113,15 +114,18 @@ class Caller:
     def __init__(self, client: Client, made: Registered) -> None:
         self.client, self.key_id, self.secret = client, made.key_id, made.secret
 
-    def __call__(self, method: str, path: str, body: Any = None, *, key: str | None = None) -> Any:
+    def __call__(
+        self, method: str, path: str, body: Any = None, *, key: str | None = None, query: dict[str, str] | None = None
+    ) -> Any:
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
-            **signed_headers(self.key_id, self.secret, method, path, None, data),
+            **signed_headers(self.key_id, self.secret, method, path, query, data),
         }
         if key:
             headers["Idempotency-Key"] = key
-        response = self.client.http.request(method, path, headers=headers, body=data)
+        url = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        response = self.client.http.request(method, url, headers=headers, body=data)
         assert response.status_code in (200, 201), (method, path, response.body)
         return json.loads(response.body) if response.body else None
 
@@ -164,6 +168,17 @@ def test_each_role_allows_exactly_what_its_function_does(
             hospital("GET", f"/v1/visits/{visit}/charges")
             hospital("GET", f"/v1/visits/{visit}")
             bills.append(hospital("POST", f"/v1/visits/{visit}/close")["bill"])
+        # an emergency visit whose charge is above the review threshold: the operator reviews it and reads totals
+        urgent = hospital(
+            "POST", "/v1/visits", {"account_id": account, "emergency": {"triage_level": 1, "reason_code": "R57"}}
+        )
+        big = stack.policy.emergency_review_above_fen + 1
+        hospital("POST", f"/v1/visits/{urgent['visit_id']}/charges", charge(big, emergency=True))
+        review = operator("GET", "/v1/reviews")["items"][0]
+        operator("POST", f"/v1/reviews/{review['review_id']}/decision", {"outcome": "confirmed", "reason": "抢救"})
+        month = datetime.now(UTC).astimezone(ZoneInfo(stack.policy.timezone)).strftime("%Y-%m")
+        operator("GET", "/v1/reports/emergency", query={"month": month})
+        bills.append(hospital("POST", f"/v1/visits/{urgent['visit_id']}/close")["bill"])
         hospital("GET", "/v1/visits")
         channel("GET", f"/v1/accounts/{account}/bills")
         channel("GET", f"/v1/bills/{bills[0]['bill_id']}")
@@ -181,20 +196,21 @@ def test_each_role_allows_exactly_what_its_function_does(
         pay("wx-1", bills[0])
         api_calls = set(recorder.calls)
 
-        # When the hourly schedule runs after the second bill is past due (recorded as the sweep's calls)
+        # When the hourly schedule runs after the second and the emergency bill are past due (the sweep's calls)
         recorder.calls.clear()
         later, now = datetime.now(UTC) + timedelta(days=9), stack.clock
         stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
         event = client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
         )
-        assert client.lambda_.invoke("mark_overdue", event).payload["marked"] == 1
+        assert client.lambda_.invoke("mark_overdue", event).payload["marked"] == 2
         sweep_calls = set(recorder.calls)
         stack.clock = now
 
         # and the patient pays the overdue bill and withdraws (the API again)
         recorder.calls.clear()
         pay("wx-2", bills[1])
+        pay("wx-3", bills[2])
         checked = {"method": "face", "check_id": "face-wd-1", "verified_at": stack.clock.now().isoformat()}
         channel("POST", f"/v1/accounts/{account}/withdrawal", {"verification": checked}, key="wd-1")
         api_calls |= recorder.calls

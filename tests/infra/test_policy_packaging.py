@@ -33,7 +33,7 @@ def test_a_city_policy_file_is_packaged_as_given(tmp_path: Path) -> None:
     # Given a city's own policy file (here: the Xiamen example with a new version)
     policy = tmp_path / "my-city.yaml"
     policy.write_text(
-        EXAMPLE.read_text(encoding="utf-8").replace('version: "2026.11.2"', 'version: "2027.01.1"'), encoding="utf-8"
+        EXAMPLE.read_text(encoding="utf-8").replace('version: "2026.11.3"', 'version: "2027.01.1"'), encoding="utf-8"
     )
 
     # When it is packaged under its own name

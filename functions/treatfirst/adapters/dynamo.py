@@ -155,13 +155,26 @@ class VisitModel(_Base):
     emergency, policy = _j(), _j()
 
 
+class ChargesByEmergencyMonth(GlobalSecondaryIndex["ChargeModel"]):
+    """Sparse: only emergency charges carry emergency_month."""
+
+    class Meta:
+        index_name = "by_emergency_month"
+        projection = IncludeProjection(["hospital_id", "self_pay_fen", "refunded_self_pay_fen", "status"])
+
+    emergency_month = UnicodeAttribute(hash_key=True)
+    posted_at = UnicodeAttribute(range_key=True)
+
+
 class ChargeModel(_Base):
     class Meta(_Base.Meta):
         logical = ports.CHARGES
 
     visit_id = UnicodeAttribute(hash_key=True)
     fee_line_id = UnicodeAttribute(range_key=True)
-    hospital_id, account_id, item_code, item_name, occurred_at, posted_at, status = (_s() for _ in range(7))
+    emergency_month, posted_at = _s(), _s()
+    by_emergency_month = ChargesByEmergencyMonth()
+    hospital_id, account_id, item_code, item_name, occurred_at, status = (_s() for _ in range(6))
     request_hash = _s()
     quantity, total_fen, insurance_fen, personal_account_fen, self_pay_fen = _n(), _n(), _n(), _n(), _n()
     refunded_insurance_fen, refunded_personal_account_fen, refunded_self_pay_fen = _n(), _n(), _n()
@@ -258,6 +271,32 @@ class CallerModel(_Base):
     previous_expires_at = _n()  # epoch seconds: the previous secret of a rotation works until then
 
 
+class OpenReviews(GlobalSecondaryIndex["ReviewModel"]):
+    """Sparse: only review items still waiting for an operator carry `queue`."""
+
+    class Meta:
+        index_name = "open_reviews"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class ReviewModel(_Base):
+    """Operator review items (an emergency claim above the policy's threshold, ...)."""
+
+    class Meta(_Base.Meta):
+        logical = ports.REVIEWS
+
+    review_id = UnicodeAttribute(hash_key=True)
+    queue, opened_at = _s(), UnicodeAttribute()
+    open_reviews = OpenReviews()
+    kind, status, hospital_id, visit_id, account_id, fee_line_id, reason_code = (_s() for _ in range(7))
+    decided_at, decided_by, outcome, decision_reason, request_id = (_s() for _ in range(5))
+    amount_fen, threshold_fen, triage_level = _n(), _n(), _n()
+    policy = _j()
+
+
 class NonceModel(_Base):
     class Meta(_Base.Meta):
         logical = ports.NONCES
@@ -317,6 +356,7 @@ MODELS: dict[str, type[Model]] = {
         CallerModel,
         NonceModel,
         OutboxModel,
+        ReviewModel,
     )
 }
 

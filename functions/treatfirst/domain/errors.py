@@ -131,6 +131,11 @@ class TaskNotFound(NotFound):
     default_message = "no such phone task"
 
 
+class ReviewNotFound(NotFound):
+    code = "REVIEW_NOT_FOUND"
+    default_message = "no such review item"
+
+
 class CallerNotFound(NotFound):
     code = "CALLER_NOT_FOUND"
     default_message = "no such caller key"
@@ -222,6 +227,11 @@ class TaskNotClaimable(Conflict):
     default_message = "the phone task is claimed by another operator or already done"
 
 
+class ReviewAlreadyDecided(Conflict):
+    code = "REVIEW_ALREADY_DECIDED"
+    default_message = "this review item was already decided"
+
+
 class ConcurrentUpdate(Conflict):
     code = "CONCURRENT_UPDATE"
     default_message = "the resource changed while the request ran; retry"
@@ -265,6 +275,11 @@ class VerificationStale(Unprocessable):
 class EmergencyNotDeclared(Unprocessable):
     code = "EMERGENCY_NOT_DECLARED"
     default_message = "an emergency charge needs a visit opened with an emergency declaration"
+
+
+class EmergencyNotCovered(Unprocessable):
+    code = "EMERGENCY_NOT_COVERED"
+    default_message = "the city policy does not cover this triage level as an emergency (急危重症)"
 
 
 class BillNotPayable(Unprocessable):

@@ -26,6 +26,7 @@ CONSENT_KINDS: tuple[str, ...] = get_args(ConsentKind)
 InsuranceStatus = Literal["normal", "suspended", "terminated", "uninsured"]
 INSURANCE_STATUSES: tuple[str, ...] = get_args(InsuranceStatus)
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
+TRIAGE_LEVELS = (1, 2, 3, 4)  # 急诊预检分级: 1 濒危, 2 危重, 3 急症, 4 非急症
 BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
 STRIKE_ACTIONS = ("suspend", "restrict", "blacklist")
 # How the strike rule's actions are lifted: by the sweep once the rule no longer holds and nothing is unpaid, or only
@@ -114,6 +115,8 @@ class Policy:
     due_days_after: int
     due_at: time
     emergency_backstop: str
+    emergency_triage_levels: tuple[int, ...]
+    emergency_review_above_fen: int
     collection_ladder: tuple[LadderStep, ...]
     strike_count: int
     strike_comparison: str
@@ -315,6 +318,13 @@ def parse_policy(text: str | bytes) -> Policy:
 
     em = r.section("emergency")
     emergency_backstop = em.choice("backstop", BACKSTOPS)
+    triage = em._get("covered_triage_levels")
+    if not isinstance(triage, list) or not triage or not all(t in TRIAGE_LEVELS for t in triage):
+        raise PolicyInvalid(
+            "emergency.covered_triage_levels must be a non-empty list of triage levels 1-4",
+            field="emergency.covered_triage_levels",
+        )
+    emergency_review_above = em.integer("review_above_fen", minimum=0)
     em.done()
 
     ladder: list[LadderStep] = []
@@ -427,6 +437,8 @@ def parse_policy(text: str | bytes) -> Policy:
         due_days_after=due_days,
         due_at=due_at,
         emergency_backstop=emergency_backstop,
+        emergency_triage_levels=tuple(sorted(set(triage))),
+        emergency_review_above_fen=emergency_review_above,
         collection_ladder=tuple(ladder),
         strike_count=strikes[0],
         strike_comparison=strikes[1],
@@ -515,6 +527,10 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "due.days_after": Enforced("treatfirst.services.closing.close_visit", ("due_days_after",)),
     "due.at": Enforced("treatfirst.services.closing.close_visit", ("due_at",)),
     "emergency.backstop": DocumentationOnly(_NO_BACKSTOP),
+    "emergency.covered_triage_levels": Enforced("treatfirst.services.visits.open_visit", ("emergency_triage_levels",)),
+    "emergency.review_above_fen": Enforced(
+        "treatfirst.services.reviews.emergency_reviews", ("emergency_review_above_fen",)
+    ),
     "collection_ladder[].name": DocumentationOnly(_NO_COLLECTION),
     "collection_ladder[].day_offset": DocumentationOnly(_NO_COLLECTION),
     "collection_ladder[].actions": DocumentationOnly(_NO_COLLECTION),

@@ -8,6 +8,7 @@ bounded, lengths and patterns checked); the OpenAPI components are generated fro
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -24,6 +25,7 @@ from treatfirst.domain.errors import (
     InvalidIdNumber,
     MalformedJson,
     PauseNotFound,
+    ReviewNotFound,
     TaskNotFound,
     TreatFirstError,
     ValidationFailed,
@@ -161,6 +163,15 @@ def refusal(message: str) -> TreatFirstError:
     return code(f"{path} is not valid: {message}", field=path)
 
 
+def decode_query(params: Mapping[str, str], kind: type[R]) -> R:
+    """Query parameters as their struct (values arrive as text; integers are converted), or a 400 naming one."""
+    try:
+        decoded: R = msgspec.convert(dict(params), kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise refusal(str(exc)) from None
+    return decoded
+
+
 def to_item(message: Response) -> dict[str, Any]:
     """A response as plain JSON data (what is stored for an idempotent replay, then sent)."""
     data: dict[str, Any] = msgspec.to_builtins(message)
@@ -182,6 +193,10 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "key_id": (record_id_pattern("key"), CallerNotFound),
     "task_id": (r"^msg_[0-9a-f]{32}$", TaskNotFound),
     "pause_id": (record_id_pattern("pau"), PauseNotFound),
+    "review_id": (
+        "^rev_" + record_id_pattern("vis")[1:-1] + "(_" + TOKEN_PATTERN[1:-1] + ")?$",
+        ReviewNotFound,
+    ),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

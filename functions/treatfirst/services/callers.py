@@ -392,7 +392,9 @@ class Authenticator:
         keys: list[tuple[bytes, int | None]] = [(self._open(ctx, key_id, item["signing_key_enc"]), None)]
         if item.get("previous_key_enc") and item.get("previous_expires_at"):
             keys.append((self._open(ctx, key_id, item["previous_key_enc"]), int(item["previous_expires_at"])))
-        caller = Caller(key_id, item["kind"], item["principal_id"], tuple(item["scopes"]))
+        # Scopes follow the kind from the code's access table (a new operation reaches existing keys); the
+        # scopes stored at registration are a record of what was granted then.
+        caller = Caller(key_id, item["kind"], item["principal_id"], SCOPES.get(item["kind"], ()))
         known = _Known(now + REVOCATION_BOUND_SECONDS, now, fresh, caller, tuple(keys))
         self._remember(self._known, key_id, known)
         return known

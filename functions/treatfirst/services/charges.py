@@ -22,6 +22,7 @@ from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, CHARGES, VISITS, Item, Put, Update, Write
 from treatfirst.services.records import audit, entry
+from treatfirst.services.reviews import emergency_month, emergency_reviews
 from treatfirst.services.unit_of_work import Context
 from treatfirst.services.visits import load_visit, visit_facts
 
@@ -83,6 +84,8 @@ def post_charge(
             **{f"refunded_{p}": 0 for p in PARTS},
             "policy": ctx.policy.stamp,
         }
+        if emergency:  # the operator's per-hospital emergency totals read this sparse index
+            item["emergency_month"] = emergency_month(ctx.policy, ctx.clock.now(), f"{visit_id}/{command.fee_line_id}")
         bucket = "emergency_held_fen" if emergency else "held_fen"
         writes: list[Write] = [
             Put(CHARGES, item, fail=NaturalKeyTaken),
@@ -117,6 +120,11 @@ def post_charge(
                     f"{visit_id}/{command.fee_line_id}",
                     caller.actor,
                 )
+            )
+        if emergency:
+            visit = {"visit_id": visit_id, "hospital_id": hospital_id, "account_id": account_id}
+            writes += emergency_reviews(
+                ctx, caller, kind="emergency_charge", visit=visit, amount_fen=amount, fee_line_id=command.fee_line_id
             )
         writes.append(
             audit(

@@ -15,6 +15,7 @@ from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
 from treatfirst.services.ports import ACCOUNTS, BILLS, VISITS, Put, Update, Write
 from treatfirst.services.records import audit, entry
+from treatfirst.services.reviews import emergency_reviews
 from treatfirst.services.unit_of_work import Context
 from treatfirst.services.visits import load_visit, visit_view
 
@@ -81,6 +82,7 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 fail=ConcurrentUpdate,
             ),
             *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],
+            *emergency_reviews(ctx, caller, kind="emergency_visit", visit=visit, amount_fen=eheld),
             audit(
                 ctx,
                 caller,

@@ -10,13 +10,14 @@ Item = dict[str, Any]
 
 # Logical table names; physical names are "<prefix><logical>" (infra/tables.yaml).
 ACCOUNTS, CONSENTS, VISITS, CHARGES, BILLS = "accounts", "consents", "visits", "charges", "bills"
-LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES = (
+LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES, REVIEWS = (
     "ledger",
     "payments",
     "audit",
     "idempotency",
     "callers",
     "nonces",
+    "reviews",
 )
 OUTBOX = "outbox"
 
@@ -34,6 +35,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     CALLERS: ("key_id", None),
     NONCES: ("nonce_key", None),
     OUTBOX: ("message_id", None),
+    REVIEWS: ("review_id", None),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -41,6 +43,11 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     "by_hospital": (VISITS, "hospital_id", "opened_at"),
     "by_account": (BILLS, "account_id", "issued_at"),
     "by_due": (BILLS, "due_shard", "due_at"),
+    # Sparse: only emergency charges carry emergency_month ("<local YYYY-MM>#<shard>"), for the operator's
+    # per-hospital emergency totals; reads are proportional to the month's emergency charges.
+    "by_emergency_month": (CHARGES, "emergency_month", "posted_at"),
+    # Sparse: only review items still waiting for an operator carry `queue`.
+    "open_reviews": (REVIEWS, "queue", "opened_at"),
     # Sparse and sharded: only accounts with a collection date ahead carry collect_shard/next_step_at (a business
     # date, YYYY-MM-DD). The projection holds what the sweep reads (INDEX_ATTRIBUTES), so a page costs no extra read.
     "by_next_step": (ACCOUNTS, "collect_shard", "next_step_at"),
@@ -51,6 +58,7 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.
 INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "by_emergency_month": ("hospital_id", "self_pay_fen", "refunded_self_pay_fen", "status"),
     "by_next_step": (
         "status",
         "unpaid",

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from treatfirst.domain.errors import AccountNotActive, AccountNotFound, VisitNotFound
+from treatfirst.domain.errors import AccountNotActive, AccountNotFound, EmergencyNotCovered, VisitNotFound
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
@@ -89,6 +89,12 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
     """Open a visit; the account's open-visit count rises in the same transaction (withdrawal checks it)."""
     caller.may("visits", "open")  # hospitals only (treatfirst.access)
     account_id, emergency = command.account_id, command.emergency
+    if emergency is not None and emergency.triage_level not in ctx.policy.emergency_triage_levels:
+        raise EmergencyNotCovered(
+            f"triage level {emergency.triage_level} is not one the city covers as an emergency "
+            f"({', '.join(map(str, ctx.policy.emergency_triage_levels))})",
+            field="emergency.triage_level",
+        )
     idem = Idempotency(ctx, caller, idempotency_key, "open_visit", command)
 
     def build() -> tuple[list[Write], Outcome]:
