@@ -375,7 +375,7 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         visits.VisitRequest,
         True,
-        errors=("ACCOUNT_NOT_FOUND", "ACCOUNT_NOT_ACTIVE"),
+        errors=("ACCOUNT_NOT_FOUND", "ACCOUNT_NOT_ACTIVE", "EMERGENCY_NOT_COVERED"),
     ),
     Operation(
         "get",
