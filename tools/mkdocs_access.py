@@ -37,6 +37,8 @@ RESOURCES = {
     "collection": ("催收状态", "collection state"),
     "moratoriums": ("全市暂停", "moratoriums"),
     "test_clock": ("测试时钟", "test clock"),
+    "reviews": ("急诊复核项", "emergency review items"),
+    "reports": ("报表", "reports"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -56,6 +58,8 @@ OPERATIONS = {
     "outcome": ("记录结果", "record the outcome"),
     "pause": ("争议暂停、结束", "open, close a dispute"),
     "advance": ("向前拨", "advance"),
+    "decide": ("作出决定", "decide"),
+    "emergency": ("急诊合计", "emergency totals"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

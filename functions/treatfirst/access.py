@@ -206,6 +206,10 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("moratoriums", "close"): ("closeMoratorium",),
     ("test_clock", "read"): ("getTestClock",),
     ("test_clock", "advance"): ("advanceTestClock",),
+    ("reviews", "list"): ("listReviews",),
+    ("reviews", "read"): ("getReview",),
+    ("reviews", "decide"): ("decideReview",),
+    ("reports", "emergency"): ("emergencyReport",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

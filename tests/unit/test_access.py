@@ -40,11 +40,15 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "bills:read",
             "collection:write",
             "collection:read",
+            "reviews:read",
+            "reviews:write",
         ),
     }
     # collection is for operators only: hospitals and channels see no message, task, pause or clock
     collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
     assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}
+    # emergency review items and totals are the operator's alone
+    assert {g.kind for g in ACCESS if g.resource in ("reviews", "reports")} == {"operator"}
 
 
 def test_authorise_needs_the_grant_and_the_scope_on_the_key() -> None:
