@@ -6,7 +6,9 @@ Nothing generated here is committed. Each build writes, as virtual files:
 - cities/<city>.md: one city's policy summary, and the consent texts rendered by `treatfirst.consents` (the
   function the API serves and checks at enrollment) with the SHA-256 the API records, plus the policy file;
 - cities/<city>/<kind>-<version>.txt: each consent text, byte for byte, so `sha256sum` shows the same hash;
-- reference/api.md and reference/openapi.json: from `treatfirst.openapi.document()`, the document the API
+- reference/api.md (an index), reference/api/<tag>.md (the operations, each with an example from
+  tools/mkdocs_examples.py), reference/schemas.md and reference/openapi.json: from
+  `treatfirst.openapi.document()`, the document the API
   serves at GET /v1/openapi.json (a functional test holds it against the app's real routes);
 - reference/errors.md: from `treatfirst.domain.errors.all_error_classes()`;
 - on the request-signing pages, worked signatures from the published vectors (site/signing-vectors.json), each
@@ -31,6 +33,8 @@ from mkdocs.structure.pages import Page
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "functions") not in sys.path:
     sys.path.insert(0, str(ROOT / "functions"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from treatfirst import openapi  # noqa: E402
 from treatfirst.consents import RenderedConsent, render_all  # noqa: E402
@@ -49,6 +53,8 @@ from treatfirst.domain.policy import (  # noqa: E402
 from treatfirst.http_status import status_of  # noqa: E402
 from treatfirst.services.idempotency import IDEMPOTENCY_TTL  # noqa: E402
 from treatfirst.services.identity import SCOPES  # noqa: E402
+
+from tools.mkdocs_examples import curl, examples, pretty  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
 MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}
@@ -512,43 +518,178 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
     return lines
 
 
-def api_page(doc: dict[str, Any]) -> str:
-    schemas = doc["components"]["schemas"]
-    known = {c.code for c in all_error_classes()}
-    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-    for method, path, op in operations(doc):
-        by_tag.setdefault(op.get("tags", ["Other"])[0], []).append((method, path, op))
-    lines = [
-        "# 接口参考 API reference",
+# One page per tag, so a reader on a phone finds one operation without scrolling the whole API.
+TAG_PAGES = {
+    "Platform": ("platform", "平台"),
+    "Operators": ("operators", "运营方"),
+    "Enrollment": ("enrollment", "签约"),
+    "Visits": ("visits", "就诊与记账"),
+    "Bills": ("bills", "账单"),
+    "Payments": ("payments", "还款"),
+}
+SUMMARY_ZH = {
+    "health": "存活检查，返回正在执行的政策",
+    "openapi": "本 OpenAPI 文档",
+    "getPolicy": "正在执行的城市政策，含版本和 SHA-256",
+    "listConsents": "签约前展示给患者的知情同意书文本，含 SHA-256",
+    "registerCaller": "登记医院或支付渠道的密钥（secret 只显示一次）；每个 id 只有一把有效密钥",
+    "rotateCaller": "轮换密钥的 secret；旧 secret 在到期前仍然有效",
+    "revokeCaller": "吊销密钥：30 秒内在所有服务器上被拒绝",
+    "enroll": "为居民签约：身份、核验、知情同意、额度决定",
+    "lookupAccount": "按身份证号查找签约账户",
+    "getAccount": "读取一个签约账户及其信用额度",
+    "withdraw": "居民退出（解约）",
+    "listAccountBills": "列出一个账户的账单",
+    "openVisit": "开立就诊",
+    "listVisits": "列出本医院的就诊",
+    "getVisit": "读取一次就诊",
+    "postCharge": "记账：一笔费用明细（医保、个人账户、自付），自付部分冻结在额度上",
+    "listCharges": "列出一次就诊的费用明细",
+    "cancelCharge": "撤销一笔费用明细（全额）",
+    "refundCharge": "部分退费（退款）一笔费用明细",
+    "closeVisit": "结束就诊，生成账单",
+    "getBill": "读取一张账单",
+    "notifyPayment": "支付渠道通知一笔还款（按渠道交易号幂等）",
+}
+
+
+def tag_page(op: dict[str, Any]) -> str:
+    """The reference page (relative to reference/) that documents this operation."""
+    tag = op.get("tags", ["Other"])[0]
+    if tag not in TAG_PAGES:
+        raise DocsSourceError(f"operation {op['operationId']} has tag {tag!r}, which has no page in TAG_PAGES")
+    return f"api/{TAG_PAGES[tag][0]}.md"
+
+
+def op_href(op: dict[str, Any]) -> str:
+    return f"{tag_page(op)}#{op['operationId']}"
+
+
+def summary_zh(op: dict[str, Any]) -> str:
+    if op["operationId"] not in SUMMARY_ZH:
+        raise DocsSourceError(f"operation {op['operationId']} has no Chinese summary in SUMMARY_ZH")
+    return SUMMARY_ZH[op["operationId"]]
+
+
+def _example_section(op: dict[str, Any]) -> list[str]:
+    example = examples()[op["operationId"]]
+    lines = ["**示例 Example**", ""]
+    lines += [
+        '=== "请求 Request"',
         "",
-        f"本页由接口实际提供的 OpenAPI {doc['openapi']} 文档（`GET /v1/openapi.json`）生成，"
-        "测试逐一核对该文档与实际路由。"
-        f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json`; a test "
-        "holds it against the app's real routes. [下载 Download openapi.json](openapi.json) (API version "
-        f"`{doc['info']['version']}`).",
-        "",
-        _cell(doc["info"].get("description", "")),
-        "",
-        "约定见[接口约定](../zh/conventions.md)，签名见[请求签名](../zh/authentication.md)。 Conventions: "
-        "[API conventions](../en/conventions.md); signatures: [request signing](../en/authentication.md).",
-        "",
-        "| 操作 Operation | 说明 Summary | 权限 Scope |",
-        "|---|---|---|",
-        *[
-            f"| [`{m} {p}`](#{op['operationId']}) | {_cell(op.get('summary', ''))} | "
-            f"{'`' + op['x-treatfirst-scope'] + '`' if op.get('x-treatfirst-scope') else '公开 public'} |"
-            for m, p, op in operations(doc)
-        ],
+        "    ```sh",
+        *_indent(curl(example, bool(op.get("security"))).splitlines()),
+        "    ```",
         "",
     ]
-    for tag, ops in by_tag.items():
-        lines += [f"## {tag}", ""]
+    if example.request is not None:
+        lines += [
+            '=== "请求体 Request body"',
+            "",
+            "    ```json",
+            *_indent(pretty(example.request).splitlines()),
+            "    ```",
+            "",
+        ]
+    for name, view in example.views.items():
+        lines += [
+            f'=== "响应 Response {example.status}: {name}"',
+            "",
+            "    ```json",
+            *_indent(pretty(view).splitlines()),
+        ]
+        lines += ["    ```", ""]
+    if example.response is not None and not example.views:
+        lines += [
+            f'=== "响应 Response {example.status}"',
+            "",
+            "    ```json",
+            *_indent(pretty(example.response).splitlines()),
+            "    ```",
+            "",
+        ]
+    if op.get("security"):
+        lines += [
+            "签名头的计算见[请求签名](../../zh/authentication.md)；`treatfirst.client.TreatFirstClient` 会自动计算。"
+            "The signature headers are computed as [request signing](../../en/authentication.md) says; "
+            "`treatfirst.client.TreatFirstClient` computes them for you.",
+            "",
+        ]
+    return lines
+
+
+def _relocated(lines: list[str]) -> list[str]:
+    """Links written for reference/*.md, moved to reference/api/*.md."""
+    text = "\n".join(lines)
+    for old, new in (
+        ("](#schema-", "](../schemas.md#schema-"),
+        ("](errors.md", "](../errors.md"),
+        ("](../zh/", "](../../zh/"),
+        ("](../en/", "](../../en/"),
+    ):
+        text = text.replace(old, new)
+    return text.splitlines()
+
+
+def api_index(doc: dict[str, Any]) -> str:
+    rows = []
+    for m, p, op in operations(doc):
+        scope = "`" + op["x-treatfirst-scope"] + "`" if op.get("x-treatfirst-scope") else "公开 public"
+        rows.append(
+            f"| [`{m} {p}`]({op_href(op)}){{#{op['operationId']}}} | {_cell(summary_zh(op))}<br>"
+            f"{_cell(op.get('summary', ''))} | {scope} |"
+        )
+    return "\n".join(
+        [
+            "# 接口参考 API reference",
+            "",
+            f"由接口实际提供的 OpenAPI {doc['openapi']} 文档（`GET /v1/openapi.json`）生成，"
+            "测试逐一核对该文档与实际路由；每个操作附示例请求和响应，由接口使用的同一组消息结构生成，并由测试发给接口核对。"
+            f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json`; a test "
+            "holds it against the app's real routes. Each operation has an example request and response generated "
+            "from the message structs the API uses, and a test sends each example to the app. "
+            f"[下载 Download openapi.json](openapi.json) (API version `{doc['info']['version']}`) · "
+            "[接口调试 API explorer](explorer.md) · [数据结构 Schemas](schemas.md)",
+            "",
+            _cell(doc["info"].get("description", "")),
+            "",
+            "约定见[接口约定](../zh/conventions.md)，签名见[请求签名](../zh/authentication.md)。 Conventions: "
+            "[API conventions](../en/conventions.md); signatures: [request signing](../en/authentication.md).",
+            "",
+            *[f"- [{zh} {tag}]({tag_page({'tags': [tag], 'operationId': tag})})" for tag, (_, zh) in TAG_PAGES.items()],
+            "",
+            "| 操作 Operation | 说明 Summary | 权限 Scope |",
+            "|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+
+
+def api_pages(doc: dict[str, Any]) -> dict[str, str]:
+    """reference/api.md (the index), one page per tag, and reference/schemas.md."""
+    schemas = doc["components"]["schemas"]
+    known = {c.code for c in all_error_classes()}
+    by_page: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for method, path, op in operations(doc):
+        by_page.setdefault(tag_page(op), []).append((method, path, op))
+    pages = {"reference/api.md": api_index(doc)}
+    for tag, (slug, zh) in TAG_PAGES.items():
+        ops = by_page.pop(f"api/{slug}.md", [])
+        if not ops:
+            raise DocsSourceError(f"tag {tag!r} has no operation left in the OpenAPI document")
+        lines = [f"# {zh} {tag}", "", "[接口参考 API reference](../api.md)", ""]
         for method, path, op in ops:
-            lines += _operation(method, path, op, schemas, known)
-    lines += ["## 数据结构 Schemas", ""]
+            section = _operation(method, path, op, schemas, known)
+            section[0] = f"## `{method} {path}` {{#{op['operationId']}}}"
+            section[2] = f"{summary_zh(op)}。 {op.get('summary', '')}."
+            lines += _relocated(section) + _example_section(op)
+        pages[f"reference/api/{slug}.md"] = "\n".join(lines)
+    lines = ["# 数据结构 Schemas", "", "[接口参考 API reference](api.md)", ""]
     for name, schema in schemas.items():
-        lines += [f"### {name} {{#schema-{name.lower()}}}", "", *_field_table(schema, schemas), ""]
-    return "\n".join(lines)
+        lines += [f"## {name} {{#schema-{name.lower()}}}", "", *_field_table(schema, schemas), ""]
+    pages["reference/schemas.md"] = "\n".join(lines).replace("](#schema-", "](schemas.md#schema-")
+    return pages
 
 
 # ---- error codes -----------------------------------------------------------------------------------------
@@ -635,6 +776,7 @@ def errors_page(doc: dict[str, Any]) -> str:
                 for code in _error_codes(status, response, known):
                     used.setdefault(code, []).append(op["operationId"])
     titles = {op["operationId"]: f"{method} {path}" for method, path, op in operations(doc)}
+    hrefs = {op["operationId"]: op_href(op) for _method, _path, op in operations(doc)}
 
     def returned_by(code: str) -> str:
         ids = set(used.get(code, []))
@@ -644,7 +786,7 @@ def errors_page(doc: dict[str, Any]) -> str:
             return "所有操作 every operation"
         if ids == signed:
             return "所有签名操作 every signed operation"
-        return "<br>".join(f"[`{titles[i]}`](api.md#{i})" for i in used[code])
+        return "<br>".join(f"[`{titles[i]}`]({hrefs[i]})" for i in used[code])
 
     def parent(cls: type[TreatFirstError]) -> str:
         code = general_code(cls)
@@ -778,9 +920,7 @@ def scopes_table(doc: dict[str, Any], lang: str) -> str:
     by_scope: dict[str, list[str]] = {}
     for method, path, op in operations(doc):
         if op.get("x-treatfirst-scope"):
-            by_scope.setdefault(op["x-treatfirst-scope"], []).append(
-                f"[`{method} {path}`](../reference/api.md#{op['operationId']})"
-            )
+            by_scope.setdefault(op["x-treatfirst-scope"], []).append(f"[`{method} {path}`](../reference/{op_href(op)})")
     zh = lang == "zh"
     lines = [
         "| 调用方 Caller | 权限 Scope | 可调用的操作 Operations |" if zh else "| Caller | Scope | Operations |",
@@ -803,7 +943,7 @@ def scopes_table(doc: dict[str, Any], lang: str) -> str:
 def idempotent_operations(doc: dict[str, Any], lang: str) -> str:
     """The operations that take an Idempotency-Key (each can answer IDEMPOTENCY_KEY_REUSED), and how long keys last."""
     ops = [
-        f"[`{m} {p}`](../reference/api.md#{op['operationId']})"
+        f"[`{m} {p}`](../reference/{op_href(op)})"
         for m, p, op in operations(doc)
         if any(x.get("in") == "header" and x.get("name") == "Idempotency-Key" for x in op.get("parameters", []))
     ]
@@ -825,7 +965,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         for consent in consents:
             files.append(File.generated(config, _consent_file(name, consent), content=consent.text.encode("utf-8")))
     doc = openapi.document()
-    files.append(File.generated(config, "reference/api.md", content=api_page(doc)))
+    for path, content in api_pages(doc).items():
+        files.append(File.generated(config, path, content=content))
     files.append(File.generated(config, "reference/errors.md", content=errors_page(doc)))
     published = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     files.append(File.generated(config, "reference/openapi.json", content=published.encode("utf-8")))

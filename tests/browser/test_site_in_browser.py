@@ -200,7 +200,11 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
         if width[0] > width[1]:
             problems.append(f"{page}: {width[0]} px wide on a {width[1]} px phone")
 
-    for name, page in (("phone-home.png", "index.html"), ("phone-api.png", "reference/api.html")):
+    for name, page in (
+        ("phone-home.png", "index.html"),
+        ("phone-api.png", "reference/api.html"),
+        ("phone-api-visits.png", "reference/api/visits.html"),
+    ):
         phone.goto(base_url + page, wait_until="load")
         phone.screenshot(path=str(OUT / "screenshots" / name))
 

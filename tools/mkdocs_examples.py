@@ -1,0 +1,256 @@
+"""An example request and response for every operation, generated from the message structs the API decodes
+and encodes (treatfirst.messages), so an example cannot name a field the API does not have.
+
+Values come from SAMPLES by field name (one consistent story: one resident, one visit, one charge, one bill,
+one payment), else from the field's type. Every example is decoded strictly with its struct (types, bounds,
+patterns) before it is shown; tests/functional/test_docs_examples.py sends each example request to the app and
+checks that the answer has the example response's fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from treatfirst import openapi
+from treatfirst.consents import render_all
+from treatfirst.domain import signing
+from treatfirst.domain.policy import example_policy
+from treatfirst.messages.common import Request, Response
+
+ACCOUNT = "acc_01JDX3M4V8K2QF6T9ZB7N5R1WH"
+VISIT = "vis_01JDX3N0A7C4HD2E8FJ6K9M3PQ"
+BILL = "bil_01JDX3Q5R8S1TV4WX7YZ2A6B9C"
+KEY_ID = "key_01JDX3AB2CD4EF6GH8JK0MN2PQ"
+
+# Field name → example value, for the fields a reader recognises; the rest follow their type.
+SAMPLES: dict[str, Any] = {
+    "account_id": ACCOUNT,
+    "visit_id": VISIT,
+    "bill_id": BILL,
+    "key_id": KEY_ID,
+    "payment_id": "pay_01JDX3T2U5V8W1X4Y7Z0A3B6C9",
+    "refund_id": "ref_01JDX3R9S2T5U8V1W4X7Y0Z3A6",
+    "hospital_id": "city-hospital-1",
+    "channel_id": "wechat-pay",
+    "his_visit_id": "MZ20261124000123",
+    "fee_line_id": "FEE-20261124-0001",
+    "item_code": "250101001",
+    "item_name": "血常规 Complete blood count",
+    "department": "内科 Internal medicine",
+    "channel_txn_id": "4200001234202611240001",
+    "name": "张三",
+    "id_number": "11010519491231002X",
+    "phone": "13800138000",
+    "check_id": "face-0001",
+    "reason": "HIS 退药 returned medicine",
+    "reason_code": "R57.9",
+    "triage_level": 2,
+    "secret": "tfs_example-secret-shown-once",
+    "status": "ok",
+    "city_code": "320700",
+    "policy_city": "lianyungang",
+    "policy_version": "2026.11-1",
+    "policy_sha256": "9f2c1b7e4a0d3c5b8e6f1a2d4c7b9e0f3a5d8c1b4e7f0a3d6c9b2e5f8a1d4c7b",
+    "text_sha256": "3b8f1e6a9c2d5f0b7e4a1c8d3f6b9e2a5c0d7f4b1e8a3c6d9f2b5e0a7c4d1f8b",
+    "quantity": 1,
+    "total_fen": 12000,
+    "insurance_fen": 8000,
+    "personal_account_fen": 1000,
+    "self_pay_fen": 3000,
+    "amount_fen": 3000,
+    "limit_fen": 300000,
+    "available_fen": 297000,
+    "held_fen": 0,
+    "owed_fen": 3000,
+    "paid_fen": 0,
+    "charge_count": 1,
+    "has_more": False,
+    "cursor": None,
+    "previous_valid_seconds": 86400,
+    "effective_within_seconds": 30,
+    "due_at": "2026-12-09T23:59:59+08:00",
+    "paid_at": "2026-11-30T10:15:00+08:00",
+    "tier": "standard",
+    "human_review": "人工复核：拨打 12345 Human review: call 12345",
+    "automated": True,
+    "eligible": True,
+    "kind": None,  # each struct's own literal, see _value
+}
+# What the API answers for a resident's personal data: masked.
+MASKED = {"name": "张*", "id_number": "1101**************2X", "phone": "138****8000"}
+POLICY = example_policy("lianyungang")
+SAMPLES.update(
+    city_code=POLICY.city_code, policy_city=POLICY.city_code, policy_version=POLICY.version, policy_sha256=POLICY.sha256
+)
+TIME = dt.datetime(2026, 11, 24, 1, 30, tzinfo=dt.UTC)
+
+
+class ExampleError(RuntimeError):
+    """An example does not decode with its struct."""
+
+
+def _value(name: str, tp: Any, depth: int = 0, samples: dict[str, Any] = SAMPLES) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _value(name, args[0], depth, samples)
+    if origin in (typing.Union, types.UnionType):
+        real = [a for a in args if a is not type(None)]
+        if name in samples and samples[name] is None:
+            return None
+        return _value(name, real[0], depth, samples) if real else None
+    if origin is typing.Literal:
+        return samples[name] if name in samples and samples[name] in args else args[0]
+    if name in samples and samples[name] is not None:
+        return samples[name]
+    if origin is list:
+        return [_value(name, args[0], depth + 1, samples)]
+    if origin is dict:
+        return {}
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return build(tp, depth + 1, samples)
+    if tp is dt.datetime:
+        return TIME.isoformat().replace("+00:00", "Z")
+    if tp is bool:
+        return False
+    if tp is int:
+        return 0
+    if tp is str:
+        if name.endswith("_at"):
+            return TIME.isoformat().replace("+00:00", "Z")
+        if name.endswith("_fen"):
+            return 0
+        return name
+    raise ExampleError(f"no example value for {name}: {tp!r}")
+
+
+def build(struct: type[msgspec.Struct], depth: int = 0, samples: dict[str, Any] = SAMPLES) -> dict[str, Any]:
+    """Every field of a response; a request's optional fields only where SAMPLES names them."""
+    hints = typing.get_type_hints(struct, include_extras=True)
+    out = {}
+    for f in msgspec.structs.fields(struct):
+        if not f.required and issubclass(struct, Request) and f.name not in samples:
+            continue
+        out[f.encode_name] = _value(f.name, hints[f.name], depth, samples)
+    return out
+
+
+@dataclass(frozen=True)
+class Example:
+    method: str
+    path: str  # with the example's ids in place of {params}
+    request: dict[str, Any] | None
+    response: dict[str, Any] | None
+    status: int
+    idempotent: bool
+    query: dict[str, str] = field(default_factory=dict)
+    # When the answer depends on the caller's kind: every view by struct name, in the API's order (hospital,
+    # channel, operator); `response` is the first.
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# Bodies where the type alone gives a poor story: the fields a caller really sends.
+REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
+    "registerCaller": {"kind": "hospital", "id": "city-hospital-1", "name": "市第一人民医院"},
+    "rotateCaller": {"reason": "每年轮换 yearly rotation", "previous_valid_seconds": 86400},
+    "revokeCaller": {"reason": "密钥泄露 key leaked"},
+    "openVisit": {"account_id": ACCOUNT, "kind": "outpatient", "his_visit_id": "MZ20261124000123"},
+    "refundCharge": {"self_pay_fen": 1000, "reason": "HIS 退药 returned medicine"},
+    "cancelCharge": {"reason": "HIS 撤销 voided in the HIS"},
+    "notifyPayment": {
+        "channel_txn_id": "4200001234202611240001",
+        "amount_fen": 3000,
+        "paid_at": "2026-11-30T10:15:00+08:00",
+        "allocations": [{"bill_id": BILL, "amount_fen": 3000}],
+    },
+    "enroll": {
+        "name": "张三",
+        "id_number": "11010519491231002X",
+        "phone": "13800138000",
+        "insurance_status": "normal",
+        "verification": {"method": "face", "check_id": "face-0001", "verified_at": "2026-11-24T09:30:00+08:00"},
+        "consents": [{"kind": c.kind, "version": c.version, "text_sha256": c.sha256} for c in render_all(POLICY)],
+    },
+    "closeVisit": {},
+}
+CONSENT = render_all(POLICY)[0]
+RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "listConsents": {
+        "items": [
+            {
+                "kind": CONSENT.kind,
+                "version": CONSENT.version,
+                "title": CONSENT.title,
+                "title_en": CONSENT.title_en,
+                "text": CONSENT.text,
+                "text_sha256": CONSENT.sha256,
+            }
+        ]
+    },
+    "getPolicy": {"policy": POLICY.raw},
+}
+PATH_VALUES = {"account_id": ACCOUNT, "visit_id": VISIT, "bill_id": BILL, "key_id": KEY_ID}
+
+
+def _checked(data: dict[str, Any], struct: type[msgspec.Struct], what: str) -> dict[str, Any]:
+    try:
+        msgspec.json.decode(json.dumps(data, ensure_ascii=False).encode(), type=struct, strict=True)
+    except msgspec.ValidationError as error:
+        raise ExampleError(f"{what}: the example does not decode as {struct.__name__}: {error}") from None
+    return data
+
+
+def examples() -> dict[str, Example]:
+    out = {}
+    for op in openapi.OPERATIONS:
+        path = op.path
+        for name, value in PATH_VALUES.items():
+            path = path.replace("{" + name + "}", value)
+        path = path.replace("{fee_line_id}", SAMPLES["fee_line_id"])
+        request = None
+        if op.request is not None:
+            request = REQUEST_OVERRIDES.get(op.operation_id)
+            request = _checked(
+                request if request is not None else build(op.request), op.request, op.operation_id + " request"
+            )
+        views = {}
+        structs = op.response if isinstance(op.response, tuple) else (op.response,) if op.response else ()
+        for struct in structs:
+            built = build(struct, samples={**SAMPLES, **MASKED}) | RESPONSE_OVERRIDES.get(op.operation_id, {})
+            views[struct.__name__] = _checked(built, struct, f"{op.operation_id} response {struct.__name__}")
+        response = next(iter(views.values()), None)
+        out[op.operation_id] = Example(
+            op.method.upper(), path, request, response, op.status, op.idempotent, views=views if len(views) > 1 else {}
+        )
+    return out
+
+
+def pretty(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def curl(example: Example, signed: bool) -> str:
+    """A curl command with the headers the signing rules need; the values of the signature are placeholders
+    a client computes (see the signing pages and treatfirst.client)."""
+    body = json.dumps(example.request, ensure_ascii=False) if example.request is not None else ""
+    lines = [f'curl -X {example.method} "$TF_URL{example.path}"']
+    if signed:
+        lines += [
+            f'  -H "{signing.HEADER_KEY_ID}: $TF_KEY_ID"',
+            f'  -H "{signing.HEADER_TIMESTAMP}: $(date +%s)"',
+            f'  -H "{signing.HEADER_NONCE}: $(uuidgen)"',
+            f'  -H "{signing.HEADER_SIGNATURE}: <HMAC-SHA256, see request signing>"',
+        ]
+    if example.idempotent:
+        lines.append('  -H "Idempotency-Key: $(uuidgen)"')
+    if body:
+        lines += ['  -H "Content-Type: application/json"', f"  --data '{body}'"]
+    return " \\\n".join(lines)
+
+
+__all__ = ["Example", "ExampleError", "Request", "Response", "curl", "examples", "pretty"]
