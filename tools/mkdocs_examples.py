@@ -91,6 +91,9 @@ SAMPLES.update(
 TIME = dt.datetime(2026, 11, 24, 1, 30, tzinfo=dt.UTC)
 
 
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
 class ExampleError(RuntimeError):
     """An example does not decode with its struct."""
 
@@ -98,6 +101,8 @@ class ExampleError(RuntimeError):
 def _value(name: str, tp: Any, depth: int = 0, samples: dict[str, Any] = SAMPLES) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Annotated:
+        if any(getattr(meta, "pattern", None) == DATE_PATTERN for meta in args[1:]) and name not in samples:
+            return TIME.date().isoformat()
         return _value(name, args[0], depth, samples)
     if origin in (typing.Union, types.UnionType):
         real = [a for a in args if a is not type(None)]
