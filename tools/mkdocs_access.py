@@ -39,6 +39,7 @@ RESOURCES = {
     "test_clock": ("测试时钟", "test clock"),
     "reviews": ("急诊复核项", "emergency review items"),
     "reports": ("报表", "reports"),
+    "aging": ("账龄", "aging"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),

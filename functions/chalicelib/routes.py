@@ -355,3 +355,10 @@ def emergency_report() -> Response:
         lambda ctx, caller, q: reviews.emergency_report(ctx, caller, q),
         query=review_messages.EmergencyReportQuery,
     )
+
+
+@api.route("/v1/aging", methods=["GET"])
+def aging() -> Response:
+    return handle(
+        _request(), lambda ctx, caller, _: to_item(collection.AgingReport(**pauses.aging_report(ctx, caller)))
+    )

@@ -330,6 +330,17 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        "/v1/aging",
+        "getAging",
+        "Unpaid bills by aging band (the central bank's N, 1-7 by 30 days), counted and summed",
+        "Collection",
+        "collection:read",
+        collection.AgingReport,
+        description="Operators only. Days overdue per bill since its due date, minus paused days; reads the "
+        "accounts in collection from their sparse index, never a scan.",
+    ),
+    Operation(
+        "get",
         "/v1/moratoriums",
         "listMoratoriums",
         "The city's moratoriums, open and closed",

@@ -134,3 +134,20 @@ def test_bad_input_changes_nothing(
     ):
         refused = api.call(hospital, method, path, sent)
         assert (refused.status_code, body(refused)["error"]["code"]) == (403, "FORBIDDEN"), path
+
+
+def test_aging_counts_unpaid_bills_by_band(
+    api: Api, platform: Any, operator: Key, hospital: Key, enrolled: dict[str, Any]
+) -> None:
+    # Given two unpaid bills of one account (in collection: the close put it in the sweep's index)
+    account = enrolled["account_id"]
+    _bill(api, hospital, account)
+    _bill(api, hospital, account)
+    # When an operator asks for the aging report
+    answer = api.get(operator, "/v1/aging")
+    # Then both bills are in band N (not yet due), with their amounts; other bands are empty
+    assert answer.status_code == 200, answer.body
+    bands = {b["band"]: (b["bills"], b["outstanding_fen"]) for b in body(answer)["bands"]}
+    assert bands == {"N": (2, 5000), **{str(n): (0, 0) for n in range(1, 8)}}
+    # And a hospital may not read it
+    assert api.get(hospital, "/v1/aging").status_code == 403

@@ -147,3 +147,16 @@ class CollectionState(Response):
     days_overdue: int | None = None  # since the earliest unpaid due date, minus paused days
     earliest_due_date: Day | None = None
     next_step_at: str | None = None  # the business date the sweep looks at the account next
+
+
+class AgingBand(Response):
+    band: Literal["N", "1", "2", "3", "4", "5", "6", "7"]
+    bills: int
+    outstanding_fen: int
+
+
+class AgingReport(Response):
+    """Unpaid bills by the central bank's repayment-status band: N (not overdue), 1-6 by 30 days, 7 over 180."""
+
+    on: Day
+    bands: list[AgingBand]

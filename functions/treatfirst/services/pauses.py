@@ -214,3 +214,38 @@ def _write_moratoriums(
             fail=ConcurrentUpdate,
         )
     ctx.commit([write, audit(ctx, caller, "moratoriums", action, pause_id=pause.pause_id, reason=why or pause.reason)])
+
+
+BANDS = ("N", "1", "2", "3", "4", "5", "6", "7")
+
+
+def aging_report(ctx: Context, caller: Caller) -> dict[str, Any]:
+    """Unpaid bills by the central bank's aging band (N, 1-7 by 30 days), counted and summed.
+
+    Reads only the accounts in collection, from the sparse by_next_step index whose projection carries each
+    account's unpaid bills and pauses (one query page per 100 accounts per shard; never a scan)."""
+    from treatfirst.services.collection import COLLECT_SHARDS
+
+    caller.may("aging", "read")
+    on = today(ctx)
+    city = moratoriums(ctx.store)
+    bills = dict.fromkeys(BANDS, 0)
+    amounts = dict.fromkeys(BANDS, 0)
+    for shard in range(COLLECT_SHARDS):
+        start = None
+        while True:
+            page = ctx.store.query(ACCOUNTS, str(shard), index="by_next_step", limit=100, start=start)
+            for item in page.items:
+                state = ladder.state_from_item(item)
+                pauses = (*state.pauses, *city)
+                for bill in state.unpaid:
+                    band = aging_bucket(ladder.days_overdue(bill.due, on, pauses))
+                    bills[band] += 1
+                    amounts[band] += bill.outstanding_fen
+            if page.cursor is None:
+                break
+            start = page.cursor
+    return {
+        "on": on.isoformat(),
+        "bands": [{"band": b, "bills": bills[b], "outstanding_fen": amounts[b]} for b in BANDS],
+    }
