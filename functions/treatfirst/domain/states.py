@@ -58,7 +58,8 @@ def mermaid(transitions: tuple[Transition, ...], start: str, final: tuple[str, .
     """A Mermaid state diagram of the table."""
     lines = ["stateDiagram-v2", f"    [*] --> {start}"]
     for frm, to, why in transitions:
-        lines.append(f"    {frm} --> {to}: {why.split(' / ')[0]}")
+        # A colon inside a label ends Mermaid's parse: written as the entity #58;
+        lines.append(f"    {frm} --> {to}: {why.split(' / ')[0].replace(':', '#58;')}")
     for state in final:
         lines.append(f"    {state} --> [*]")
     return "\n".join(lines)
