@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pynamodb.attributes import (
     Attribute,
@@ -72,13 +71,46 @@ class DocumentAttribute(Attribute[dict[str, Any]]):
     attr_type = MAP
 
     def serialize(self, value: dict[str, Any]) -> Any:
-        return _SERIALIZER.serialize(value)["M"]
+        return document_value(value)["M"]
 
     def deserialize(self, value: Any) -> dict[str, Any]:
-        return _plain_value(_DESERIALIZER.deserialize({"M": value}))  # type: ignore[no-any-return]
+        return _plain_value(plain_document({"M": value}))  # type: ignore[no-any-return]
 
 
-_SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
+def document_value(value: Any) -> dict[str, Any]:
+    """A plain value as a DynamoDB attribute value (S, N, BOOL, NULL, L, M), without importing boto3, whose
+    serializer would bring boto3 and s3transfer into every cold start."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list | tuple):
+        return {"L": [document_value(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): document_value(v) for k, v in value.items()}}
+    raise TypeError(f"a document holds strings, integers, booleans, lists and maps, not {type(value).__name__}")
+
+
+def plain_document(value: dict[str, Any]) -> Any:
+    """The inverse of document_value (numbers come back as int; a fraction as Decimal)."""
+    ((kind, inner),) = value.items()
+    if kind == "NULL":
+        return None
+    if kind in ("S", "BOOL"):
+        return inner
+    if kind == "N":
+        return Decimal(inner) if any(c in inner for c in ".eE") else int(inner)
+    if kind == "L":
+        return [plain_document(v) for v in inner]
+    if kind == "M":
+        return {k: plain_document(v) for k, v in inner.items()}
+    if kind in ("SS", "NS"):
+        return [plain_document({kind[0]: v}) for v in inner]
+    raise TypeError(f"unexpected DynamoDB type {kind} in a document attribute")
 
 
 class AccountsByNextStep(GlobalSecondaryIndex["AccountModel"]):
@@ -388,7 +420,7 @@ def _to_av(model: type[Model], name: str, value: Any) -> dict[str, Any]:
     if "." in name:  # a path into a document attribute
         if not isinstance(_attr(model, name.split(".")[0]), DocumentAttribute):
             raise KeyError(f"{model.__name__}.{name.split('.')[0]} is not a document attribute")
-        return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
+        return document_value(value)
     attr = _attr(model, name)
     return {attr.attr_type: attr.serialize(_value_to_python(attr, value))}
 
