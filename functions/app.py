@@ -1,8 +1,10 @@
 """TreatFirst's Chalice app: the /v1 HTTP API and the scheduled functions. Glue only."""
 
-from chalice.app import Chalice, Rate
+from typing import Any
+
+from chalice.app import Chalice, Rate, SQSEvent
 from chalicelib import gateway
-from chalicelib.events import dispatch_messages, mark_overdue_bills
+from chalicelib.events import dispatch_messages, start_collection, sweep_shards
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
@@ -11,10 +13,19 @@ app.register_blueprint(api)
 gateway.install(app)  # every answer in the one error shape: 404/405 and no 415 for a bodiless request
 
 
-@app.schedule(Rate(1, unit=Rate.HOURS), name="mark_overdue")
-def mark_overdue(event: object) -> dict[str, int]:
-    """Hourly: bills past due move from issued to overdue (sparse, sharded due index; never a scan)."""
-    return mark_overdue_bills()
+@app.schedule(Rate(1, unit=Rate.HOURS), name="collect")
+def collect(event: object) -> dict[str, Any]:
+    """Hourly: the collection sweep of every business date closed since the last run (one queue message per shard
+    on AWS; in process locally). Reads the sparse, sharded by_next_step index: never a scan."""
+    return start_collection()
+
+
+# The queue is the stack's own (infra/functions.yaml CollectShard.queue; tools/package.py points the event source at
+# it); the name here is only what `chalice package` needs to generate the event source.
+@app.on_sqs_message(queue="treatfirst-collection", batch_size=1, name="collect_shard")
+def collect_shard(event: SQSEvent) -> dict[str, Any]:
+    """One shard of the sweep, through the business date its message names."""
+    return sweep_shards([record.body for record in event])
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="dispatch_outbox")

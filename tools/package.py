@@ -62,6 +62,7 @@ ACCESS = {
     "read": READ,
     "append": [*READ, "dynamodb:PutItem"],
     "update": [*READ, "dynamodb:UpdateItem"],
+    "write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem"],
     "read-write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
 }
 KMS_USES = ("encrypt", "decrypt", "mac")
@@ -218,8 +219,11 @@ def function_resources(
     """Everything one function needs: its properties, role, log group, alarms, and dead-letter queue if async."""
     name = spec["name"]
     invoked = spec.get("invoked")
-    if invoked not in ("sync", "async"):
-        raise PackagingError(f"infra/functions.yaml: {function}.invoked must be sync or async")
+    if invoked not in ("sync", "async", "queue"):
+        raise PackagingError(f"infra/functions.yaml: {function}.invoked must be sync, async or queue")
+    queue = spec.get("queue")
+    if (invoked == "queue") != bool(queue):
+        raise PackagingError(f"infra/functions.yaml: {function} names a queue exactly when it is invoked by one")
     role, log_group, dlq = f"{function}Role", f"{function}LogGroup", f"{function}DeadLetters"
     out: dict[str, Any] = {}
 
@@ -243,6 +247,11 @@ def function_resources(
         properties["Environment"]["Variables"][variable] = {"Ref": topic}
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = {"Fn::If": ["ReserveConcurrency", reserved, NO_VALUE]}
+    if spec.get("timeout"):
+        properties["Timeout"] = int(spec["timeout"])
+    sends: dict[str, str] = spec.get("send", {})
+    for sent, variable in sends.items():
+        properties["Environment"]["Variables"][variable] = {"Ref": sent}
     if invoked == "async":
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
         properties["EventInvokeConfig"] = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
@@ -295,6 +304,31 @@ def function_resources(
                 "Effect": "Allow",
                 "Action": ["sqs:SendMessage"],
                 "Resource": {"Fn::GetAtt": [dlq, "Arn"]},
+            }
+        )
+        services.append("sqs")
+    if sends:
+        statements.append(
+            {
+                "Sid": "SendToQueues",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in sends],
+            }
+        )
+        services.append("sqs")
+    if queue:
+        statements.append(
+            {
+                "Sid": "ConsumeQueue",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                ],
+                "Resource": {"Fn::GetAtt": [queue, "Arn"]},
             }
         )
         services.append("sqs")
@@ -401,6 +435,38 @@ def function_resources(
                 "Statistic": "Maximum",
             },
         )
+    if queue:
+        timeout = int(spec.get("timeout", 60))
+        out[f"{queue}DeadLetters"] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": PREFIX + name + "-dlq"},
+                "MessageRetentionPeriod": 1209600,
+                "KmsMasterKeyId": _data_key(),
+            },
+        }
+        out[queue] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": PREFIX + name},
+                "VisibilityTimeout": 6 * timeout,  # AWS's advice for a Lambda consumer
+                "KmsMasterKeyId": _data_key(),
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [f"{queue}DeadLetters", "Arn"]},
+                    "maxReceiveCount": 3,
+                },
+            },
+        }
+        out[f"{queue}DeadLettersAlarm"] = _alarm(
+            f"{name}-dlq",
+            f"A message of the {name} queue failed three times and waits in its dead-letter queue",
+            {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{queue}DeadLetters", "QueueName"]}}],
+                "Statistic": "Maximum",
+            },
+        )
     return out
 
 
@@ -475,6 +541,21 @@ def check_functions(template: dict[str, Any]) -> None:
         raise PackagingError(f"infra/ describes resources the app does not have: {', '.join(untyped)}")
 
 
+def point_queue_sources(template: dict[str, Any]) -> None:
+    """A queue-invoked function's event source reads the stack's own queue (named per city and stage).
+
+    `chalice package` names the source "<Function>SqsEventSource" and points it at the queue name written in the
+    app; the merge template cannot replace that value (it merges maps), so it is replaced here."""
+    for function, spec in load_function_specs().items():
+        if spec.get("invoked") != "queue":
+            continue
+        events = template["Resources"][function]["Properties"].get("Events", {})
+        source = events.get(f"{function}SqsEventSource")
+        if source is None or source.get("Type") != "SQS":
+            raise PackagingError(f"{function} is invoked by a queue but the app gives it no SQS event source")
+        source["Properties"]["Queue"] = {"Fn::GetAtt": [spec["queue"], "Arn"]}
+
+
 def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict[str, Any]:
     policy_path = policy_file or FUNCTIONS / "treatfirst" / "policies" / f"{city}.yaml"
     try:
@@ -501,6 +582,8 @@ def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict
     )
     template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
     check_functions(template)
+    point_queue_sources(template)
+    (package_dir / "sam.json").write_text(json.dumps(template, indent=2, ensure_ascii=False), encoding="utf-8")
     size = (package_dir / "deployment.zip").stat().st_size
     return {
         "template": str(package_dir / "sam.json"),

@@ -2,23 +2,55 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+from datetime import date
+from typing import Any
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
+from treatfirst.services import collection
 from treatfirst.services.dispatch import dispatch
-from treatfirst.services.overdue import mark_overdue
 from treatfirst.services.schedule import publisher
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
 
+QUEUE_URL = "TF_COLLECTION_QUEUE_URL"  # set on AWS: the schedule fans out over this queue
 
-def mark_overdue_bills() -> dict[str, int]:
+
+def _context() -> Context:
     rt = runtime()
-    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
-    result = mark_overdue(ctx).as_dict()
-    log(logging.INFO, "mark_overdue", request_id=ctx.request_id, **result)
+    return Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
+
+
+def start_collection() -> dict[str, Any]:
+    """The hourly schedule. On AWS: one queue message per shard (each consumer sweeps its shard, so a city of
+    any size fits Lambda's limits). Locally (no queue): the same sweep, every shard, in this process."""
+    ctx = _context()
+    url = os.environ.get(QUEUE_URL)
+    if url:
+        from treatfirst.adapters.queue import SqsQueue
+
+        messages = collection.fan_out_messages(ctx)
+        SqsQueue(url).send_all(messages)
+        result: dict[str, Any] = {"queued": len(messages), "through": messages[0]["through"] if messages else None}
+    else:
+        result = collection.sweep(ctx).as_dict()
+    log(logging.INFO, "collection.start", request_id=ctx.request_id, **result)
+    return result
+
+
+def sweep_shards(bodies: list[str]) -> dict[str, Any]:
+    """The queue consumer: sweep each shard named through its date (a message delivered twice changes nothing)."""
+    ctx = _context()
+    total = collection.SweepResult()
+    for body in bodies:
+        message = json.loads(body)
+        total.add(collection.sweep_shard(ctx, str(message["shard"]), date.fromisoformat(message["through"])))
+    result = total.as_dict()
+    log(logging.INFO, "collection.shards", request_id=ctx.request_id, shards=len(bodies), **result)
     return result
 
 

@@ -47,6 +47,8 @@ def environment() -> Environment:
     env.filters["yuan"] = format_yuan
     env.filters["zh"] = lambda codes, sep="、": sep.join(label(c, "zh") for c in codes)
     env.filters["en"] = lambda codes, sep=", ": sep.join(label(c, "en") for c in codes)
+    env.filters["label_zh"] = lambda code: label(code, "zh")
+    env.filters["label_en"] = lambda code: label(code, "en")
     return env
 
 

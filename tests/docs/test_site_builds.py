@@ -122,6 +122,7 @@ EXPECTED_CODES: dict[str, tuple[int, str | None]] = {
     "METHOD_NOT_ALLOWED": (405, None),
     "CONFLICT": (409, None),
     "ACCOUNT_NOT_ACTIVE": (409, "CONFLICT"),
+    "ACCOUNT_RESTRICTED": (409, "CONFLICT"),
     "ALREADY_ENROLLED": (409, "CONFLICT"),
     "AMOUNT_OWED": (409, "CONFLICT"),
     "CALLER_EXISTS": (409, "CONFLICT"),

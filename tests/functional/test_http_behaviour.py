@@ -79,7 +79,7 @@ def test_operator_registers_a_hospital_whose_key_then_works(api: Api, operator: 
     assert api.get(new, "/v1/visits").status_code == 200
 
 
-def test_schedule_marks_past_due_bills_overdue(
+def test_schedule_sweeps_collection_in_process_when_no_queue_is_set(
     api: Api, hospital: Key, visit: dict[str, Any], platform: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app import app
@@ -96,8 +96,16 @@ def test_schedule_marks_past_due_bills_overdue(
         event = client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
         )
-        first = client.lambda_.invoke("mark_overdue", event)
-        second = client.lambda_.invoke("mark_overdue", event)
-    assert first.payload["marked"] == 1 and second.payload["marked"] == 0
+        first = client.lambda_.invoke("collect", event)
+        second = client.lambda_.invoke("collect", event)
+        # and a shard's queue message (as SQS delivers it on AWS) for a date already swept changes nothing
+        through = first.payload["dates"][-1]
+        sqs = client.events.generate_sqs_event(
+            message_bodies=[json.dumps({"shard": str(s), "through": through}) for s in range(16)],
+            queue_name="treatfirst-collection",
+        )
+        third = client.lambda_.invoke("collect_shard", sqs)
+    assert first.payload["acted"] == 1 and first.payload["read"] == 1
+    assert second.payload["read"] == 0 and third.payload["read"] == 0
     stored = platform.store.get(BILLS, {"bill_id": bill["bill_id"]})
     assert stored["status"] == "overdue" and "due_shard" in stored

@@ -57,7 +57,7 @@ def test_advancing_moves_time_runs_the_schedules_and_is_audited(
     assert moved.status_code == 200, moved.body
     answer = body(moved)
     assert answer["offset_seconds"] == 8 * 86400 + 3600
-    assert answer["ran"]["mark_overdue"]["marked"] == 1
+    assert answer["ran"]["collect"]["acted"] == 1
     assert "dispatch_outbox" in answer["ran"]
     assert body(api.get(operator, f"/v1/bills/{bill['bill_id']}"))["status"] == "overdue"
     assert body(api.get(operator, "/v1/test-clock"))["offset_seconds"] == 8 * 86400 + 3600

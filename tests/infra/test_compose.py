@@ -69,9 +69,10 @@ def test_a_synchronous_function_has_no_dead_letter_queue() -> None:
     ("spec", "says"),
     [
         ({"name": "x", "invoked": "async", "tables": {"invoices": "read"}}, "not in infra/tables.yaml"),
-        ({"name": "x", "invoked": "async", "tables": {"bills": "write"}}, "must be one of"),
+        ({"name": "x", "invoked": "async", "tables": {"bills": "append-only"}}, "must be one of"),
         ({"name": "x", "invoked": "async", "tables": {"bills": {"access": "read", "indexes": ["by_x"]}}}, "index"),
-        ({"name": "x", "tables": {"bills": "read"}}, "sync or async"),
+        ({"name": "x", "tables": {"bills": "read"}}, "sync, async or queue"),
+        ({"name": "x", "invoked": "queue", "tables": {"bills": "read"}}, "names a queue exactly when"),
         ({"name": "x", "invoked": "sync", "kms": ["sign"]}, "kms may hold only"),
     ],
 )
@@ -82,9 +83,9 @@ def test_mistakes_in_the_spec_stop_the_build(spec: dict[str, Any], says: str) ->
 
 def test_the_build_stops_when_the_app_and_the_spec_disagree() -> None:
     function = {"Type": "AWS::Serverless::Function", "Properties": {}}
-    undescribed = {"Resources": {"APIHandler": function, "MarkOverdue": function, "DailyClearing": function}}
+    undescribed = {"Resources": {"APIHandler": function, "Collect": function, "DailyClearing": function}}
     with pytest.raises(packager.PackagingError, match="DailyClearing"):
         packager.check_functions(undescribed)
-    gone = {"Resources": {"APIHandler": function, "MarkOverdue": {"Properties": {"FunctionName": "x"}}}}
-    with pytest.raises(packager.PackagingError, match="MarkOverdue"):
+    gone = {"Resources": {"APIHandler": function, "Collect": {"Properties": {"FunctionName": "x"}}}}
+    with pytest.raises(packager.PackagingError, match="Collect"):
         packager.check_functions(gone)

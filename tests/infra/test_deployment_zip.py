@@ -50,7 +50,7 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         archive.extractall(code)
     functions = of_type(template, "AWS::Serverless::Function").values()
     handlers = sorted({f["Properties"]["Handler"] for f in functions})
-    assert handlers == ["app.app", "app.dispatch_outbox", "app.mark_overdue"]
+    assert handlers == ["app.app", "app.collect", "app.collect_shard", "app.dispatch_outbox"]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin"),
         "AWS_DEFAULT_REGION": "cn-north-1",
@@ -61,7 +61,9 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         "TF_KMS_MAC_KEY_ID": "arn:aws-cn:kms:cn-north-1:111122223333:key/00000000-0000-0000-0000-000000000002",
     }
     for function in functions:  # the probe's environment is the template's, but for the unresolved key ARNs
-        variables = set(function["Properties"]["Environment"]["Variables"]) - {"TF_REMINDERS_TOPIC_ARN"}  # dispatcher
+        # (and the dispatcher's topic and the collection start's queue, which the import does not need)
+        unused = {"TF_REMINDERS_TOPIC_ARN", "TF_COLLECTION_QUEUE_URL"}
+        variables = set(function["Properties"]["Environment"]["Variables"]) - unused
         assert variables == {k for k in env if k.startswith("TF_")}
 
     # When a clean interpreter (isolated, no site-packages) imports the handler module with only that folder

@@ -19,6 +19,7 @@ import botocore.client
 import pytest
 from chalice.test import Client
 from treatfirst.client import signed_headers
+from treatfirst.services import collection
 from treatfirst.services.callers import Registered, register
 from treatfirst.services.unit_of_work import Context
 
@@ -196,34 +197,50 @@ def test_each_role_allows_exactly_what_its_function_does(
         pay("wx-1", bills[0])
         api_calls = set(recorder.calls)
 
-        # When the hourly schedule runs after the second and the emergency bill are past due (the sweep's calls)
-        recorder.calls.clear()
-        later, now = datetime.now(UTC) + timedelta(days=9), stack.clock
-        stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
-        event = client.events.generate_cw_event(
-            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
-        )
-        assert client.lambda_.invoke("mark_overdue", event).payload["marked"] == 2
-        sweep_calls = set(recorder.calls)
-        stack.clock = now
+        # When the sweep's queue delivers every shard 40 days later (the second and the emergency bill suspend
+        # the account), the patient pays both (the last payment lifts the suspension and writes its message), a
+        # fourth bill stays unpaid and the sweep runs a year later (it is written off): the shard sweep's calls are
+        # index, account, bill, ledger, audit, outbox and watermark
+        def sweep(days: int) -> dict[str, Any]:
+            later, now = datetime.now(UTC) + timedelta(days=days), stack.clock
+            stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+            ctx = Context(store=stack.store, cipher=stack.cipher, clock=stack.clock, policy=stack.policy)
+            bodies = [json.dumps(m) for m in collection.fan_out_messages(ctx)]
+            sqs = client.events.generate_sqs_event(message_bodies=bodies, queue_name="treatfirst-collection")
+            swept: dict[str, Any] = client.lambda_.invoke("collect_shard", sqs).payload
+            stack.clock = now
+            return swept
 
-        # and the patient pays the overdue bill and withdraws (the API again)
+        recorder.calls.clear()
+        assert sweep(40)["acted"] == 1
+        sweep_calls = set(recorder.calls)
         recorder.calls.clear()
         pay("wx-2", bills[1])
         pay("wx-3", bills[2])
+        visit = hospital("POST", "/v1/visits", {"account_id": account})["visit_id"]
+        hospital("POST", f"/v1/visits/{visit}/charges", charge(300))
+        bills.append(hospital("POST", f"/v1/visits/{visit}/close")["bill"])
+        api_calls |= recorder.calls
+        recorder.calls.clear()
+        assert sweep(400)["written_off"] == 1
+        sweep_calls |= recorder.calls
+
+        # and the patient pays the written-off bill (a recovery) and withdraws (the API again)
+        recorder.calls.clear()
+        pay("wx-4", bills[3])
         checked = {"method": "face", "check_id": "face-wd-1", "verified_at": stack.clock.now().isoformat()}
         channel("POST", f"/v1/accounts/{account}/withdrawal", {"verification": checked}, key="wd-1")
         api_calls |= recorder.calls
 
     # Then each role allows every call its function made, and nothing but DynamoDB data calls were made
     assert recorder.other == set(), "a call to another service or a control-plane call: the roles lack it"
-    for function, calls in (("APIHandler", api_calls), ("MarkOverdue", sweep_calls)):
+    for function, calls in (("APIHandler", api_calls), ("CollectShard", sweep_calls)):
         missing = calls - granted(template, roles[function])
         assert missing == set(), f"{roles[function]} lacks {sorted(missing)}"
     # And the roles are no wider than use: every write the sweep's role allows, the sweep makes; the API uses
     # every table it is given
     reads = {"dynamodb:GetItem", "dynamodb:Query"}
-    assert {c for c in granted(template, roles["MarkOverdue"]) if c[0] not in reads} == {
+    assert {c for c in granted(template, roles["CollectShard"]) if c[0] not in reads} == {
         c for c in sweep_calls if c[0] not in reads
     }
     tables = {

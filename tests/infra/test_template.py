@@ -121,7 +121,7 @@ def test_topics_are_encrypted_and_alarms_reach_the_alarm_email(template: dict[st
 
 def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "MarkOverdue", "DispatchOutbox"}
+    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "Collect", "CollectShard", "DispatchOutbox"}
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
     alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
     for name, function in functions.items():
@@ -134,25 +134,19 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
         assert watched == {"Errors", "Throttles"}, name
         env = props["Environment"]["Variables"]
         assert env["TF_POLICY"] == PACKAGED_CITY and env["TF_KEY_MODE"] == "kms", name
+        sends = set(FUNCTIONS_SPEC[name].get("send", {}).values())
         topics = {"TF_REMINDERS_TOPIC_ARN": {"Ref": "RemindersTopic"}} if name == "DispatchOutbox" else {}
         assert {k: env[k] for k in topics} == topics, name  # the dispatcher publishes to the reminders topic
-        assert set(env) - set(topics) == {
-            "TF_TABLE_PREFIX",
-            "TF_POLICY",
-            "TF_KEY_MODE",
-            "TF_KMS_KEY_ID",
-            "TF_KMS_MAC_KEY_ID",
-        }
+        base = {"TF_TABLE_PREFIX", "TF_POLICY", "TF_KEY_MODE", "TF_KMS_KEY_ID", "TF_KMS_MAC_KEY_ID"}
+        assert set(env) - set(topics) == base | sends, name
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 
 def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    scheduled = {n for n, f in functions.items() if f["Properties"].get("Events")}
-    assert scheduled == {"MarkOverdue", "DispatchOutbox"}
-    assert functions["MarkOverdue"]["Properties"]["Events"]["MarkOverdueEvent"]["Properties"] == {
-        "Schedule": "rate(1 hour)"
-    }
+    scheduled = {n for n, f in functions.items() if "DeadLetterQueue" in f["Properties"]}
+    assert scheduled == {"Collect", "DispatchOutbox"}
+    assert functions["Collect"]["Properties"]["Events"]["CollectEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     assert functions["DispatchOutbox"]["Properties"]["Events"]["DispatchOutboxEvent"]["Properties"] == {
         "Schedule": "rate(5 minutes)"
     }
@@ -169,7 +163,21 @@ def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: d
         assert queue in queues and queues[queue]["Properties"]["KmsMasterKeyId"]
         assert queue in depth
         assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
-    assert set(queues) == depth  # no queue without its alarm
+    # the sweep's fan-out queue: consumed by CollectShard (one shard per message), redriven to an alarmed
+    # dead-letter queue after 3 failures, visible again only after 6 times the consumer's timeout
+    shard = functions["CollectShard"]["Properties"]
+    ((source,),) = [list(shard["Events"].values())]
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert referenced(source["Properties"]["Queue"]) == "CollectionQueue"
+    queue = queues["CollectionQueue"]["Properties"]
+    assert referenced(queue["RedrivePolicy"]["deadLetterTargetArn"]) == "CollectionQueueDeadLetters"
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3 and queue["KmsMasterKeyId"]
+    assert shard["Timeout"] == 900 and queue["VisibilityTimeout"] == 6 * 900
+    assert "CollectionQueueDeadLetters" in depth and "CollectionQueue" not in depth
+    assert functions["Collect"]["Properties"]["Environment"]["Variables"]["TF_COLLECTION_QUEUE_URL"] == {
+        "Ref": "CollectionQueue"
+    }
+    assert set(queues) - {"CollectionQueue"} == depth  # no dead-letter queue without its alarm
 
 
 def test_every_table_has_a_throttle_alarm(template: dict[str, Any]) -> None:
@@ -207,24 +215,35 @@ def test_least_privilege_tables_keys_and_append_only_records(template: dict[str,
                 out.setdefault(key, set()).update(as_list(statement["Action"]))
         return out
 
-    api, overdue = grants("APIHandlerRole"), grants("MarkOverdueRole")
+    api, start, sweep = grants("APIHandlerRole"), grants("CollectRole"), grants("CollectShardRole")
     tables = set(of_type(template, "AWS::DynamoDB::Table"))
     assert tables <= set(api)
-    # the sweep reads the due index, reads and updates bills, appends audit events: nothing else
-    assert {k for k in overdue if k in tables} == {"BillsTable", "AuditTable"}
-    assert overdue["BillsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
-    index_grants = [s["Resource"] for s in statements(template, "MarkOverdueRole") if s["Sid"] == "Indexes"]
-    assert index_grants == [[{"Fn::Sub": "${BillsTable.Arn}/index/by_due"}]]
+    # the schedule only queues one message per shard: no table, no key but through SQS
+    assert not set(start) & tables and start["CollectionQueue"] == {"sqs:SendMessage"}
+    # the shard sweep reads the next-step index, changes accounts and bills, appends ledger, audit and outbox
+    # rows: it never deletes, and touches nothing else
+    assert {k for k in sweep if k in tables} == {
+        "AccountsTable",
+        "BillsTable",
+        "LedgerTable",
+        "AuditTable",
+        "OutboxTable",
+    }
+    assert sweep["AccountsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert sweep["BillsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    index_grants = [s["Resource"] for s in statements(template, "CollectShardRole") if s["Sid"] == "Indexes"]
+    assert index_grants == [[{"Fn::Sub": "${AccountsTable.Arn}/index/by_next_step"}]]
+    assert "sqs:ReceiveMessage" in sweep["CollectionQueue"] and "sqs:SendMessage" not in sweep["CollectionQueue"]
     # ledger entries and audit events are only ever added, by every function
-    for grant in (api, overdue):
+    for grant in (api, start, sweep):
         for table in ("LedgerTable", "AuditTable"):
             if table in grant:
                 assert not grant[table] & {"dynamodb:UpdateItem", "dynamodb:DeleteItem"}, table
     # only the API turns identifiers into ciphertext, plain text or blind indexes
-    assert "kms:GenerateMac" in api["BlindIndexKey"] and "BlindIndexKey" not in overdue
-    direct = [s for s in statements(template, "MarkOverdueRole") if s["Sid"] == "Identifiers"]
-    assert direct == []
-    for role in ("APIHandlerRole", "MarkOverdueRole"):
+    assert "kms:GenerateMac" in api["BlindIndexKey"] and "BlindIndexKey" not in sweep and "BlindIndexKey" not in start
+    for role in ("CollectRole", "CollectShardRole"):
+        assert [s for s in statements(template, role) if s["Sid"] == "Identifiers"] == []
+    for role in ("APIHandlerRole", "CollectRole", "CollectShardRole"):
         for statement in statements(template, role):
             if statement["Sid"] == "DataKeyThroughServices":
                 assert list(statement["Condition"]["StringLike"]) == ["kms:ViaService"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import yaml
-from treatfirst.consents import render_all, render_consent
+from treatfirst.consents import render_consent
 from treatfirst.domain.policy import POLICY_DIR, example_policy, parse_policy
 
 
@@ -47,14 +47,32 @@ def test_the_privacy_text_masks_with_its_own_city_prefix(city: str, prefix: str)
     assert not any(f"{o}*" in text for o in other)
 
 
+def test_the_agreement_states_the_collection_the_code_applies() -> None:
+    # The sweep applies the ladder (treatfirst.domain.collection): the agreement says so, with the figures of each
+    # city's policy (fixed values here, not recomputed), the re-anchoring rule, pauses, lifting and write-off
+    xiamen, lyg = _text("xiamen", "service_agreement"), _text("lianyungang", "service_agreement")
+    for text in (xiamen, lyg):
+        assert "目前尚未实施" not in text and "not applied yet" not in text
+        assert "逾期天数自最早一张未结清账单的到期日起算" in text and "部分还款不改变起算日" in text
+        assert "Days overdue run from the due date of your earliest unpaid bill" in text
+        assert "Paying everything you owe lifts the late-payment steps in that same payment" in text
+        assert "急危重症费用由疾病应急救助基金" in text
+    assert "账单到期日前 1 天发送还款提醒短信" in xiamen and "An SMS reminds you 1 day before" in xiamen
+    assert "逾期 15 天以上（含 15 天）：暂停服务，限制新增记账、新开就诊、额度提升（提前 3 天提醒）" in xiamen
+    assert "15 or more days overdue: suspension" in xiamen and "(reminder 3 days before)" in xiamen
+    assert "逾期 180 天以上（含 180 天）：核销并转托底" in xiamen and "自付部分由信用保险" in xiamen
+    assert "仅在逾期记录经核实撤销或信用修复后解除" in xiamen
+    assert "账单到期日前 2 天发送还款提醒短信" in lyg
+    assert "逾期 90 天以上（含 90 天）且欠款 50.00 元以上：列入失信名单" in lyg
+    assert "90 or more days overdue with CNY 50.00 or more owed: blacklist entry" in lyg
+    assert "不再达到上述条件且没有欠款时自动解除" in lyg and "自付部分由市级托底资金" in lyg
+
+
 @pytest.mark.parametrize("city", ["lianyungang", "xiamen"])
-def test_no_consent_promises_collection_as_if_it_happened(city: str) -> None:
-    # Until collection is built, the ladder and the strikes are marked as the policy's future measures
+def test_no_consent_promises_reporting_as_if_it_happened(city: str) -> None:
+    # The blacklist entry is internal; export to the credit platform is the next issue
     agreement = _text(city, "service_agreement")
-    assert "目前尚未实施" in agreement and "not applied yet" in agreement
-    assert "将依次采取" not in agreement and "lead, in order, to" not in agreement
-    for consent in render_all(example_policy(city)):
-        assert "提醒还款" not in consent.text and "payment reminders" not in consent.text
+    assert "列入失信名单目前仅在平台内部记录" in agreement and "a record inside the platform only" in agreement
     if example_policy(city).blacklist_export_enabled:
         reporting = _text(city, "credit_reporting")
         assert "报送功能目前尚未实施，平台不会报送任何信息" in reporting

@@ -52,22 +52,29 @@ def test_bills_move_only_along_the_table(world: World) -> None:
     world.store = Recording()
     from treatfirst.messages.common import Empty
     from treatfirst.messages.visits import ChargeRequest
-    from treatfirst.services import charges, closing
-    from treatfirst.services.overdue import mark_overdue
+    from treatfirst.services import charges, closing, collection
 
     from tests.factories import charge, command
 
     account = world.enroll()["account_id"]
+    collection.sweep(world.ctx())  # the platform's first sweep
     bills = []
-    for _ in range(2):
+    for _ in range(3):
         visit = world.open_visit(account)["visit_id"]
         charges.post_charge(world.ctx(), world.hospital, visit, command(ChargeRequest, charge(1000)), None)
         bills.append(closing.close_visit(world.ctx(), world.hospital, visit, Empty(), None).body["bill"])
     world.pay("t1", (bills[0]["bill_id"], 1000))  # issued -> paid
     world.clock.advance(days=9)
-    mark_overdue(world.ctx(), lookback_days=10)  # issued -> overdue
+    collection.sweep(world.ctx())  # issued -> overdue
     world.pay("t2", (bills[1]["bill_id"], 1000))  # overdue -> paid
-    assert world.store.moves[BILLS] == {("issued", "paid"), ("issued", "overdue"), ("overdue", "paid")}
+    world.clock.advance(days=400)
+    collection.sweep(world.ctx())  # overdue -> written_off (the ladder's last step)
+    assert world.store.moves[BILLS] == {
+        ("issued", "paid"),
+        ("issued", "overdue"),
+        ("overdue", "paid"),
+        ("overdue", "written_off"),
+    }
     assert world.store.moves[BILLS] <= _moves(states.BILL_TRANSITIONS)
 
 

@@ -246,6 +246,8 @@ class BillModel(_Base):
     amount_fen, emergency_amount_fen, refunded_fen, paid_fen = _n(), _n(), _n(), _n()
     outstanding_fen, credit_outstanding_fen, emergency_outstanding_fen = _n(), _n(), _n()
     policy = _j()
+    # write-off (terminal) and the recoveries received after it
+    written_off_at, write_off, written_off_fen, recovered_fen = _s(), _j(), _n(), _n()
 
 
 class LedgerModel(_Base):

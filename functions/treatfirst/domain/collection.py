@@ -473,7 +473,7 @@ def next_date(policy: Policy, state: State, on: date, moratoriums: Sequence[Paus
 
 def _date_at(anchor: date, target_days: int, on: date, pauses: Sequence[Pause]) -> date:
     """The first date after `on` whose days overdue reach `target_days` (pauses known now included)."""
-    day = max(on, anchor) + timedelta(days=1)
+    day = on + timedelta(days=1)
     days = days_overdue(anchor, day, pauses)
     # jump close to the answer, then walk past paused days
     if days < target_days:

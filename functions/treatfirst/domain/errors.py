@@ -207,6 +207,11 @@ class AccountNotActive(Conflict):
     default_message = "the account is not active"
 
 
+class AccountRestricted(Conflict):
+    code = "ACCOUNT_RESTRICTED"
+    default_message = "the account is restricted by the collection ladder or the strike rule"
+
+
 class CallerExists(Conflict):
     code = "CALLER_EXISTS"
     default_message = "a caller of this kind with this id already has an active key"

@@ -24,10 +24,18 @@ MOVEMENTS: dict[str, dict[str, int]] = {
     "emergency_issue": {"emergency_held_fen": -1, "emergency_owed_fen": +1},
     "emergency_release_owed": {"emergency_owed_fen": -1},
     "emergency_payment": {"emergency_owed_fen": -1},
+    # Write-off (核销): the debt leaves the line for the backstop fund; the line shrinks by the credit written off.
+    "write_off": {"owed_fen": -1},
+    "emergency_write_off": {"emergency_owed_fen": -1},
+    # Money received for a written-off bill: a recovery for the fund, no effect on the line.
+    "recovery": {},
+    # The fund's side (entries on "fund#<fund>#<shard>"): what it absorbed and what it got back.
+    "backstop_write_off": {},
+    "backstop_recovery": {},
 }
 
 # Movements that change the limit itself (the line grows or shrinks with them).
-LIMIT_MOVEMENTS = {"open_line": +1}
+LIMIT_MOVEMENTS = {"open_line": +1, "write_off": -1}
 
 
 def delta(kind: str, amount_fen: int) -> dict[str, int]:

@@ -496,13 +496,10 @@ class DocumentationOnly:
         return f"documentation-only: {self.reason}"
 
 
-_NO_COLLECTION = "the overdue sweep only marks bills overdue; collection steps are not built yet"
-_NO_STRIKES = "strikes are not counted yet"
 _NO_EXPORT = "no export to the credit platform is built yet"
 _NO_REPAIR = "there is no blacklist yet, so no repair"
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
-_NO_BACKSTOP = "write-off to a backstop is not built yet"
 _DISPLAY = "descriptive text shown in the consents and on the pages"
 
 # Every field of a policy file (list items as `[]`), and the code that enforces it or why it enforces nothing yet.
@@ -526,23 +523,23 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "tiers[].limit_fen": Enforced("treatfirst.domain.eligibility.decide", ("tiers", "limit_fen")),
     "due.days_after": Enforced("treatfirst.services.closing.close_visit", ("due_days_after",)),
     "due.at": Enforced("treatfirst.services.closing.close_visit", ("due_at",)),
-    "emergency.backstop": DocumentationOnly(_NO_BACKSTOP),
+    "emergency.backstop": Enforced("treatfirst.services.collection._write_off_writes", ("emergency_backstop",)),
     "emergency.covered_triage_levels": Enforced("treatfirst.services.visits.open_visit", ("emergency_triage_levels",)),
     "emergency.review_above_fen": Enforced(
         "treatfirst.services.reviews.emergency_reviews", ("emergency_review_above_fen",)
     ),
-    "collection_ladder[].name": DocumentationOnly(_NO_COLLECTION),
-    "collection_ladder[].day_offset": DocumentationOnly(_NO_COLLECTION),
-    "collection_ladder[].actions": DocumentationOnly(_NO_COLLECTION),
-    "collection_ladder[].blocks": DocumentationOnly(_NO_COLLECTION),
-    "collection_ladder[].remind_days_before": DocumentationOnly(_NO_COLLECTION),
-    "collection_ladder[].min_unpaid_fen": DocumentationOnly(_NO_COLLECTION),
-    "reminders.before_due_days": DocumentationOnly(_NO_COLLECTION),
-    "strikes.count": DocumentationOnly(_NO_STRIKES),
-    "strikes.comparison": DocumentationOnly(_NO_STRIKES),
-    "strikes.window_months": DocumentationOnly(_NO_STRIKES),
-    "strikes.actions": DocumentationOnly(_NO_STRIKES),
-    "strikes.lift": DocumentationOnly(_NO_STRIKES),
+    "collection_ladder[].name": Enforced("treatfirst.domain.collection.plan", ("collection_ladder", "name")),
+    "collection_ladder[].day_offset": Enforced("treatfirst.domain.collection.step_holds", ("day_offset",)),
+    "collection_ladder[].actions": Enforced("treatfirst.domain.collection.plan", ("actions",)),
+    "collection_ladder[].blocks": Enforced("treatfirst.domain.collection.step_blocks", ("blocks",)),
+    "collection_ladder[].remind_days_before": Enforced("treatfirst.domain.collection.plan", ("remind_days_before",)),
+    "collection_ladder[].min_unpaid_fen": Enforced("treatfirst.domain.collection.step_holds", ("min_unpaid_fen",)),
+    "reminders.before_due_days": Enforced("treatfirst.domain.collection.plan", ("remind_before_due_days",)),
+    "strikes.count": Enforced("treatfirst.domain.collection.plan", ("strike_count",)),
+    "strikes.comparison": Enforced("treatfirst.domain.collection.plan", ("strike_comparison",)),
+    "strikes.window_months": Enforced("treatfirst.domain.collection.plan", ("strike_window_months",)),
+    "strikes.actions": Enforced("treatfirst.domain.collection.strike_blocks", ("strike_actions",)),
+    "strikes.lift": Enforced("treatfirst.domain.collection.plan", ("strike_lift",)),
     "blacklist_export.enabled": DocumentationOnly(
         _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
     ),
@@ -554,7 +551,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "family.relations": DocumentationOnly(_NO_FAMILY),
     "family.sub_limits": DocumentationOnly(_NO_FAMILY),
     "inpatient_hold_fen": DocumentationOnly("inpatient stays are not built yet"),
-    "backstop_order": DocumentationOnly(_NO_BACKSTOP),
+    "backstop_order": Enforced("treatfirst.services.collection._write_off_writes", ("backstop_order",)),
     "funding_model": DocumentationOnly("clearing and financier settlement are not built yet"),
     "consents[].kind": Enforced("treatfirst.services.enrollment._consents", ("consents", "kind")),
     "consents[].version": Enforced("treatfirst.consents.render_consent", ("version",)),

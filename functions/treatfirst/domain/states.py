@@ -10,7 +10,7 @@ Transition = tuple[str, str, str]
 BILL_START = "issued"
 BILL_TRANSITIONS: tuple[Transition, ...] = (
     ("issued", "paid", "paid in full before or on the due time / 到期前还清"),
-    ("issued", "overdue", "unpaid after the due time (hourly) / 到期未还清"),
+    ("issued", "overdue", "unpaid after the due time (daily collection sweep) / 到期未还清"),
     ("overdue", "paid", "paid in full / 还清"),
     ("issued", "written_off", "the ladder's write-off step / 催收阶梯核销"),
     ("overdue", "written_off", "the ladder's write-off step / 催收阶梯核销"),

@@ -9,6 +9,7 @@ from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import (
     AccountNotActive,
     AccountNotFound,
+    AccountRestricted,
     CreditLimitExceeded,
     EmergencyNotDeclared,
     FeeLineConflict,
@@ -107,6 +108,8 @@ def post_charge(
                         {"account_id": account_id},
                         add=ledger.delta("hold", amount),
                         expect={"status": "active"},
+                        # the collection blocks live on the line this write already conditions: no extra request
+                        lacks={"blocks": "new_charges"},
                         fail=lambda: _why_refused(ctx, account_id, amount),
                     )
                 )
@@ -165,6 +168,8 @@ def _why_refused(ctx: Context, account_id: str, amount: int) -> TreatFirstError:
         return AccountNotFound()
     if account["status"] != "active":
         return AccountNotActive(f"the account is {account['status']}")
+    if "new_charges" in (account.get("blocks") or ()):
+        return AccountRestricted("the account may not take new charges until its overdue bills are paid")
     return CreditLimitExceeded(
         f"self_pay_fen {amount} exceeds the available credit {account['available_fen']}",
         field="self_pay_fen",

@@ -10,14 +10,22 @@ something due, with the state projected into the index (no extra read per item).
 from __future__ import annotations
 
 import hashlib
+import logging
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from treatfirst.domain import collection as c
+from treatfirst.domain import ledger
 from treatfirst.domain.collection import closed_through, local_date
-from treatfirst.services.ports import Item
+from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.services.outbox import outbox_put
+from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, Item, Put, Update, Write
+from treatfirst.services.records import audit, entry
 from treatfirst.services.unit_of_work import Context
 
 COLLECT_SHARDS = 16
+_log = logging.getLogger(__name__)
 
 
 def collect_shard(account_id: str) -> str:
@@ -52,3 +60,317 @@ def unpaid_entry(ctx: Context, bill: Item) -> dict[str, Any]:
 def bill_issued(ctx: Context, account_id: str, bill: Item) -> dict[str, Any]:
     """`set` fields of the closing transaction's account Update: the bill joins the unpaid map (no read)."""
     return {f"unpaid.{bill['bill_id']}": unpaid_entry(ctx, bill), **look_again(ctx, account_id)}
+
+
+# ---- the sweep -------------------------------------------------------------------------------------------------
+WATERMARK = "sys#watermark#"  # + shard: the last business date the shard was fully swept through
+MORATORIUMS = "sys#moratoriums"  # the city's moratoriums (pauses for every account), one small item
+
+
+@dataclass
+class SweepResult:
+    dates: list[str] = field(default_factory=list)
+    read: int = 0  # index items read
+    reread: int = 0  # items read again after a guard failed
+    acted: int = 0  # accounts whose state changed
+    moved: int = 0  # accounts whose next date only moved on
+    messages: int = 0
+    written_off: int = 0
+    failed: int = 0
+
+    def add(self, other: SweepResult) -> None:
+        for name in ("read", "reread", "acted", "moved", "messages", "written_off", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.dates = sorted({*self.dates, *other.dates})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dates": self.dates,
+            "read": self.read,
+            "reread": self.reread,
+            "acted": self.acted,
+            "moved": self.moved,
+            "messages": self.messages,
+            "written_off": self.written_off,
+            "failed": self.failed,
+        }
+
+
+def moratoriums(ctx: Context) -> tuple[c.Pause, ...]:
+    """The city's moratoriums (one read per sweep run, not per account)."""
+    item = ctx.store.get(ACCOUNTS, {"account_id": MORATORIUMS})
+    return tuple(c.pause_from_item(p) for p in (item or {}).get("pauses") or ())
+
+
+def sweep(ctx: Context, *, page_size: int = 100) -> SweepResult:
+    """Every shard, every business date from its watermark to the last closed date, in process (the local stack,
+    the test clock and tests). On AWS the scheduled function fans out one queue message per shard instead."""
+    through = closed_date(ctx)
+    total = SweepResult()
+    morats = moratoriums(ctx)
+    for shard in range(COLLECT_SHARDS):
+        total.add(sweep_shard(ctx, str(shard), through, page_size=page_size, morats=morats))
+    return total
+
+
+def fan_out_messages(ctx: Context) -> list[dict[str, str]]:
+    """One queue message per shard: sweep the shard through the last closed business date."""
+    through = closed_date(ctx).isoformat()
+    return [{"shard": str(shard), "through": through} for shard in range(COLLECT_SHARDS)]
+
+
+def sweep_shard(
+    ctx: Context,
+    shard: str,
+    through: date,
+    *,
+    page_size: int = 100,
+    morats: tuple[c.Pause, ...] | None = None,
+) -> SweepResult:
+    """Sweep one shard for each business date after its watermark up to `through`, in order, then move the
+    watermark. A crash leaves the watermark behind: the rerun repeats those dates, where every account already
+    acted on has moved its next date on (and its guard changed), so nothing happens twice."""
+    if morats is None:
+        morats = moratoriums(ctx)
+    key = {"account_id": f"{WATERMARK}{shard}"}
+    mark = ctx.store.get(ACCOUNTS, key)
+    last = date.fromisoformat(mark["swept_through"]) if mark else through - timedelta(days=1)
+    result = SweepResult()
+    day = last + timedelta(days=1)
+    while day <= through:
+        result.add(sweep_date(ctx, shard, day, page_size=page_size, morats=morats))
+        day += timedelta(days=1)
+    if through > last:
+        write: Write = (
+            Update(
+                ACCOUNTS,
+                key,
+                set={"swept_through": through.isoformat()},
+                expect={"swept_through": last.isoformat()},
+                fail=ConcurrentUpdate,
+            )
+            if mark
+            else Put(ACCOUNTS, {**key, "swept_through": through.isoformat()}, fail=ConcurrentUpdate)
+        )
+        ctx.commit([write])
+    return result
+
+
+def sweep_date(
+    ctx: Context, shard: str, on: date, *, page_size: int = 100, morats: tuple[c.Pause, ...] = ()
+) -> SweepResult:
+    """Act on every account of the shard whose next date is `on` or earlier (the index holds nothing else)."""
+    result = SweepResult(dates=[on.isoformat()])
+    start = None
+    while True:
+        page = ctx.store.query(
+            ACCOUNTS, shard, index="by_next_step", limit=page_size, start=start, until=on.isoformat()
+        )
+        for item in page.items:
+            result.read += 1
+            try:
+                outcome = step_account(ctx, item, on, morats)
+            except TreatFirstError as exc:
+                # the index copy was stale or a payment landed: read the account itself and plan again, once
+                fresh = ctx.store.get(ACCOUNTS, {"account_id": item["account_id"]})
+                result.reread += 1
+                if fresh is None or fresh.get("next_step_at") is None or fresh["next_step_at"] > on.isoformat():
+                    continue
+                try:
+                    outcome = step_account(ctx, fresh, on, morats)
+                except TreatFirstError:
+                    result.failed += 1
+                    _log.warning("collection.step_failed code=%s shard=%s on=%s", exc.code, shard, on.isoformat())
+                    continue
+            if outcome is None:
+                continue
+            if outcome.changed:
+                result.acted += 1
+            else:
+                result.moved += 1
+            result.messages += len(outcome.messages)
+            result.written_off += len(outcome.write_offs)
+        if page.cursor is None:
+            return result
+        start = page.cursor
+
+
+def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...] = ()) -> c.Plan | None:
+    """Plan the account for `on` and commit the plan as ONE transaction whose account write re-checks the guard
+    (the collection version it was planned from). Raises ConcurrentUpdate when the account changed meanwhile."""
+    account_id = item["account_id"]
+    state = c.state_from_item(item)
+    plan = c.plan(ctx.policy, account_id, state, on, morats)
+    version = int(item.get("collect_version", 0))
+    fields: dict[str, Any] = {
+        **c.state_fields(plan.state),
+        "blocks": list(plan.blocks) or None,
+        "next_step_at": plan.next_on.isoformat() if plan.next_on else None,
+        "collect_shard": collect_shard(account_id) if plan.next_on else None,
+    }
+    credit = sum(w.credit_fen for w in plan.write_offs)
+    emergency = sum(w.emergency_fen for w in plan.write_offs)
+    add: dict[str, int] = {"collect_version": 1}
+    moves = [(k, a) for k, a in (("write_off", credit), ("emergency_write_off", emergency)) if a]
+    add.update(ledger.combine(*(ledger.delta(k, a) for k, a in moves)))
+    if credit:
+        add["limit_fen"] = -credit
+    writes: list[Write] = [
+        Update(
+            ACCOUNTS,
+            {"account_id": account_id},
+            set=fields,
+            add=add,
+            expect={"collect_version": version},
+            fail=ConcurrentUpdate,
+        )
+    ]
+    written = {w.bill_id: w for w in plan.write_offs}
+    was_overdue = {b.bill_id: b.overdue for b in state.unpaid}
+    owed = {b.bill_id: b.outstanding_fen for b in state.unpaid}
+    for bill_id in plan.marked_overdue:
+        if bill_id not in written:
+            writes.append(
+                Update(
+                    BILLS,
+                    {"bill_id": bill_id},
+                    set={"status": "overdue"},
+                    # what the account says is owed on it (the account's guard already pins the rest)
+                    expect={"outstanding_fen": owed[bill_id]},
+                    fail=ConcurrentUpdate,
+                )
+            )
+    shard = collect_shard(account_id)
+    for w in plan.write_offs:
+        writes += _write_off_writes(ctx, account_id, w, was_overdue.get(w.bill_id, False), on, shard)
+    for strike in plan.state.strikes:
+        if strike not in state.strikes:
+            writes.append(
+                Put(
+                    AUDIT,
+                    {
+                        "subject": f"strike#{account_id}",
+                        "event_id": f"{strike.on.isoformat()}#{strike.bill_id}",
+                        "action": "strike.counted",
+                        "actor_kind": "system",
+                        "actor_id": "collection",
+                        "at": ctx.now_text(),
+                        "request_id": ctx.request_id,
+                        "details": {"bill_id": strike.bill_id, "on": strike.on.isoformat()},
+                    },
+                    fail=ConcurrentUpdate,
+                )
+            )
+    writes += [_outbox(ctx, account_id, item.get("name_masked"), m) for m in plan.messages]
+    if plan.changed:
+        writes.append(
+            audit(
+                ctx,
+                None,
+                f"account#{account_id}",
+                "collection.swept",
+                on=on.isoformat(),
+                events=list(plan.events),
+                step=plan.state.step,
+                days_overdue=plan.days,
+                blocks=list(plan.blocks),
+                bills_overdue=list(plan.marked_overdue),
+                written_off=[w.bill_id for w in plan.write_offs],
+                messages=[m.key for m in plan.messages],
+                **ctx.policy.stamp,
+            )
+        )
+    ctx.commit(writes)
+    return plan
+
+
+def _write_off_writes(ctx: Context, account_id: str, w: c.WriteOff, overdue: bool, on: date, shard: str) -> list[Write]:
+    """The bill becomes written_off (terminal, with its reason) and the ledger moves its debt to the funds: the
+    credit part to the first fund of the policy's backstop order, the emergency part to the emergency backstop."""
+    credit_fund = ctx.policy.backstop_order[0]
+    emergency_fund = ctx.policy.emergency_backstop
+    record = {
+        "reason": w.reason,
+        "on": on.isoformat(),
+        "credit_fen": w.credit_fen,
+        "emergency_fen": w.emergency_fen,
+        "credit_fund": credit_fund if w.credit_fen else None,
+        "emergency_fund": emergency_fund if w.emergency_fen else None,
+    }
+    writes: list[Write] = [
+        Update(
+            BILLS,
+            {"bill_id": w.bill_id},
+            set={
+                "status": "written_off",
+                "written_off_at": ctx.now_text(),
+                "write_off": {k: v for k, v in record.items() if v is not None},
+                "written_off_fen": w.credit_fen + w.emergency_fen,
+                "recovered_fen": 0,
+                "outstanding_fen": 0,
+                "credit_outstanding_fen": 0,
+                "emergency_outstanding_fen": 0,
+            },
+            remove=("due_shard",),
+            expect={
+                "status": "overdue" if overdue else "issued",
+                "outstanding_fen": w.credit_fen + w.emergency_fen,
+            },
+            fail=ConcurrentUpdate,
+        )
+    ]
+    for kind, amount, fund in (
+        ("write_off", w.credit_fen, credit_fund),
+        ("emergency_write_off", w.emergency_fen, emergency_fund),
+    ):
+        if amount:
+            writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, "system:collection"))
+            writes.append(
+                entry(
+                    ctx, fund_account(fund, shard), "backstop_write_off", amount, "bill", w.bill_id, "system:collection"
+                )
+            )
+    return writes
+
+
+def fund_account(fund: str, shard: str) -> str:
+    """A backstop fund's ledger partition: sharded like the accounts, so no item takes every write-off of a city."""
+    return f"fund#{fund}#{shard}"
+
+
+def _outbox(ctx: Context, account_id: str, name_masked: str | None, m: c.Message) -> Write:
+    """The outbox row of a planned message: its kind and parameters are the plan's, plus the masked name."""
+    params = {**m.params, **({"name_masked": name_masked} if name_masked else {})}
+    return outbox_put(ctx, account_id=account_id, kind=m.kind, dedupe_key=m.key, params=params)
+
+
+def cleared_message(ctx: Context, account: Item, payment_id: str) -> Write:
+    """The SMS that everything is paid and the restrictions are lifted, written by the payment that did it."""
+    params = {"name_masked": account["name_masked"]} if account.get("name_masked") else {}
+    key = f"{account['account_id']}#{c.KIND_CLEARED}#{payment_id}"
+    return outbox_put(ctx, account_id=account["account_id"], kind=c.KIND_CLEARED, dedupe_key=key, params=params)
+
+
+# ---- what payments and refunds change ----------------------------------------------------------------------------
+def bill_changed(ctx: Context, account_id: str, bill_after: Item) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """`set` and `remove` for the account Update of a payment or refund on one bill (no read): the bill's entry in
+    the unpaid map follows what is still owed, or leaves it when settled; the account is looked at again on the
+    next business date, where the ladder re-anchors on the earliest bill still unpaid. Add collect_version 1."""
+    path = f"unpaid.{bill_after['bill_id']}"
+    if bill_after["outstanding_fen"] == 0:
+        return look_again(ctx, account_id), (path,)
+    # the amounts only: the entry's due date and overdue mark stay as the close and the sweep wrote them
+    amounts = {f"{path}.fen": bill_after["outstanding_fen"], f"{path}.efen": bill_after["emergency_outstanding_fen"]}
+    return {**amounts, **look_again(ctx, account_id)}, ()
+
+
+def cleared(ctx: Context, account: Item, settled: set[str]) -> dict[str, Any] | None:
+    """When the bills `settled` are all the account still owes: the fields that take it out of the ladder at once
+    (step, blocks of the ladder), for the payment's own transaction. None when something stays unpaid. The strike
+    rule's blocks stay: they are lifted only as the policy says."""
+    state = c.state_from_item(account)
+    if any(b.bill_id not in settled for b in state.unpaid):
+        return None
+    after = c.State(strikes=state.strikes, strike_blocked=state.strike_blocked, pauses=state.pauses)
+    blocks = c.blocks_of(ctx.policy, after)
+    return {"step": None, "anchor": None, "applied": None, "blocks": list(blocks) or None}

@@ -18,6 +18,7 @@ from treatfirst.domain.errors import (
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import payments as msg
 from treatfirst.messages.common import to_item
+from treatfirst.services import collection
 from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
@@ -95,11 +96,17 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
         }
         writes: list[Write] = [Put(PAYMENTS, payment, fail=NaturalKeyTaken)]
         per_account: dict[str, list[dict[str, int]]] = {}
+        unpaid_set: dict[str, dict[str, Any]] = {}
+        unpaid_remove: dict[str, list[str]] = {}
+        settled_bills: dict[str, set[str]] = {}
         for i, alloc in enumerate(allocations):
             field = f"allocations[{i}]"
             bill = ctx.store.get(BILLS, {"bill_id": alloc["bill_id"]}) if alloc["bill_id"].startswith("bil_") else None
             if bill is None:
                 raise BillNotFound(field=f"{field}.bill_id")
+            if bill["status"] == "written_off":
+                writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field)
+                continue
             if bill["status"] not in PAYABLE:
                 raise BillNotPayable(f"bill {bill['bill_id']} is {bill['status']}", field=f"{field}.bill_id")
             if alloc["amount_fen"] > bill["outstanding_fen"]:
@@ -127,21 +134,47 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                     },
                     set={"status": "paid", "paid_at": ctx.now_text()} if settled else {},
                     remove=("due_shard",) if settled else (),
-                    expect={"outstanding_fen": bill["outstanding_fen"], "status": bill["status"]},
+                    # not the status: the sweep may mark the bill overdue meanwhile, and it is payable either way
+                    expect={"outstanding_fen": bill["outstanding_fen"]},
                     fail=ConcurrentUpdate,
                 )
             )
+            account_id = bill["account_id"]
+            after = {
+                **bill,
+                "outstanding_fen": bill["outstanding_fen"] - alloc["amount_fen"],
+                "emergency_outstanding_fen": bill["emergency_outstanding_fen"] - emergency,
+            }
+            set_, remove_ = collection.bill_changed(ctx, account_id, after)
+            unpaid_set.setdefault(account_id, {}).update(set_)
+            unpaid_remove.setdefault(account_id, []).extend(remove_)
+            if settled:
+                settled_bills.setdefault(account_id, set()).add(bill["bill_id"])
             moves = [(k, a) for k, a in (("payment", credit), ("emergency_payment", emergency)) if a]
-            per_account.setdefault(bill["account_id"], []).extend(ledger.delta(k, a) for k, a in moves)
-            writes += [
-                entry(ctx, bill["account_id"], k, a, "payment", payment["payment_id"], caller.actor) for k, a in moves
-            ]
+            per_account.setdefault(account_id, []).extend(ledger.delta(k, a) for k, a in moves)
+            writes += [entry(ctx, account_id, k, a, "payment", payment["payment_id"], caller.actor) for k, a in moves]
         for account_id, deltas in per_account.items():
+            fields = dict(unpaid_set.get(account_id, {}))
+            expect: dict[str, Any] = {}
+            if account_id in settled_bills:
+                # Paying everything lifts the ladder's restrictions in this very transaction.
+                account = ctx.store.get(ACCOUNTS, {"account_id": account_id})
+                if account is None:
+                    raise AccountNotFound()
+                lifted = collection.cleared(ctx, account, settled_bills[account_id])
+                if lifted is not None:
+                    fields.update(lifted)
+                    expect = {"collect_version": account.get("collect_version", 0)}
+                    if account.get("step") or account.get("blocks"):
+                        writes.append(collection.cleared_message(ctx, account, payment["payment_id"]))
             writes.append(
                 Update(
                     ACCOUNTS,
                     {"account_id": account_id},
-                    add=ledger.combine(*deltas),
+                    add={**ledger.combine(*deltas), "collect_version": 1},
+                    set=fields,
+                    remove=tuple(unpaid_remove.get(account_id, ())),
+                    expect=expect,
                     fail=functools.partial(_account_failure, ctx, account_id),
                 )
             )
@@ -159,6 +192,16 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
         )
         return writes, Outcome(201, payment_view(payment))
 
+    for attempt in range(3):  # the collection sweep moved the account between our reads and our write: read again
+        try:
+            return _run(ctx, idem, build, payment_key, fingerprint)
+        except ConcurrentUpdate:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run(ctx: Context, idem: Idempotency, build: Any, payment_key: Item, fingerprint: str) -> Outcome:
     return run_once(
         ctx,
         idem,
@@ -169,6 +212,34 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
         conflict=lambda: TransactionIdConflict(field="channel_txn_id"),
         view=payment_view,
     )
+
+
+def _recovery(ctx: Context, caller: Caller, bill: Item, amount: int, payment_id: str, field: str) -> list[Write]:
+    """Money for a written-off bill: a recovery credited to the fund that absorbed it, capped at what is still
+    written off (written off minus recovered), with no effect on the credit line."""
+    left = bill["written_off_fen"] - bill.get("recovered_fen", 0)
+    if amount > left:
+        raise Overpayment(
+            f"{field}.amount_fen {amount} is more than the {left} still written off",
+            field=f"{field}.amount_fen",
+            outstanding_fen=left,
+        )
+    record = bill["write_off"]
+    fund = record.get("credit_fund") or record.get("emergency_fund")
+    shard = collection.collect_shard(bill["account_id"])
+    return [
+        Update(
+            BILLS,
+            {"bill_id": bill["bill_id"]},
+            add={"recovered_fen": amount},
+            expect={"status": "written_off", "recovered_fen": bill.get("recovered_fen", 0)},
+            fail=ConcurrentUpdate,
+        ),
+        entry(ctx, bill["account_id"], "recovery", amount, "payment", payment_id, caller.actor),
+        entry(
+            ctx, collection.fund_account(fund, shard), "backstop_recovery", amount, "payment", payment_id, caller.actor
+        ),
+    ]
 
 
 def _account_failure(ctx: Context, account_id: str) -> TreatFirstError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from treatfirst.domain import ledger
 from treatfirst.domain.errors import (
     ChargeNotFound,
@@ -12,6 +14,7 @@ from treatfirst.domain.errors import (
 )
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
+from treatfirst.services import collection
 from treatfirst.services.charges import PARTS, charge_view
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
@@ -144,7 +147,22 @@ def _refund_on_bill(
         raise RefundExceedsOutstanding(field="self_pay_fen", outstanding_fen=bill[part])
     settled = bill["outstanding_fen"] == sp
     kind = "emergency_release_owed" if emergency else "release_owed"
+    after = {**bill, "outstanding_fen": bill["outstanding_fen"] - sp}
+    if emergency:
+        after["emergency_outstanding_fen"] = bill["emergency_outstanding_fen"] - sp
+    unpaid_set, unpaid_remove = collection.bill_changed(ctx, account_id, after)
+    expect: dict[str, Any] = {}
+    lifted_message: list[Write] = []
+    if settled:  # nothing else owed: the ladder's restrictions are lifted in this same transaction
+        account = ctx.store.get(ACCOUNTS, {"account_id": account_id})
+        lifted = collection.cleared(ctx, account, {bill_id}) if account else None
+        if account is not None and lifted is not None:
+            unpaid_set = {**unpaid_set, **lifted}
+            expect = {"collect_version": account.get("collect_version", 0)}
+            if account.get("step") or account.get("blocks"):
+                lifted_message = [collection.cleared_message(ctx, account, refund_id)]
     return [
+        *lifted_message,
         Update(
             BILLS,
             {"bill_id": bill_id},
@@ -154,6 +172,14 @@ def _refund_on_bill(
             expect={"outstanding_fen": bill["outstanding_fen"]},
             fail=ConcurrentUpdate,
         ),
-        Update(ACCOUNTS, {"account_id": account_id}, add=ledger.delta(kind, sp), fail=ConcurrentUpdate),
+        Update(
+            ACCOUNTS,
+            {"account_id": account_id},
+            add={**ledger.delta(kind, sp), "collect_version": 1},
+            set=unpaid_set,
+            remove=unpaid_remove,
+            expect=expect,
+            fail=ConcurrentUpdate,
+        ),
         entry(ctx, account_id, kind, sp, "refund", refund_id, caller.actor),
     ]

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from treatfirst.services.dispatch import dispatch
-from treatfirst.services.overdue import mark_overdue
 from treatfirst.services.ports import Publisher
 from treatfirst.services.unit_of_work import Context
 
@@ -28,11 +27,14 @@ def _dispatch(ctx: Context) -> Mapping[str, Any]:
     return dispatch(ctx, publisher()).as_dict()
 
 
-def _mark_overdue(ctx: Context) -> Mapping[str, Any]:
-    return mark_overdue(ctx).as_dict()
+def _collect(ctx: Context) -> Mapping[str, Any]:
+    """The collection sweep in process, every shard, every business date closed since its watermark."""
+    from treatfirst.services.collection import sweep
+
+    return sweep(ctx).as_dict()
 
 
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
-    "mark_overdue": _mark_overdue,
+    "collect": _collect,
     "dispatch_outbox": _dispatch,  # last: it delivers what the jobs before it wrote
 }

@@ -6,7 +6,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from treatfirst.domain.errors import AccountNotActive, AccountNotFound, EmergencyNotCovered, VisitNotFound
+from treatfirst.domain.errors import (
+    AccountNotActive,
+    AccountNotFound,
+    AccountRestricted,
+    EmergencyNotCovered,
+    VisitNotFound,
+)
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
@@ -103,6 +109,10 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
             raise AccountNotFound(field="account_id")
         if account["status"] == "withdrawn" or (account["status"] != "active" and emergency is None):
             raise AccountNotActive(f"the account is {account['status']}", field="account_id")
+        if emergency is None and "new_visits" in (account.get("blocks") or ()):
+            raise AccountRestricted(
+                "the account may not open new visits until its overdue bills are paid", field="account_id"
+            )
         visit_id = new_id("vis")
         item: Item = {
             "visit_id": visit_id,
@@ -132,6 +142,8 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
                 {"account_id": account_id},
                 add={"open_visits": 1},
                 expect={"status": account["status"]},
+                # an emergency visit is never blocked; any other re-checks the collection blocks in this write
+                lacks={} if emergency is not None else {"blocks": "new_visits"},
                 fail=lambda: AccountNotActive("the account changed while the visit opened; retry"),
             ),
             audit(
