@@ -296,11 +296,12 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
         "",
         "## 催收阶梯 Collection ladder",
         "",
-        f"最严重的一级在前。每小时的逾期检查只把超过到期时间仍未付清的账单标记为 `overdue`；下表各级措施是政策为将来"
-        f"声明的规则{_future('collection_ladder[].actions')}：不发短信、不建电话任务、不限制、不暂停、不列名单、不核销。"
-        f"Most severe step first. The hourly overdue sweep only marks bills unpaid after their due time `overdue`; "
-        f"the steps below are what the policy declares for the future{_future('collection_ladder[].actions')}: no "
-        f"SMS is sent, no phone task made, nothing is restricted, suspended, listed or written off.",
+        "最严重的一级在前。每日催收扫描（城市营业日）按逾期天数（自最早一张未结清账单的到期日起算，暂停期间不计）执行"
+        "条件成立的最严重一级，每级每个起算日只执行一次，并在各级之前按政策天数短信提醒；还清全部欠款即在该笔还款中解除限制。"
+        "Most severe step first. The daily collection sweep (per business date) applies the most severe step whose "
+        "conditions hold, on days overdue since the earliest unpaid due date minus paused days, each step once per "
+        "anchor date, with an SMS the policy's days before each step; paying everything lifts the blocks in that "
+        "payment.",
         "",
         "| 步骤 Step | 逾期天数 Days overdue | 措施 Actions | 限制 Blocks |",
         "|---|---|---|---|",

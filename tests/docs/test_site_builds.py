@@ -73,11 +73,10 @@ def test_city_page_shows_the_policy_rules(built: Path) -> None:
 @pytest.mark.parametrize("city", CITIES)
 def test_city_page_promises_nothing_the_code_does_not_do(built: Path, city: str) -> None:
     text = page(built, f"cities/{city}")
-    # The sweep only marks bills overdue; the ladder is the policy's future, and marked so
-    assert "most severe step a bill has reached" not in text and "执行已到期的最严重一级" not in text
-    assert "only marks bills unpaid after their due time" in text
-    for rule in ("the policy declares for the future", "失信规则 Strike rule", "信用修复 Credit repair"):
-        assert re.search(re.escape(rule) + r"[^\n]{0,40}（尚未执行 not enforced yet）", text), rule
+    # The daily sweep applies the ladder and the strike rule (enforced); credit repair is still the policy's future
+    assert "The daily collection sweep (per business date) applies the most severe step" in text
+    assert not re.search(re.escape("失信规则 Strike rule") + r"[^\n]{0,40}（尚未执行 not enforced yet）", text)
+    assert re.search(re.escape("信用修复 Credit repair") + r"[^\n]{0,40}（尚未执行 not enforced yet）", text)
     # Every policy field is listed with the code that enforces it, or as documentation only
     assert "treatfirst.services.closing.close_visit" in text and "treatfirst.domain.eligibility.decide" in text
     assert "strikes.count" in text

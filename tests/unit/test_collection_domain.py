@@ -59,14 +59,15 @@ def test_xiamen_ladder_walks_every_step_once_with_reminders_before_each() -> Non
     }
 
 
-def test_a_bill_goes_overdue_the_day_after_its_due_date_and_counts_one_strike() -> None:
+def test_a_bill_goes_overdue_at_its_due_dates_close_and_counts_one_strike() -> None:
+    # The business date closes at the due time: on the due date's close the bill is past due
     state = c.State(unpaid=(_bill(),))
-    on_due = c.plan(XM, "acc_1", state, D)
-    assert on_due.marked_overdue == () and on_due.state.strikes == ()
-    after = c.plan(XM, "acc_1", on_due.state, D + timedelta(days=1))
-    assert after.marked_overdue == ("bil_a",) and after.state.strikes == (c.Strike("bil_a", D + timedelta(days=1)),)
-    again = c.plan(XM, "acc_1", after.state, D + timedelta(days=1))
-    assert not again.changed and again.state == after.state  # a rerun of the date changes nothing
+    before = c.plan(XM, "acc_1", state, D - timedelta(days=1))
+    assert before.marked_overdue == () and before.state.strikes == ()
+    on_due = c.plan(XM, "acc_1", before.state, D)
+    assert on_due.marked_overdue == ("bil_a",) and on_due.state.strikes == (c.Strike("bil_a", D),)
+    again = c.plan(XM, "acc_1", on_due.state, D)
+    assert not again.changed and again.state == on_due.state  # a rerun of the date changes nothing
 
 
 def test_steps_block_what_the_policy_says_and_suspension_blocks_everything() -> None:
@@ -228,12 +229,11 @@ def test_next_date_is_the_first_date_anything_happens() -> None:
     state = c.State(unpaid=(_bill(),))
     assert c.next_date(XM, state, D - timedelta(days=10)) == D - timedelta(days=1)  # the due reminder
     p = c.plan(XM, "acc_1", state, D)
-    assert p.next_on == D + timedelta(days=1)  # goes overdue
+    assert p.marked_overdue == ("bil_a",) and p.next_on == D + timedelta(days=2)  # restrict's reminder
     # and every date between two events plans nothing
     state = p.state
     for day, q in _walk(XM, state, D + timedelta(days=1), D + timedelta(days=40)):
-        if day != D + timedelta(days=1):
-            assert q.changed == (day in {D + timedelta(days=n) for n in (2, 3, 12, 15)}), day
+        assert q.changed == (day in {D + timedelta(days=n) for n in (2, 3, 12, 15)}), day
         if q.next_on is not None:
             assert q.next_on > day
 

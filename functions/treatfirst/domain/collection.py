@@ -12,7 +12,8 @@ Rules (DESIGN.md "Overdue and collection"; Kill Bill's overdue states, Fineract'
   run once per anchor (`applied`), so a partial payment that leaves the anchor where it was neither skips nor
   repeats a step, and a step whose conditions stop holding eases back without sending anything.
 - A reminder goes out `remind_before_due_days` before each bill's due date and `remind_days_before` each step.
-- A bill counts as a strike the day it goes overdue (append-only: a later payment does not remove it).
+- A bill goes overdue, and counts as a strike, on its due date's close (the business date closes at the due time;
+  append-only: a later payment does not remove it).
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
     marked: list[str] = []
     strikes = list(state.strikes)
     for i, bill in enumerate(unpaid):
-        if not bill.overdue and bill.due < on:
+        if not bill.overdue and bill.due <= on:  # the date closes at the due time: the bill is past due
             unpaid[i] = replace(bill, overdue=True)
             marked.append(bill.bill_id)
             if all(s.bill_id != bill.bill_id for s in strikes):
@@ -441,7 +442,7 @@ def next_date(policy: Policy, state: State, on: date, moratoriums: Sequence[Paus
     candidates: list[date] = []
     for bill in state.unpaid:
         if not bill.overdue:
-            candidates.append(bill.due + timedelta(days=1))
+            candidates.append(bill.due)
         if policy.remind_before_due_days is not None and bill.bill_id not in state.reminded:
             remind_on = bill.due - timedelta(days=policy.remind_before_due_days)
             if on < bill.due:
