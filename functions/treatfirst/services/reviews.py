@@ -13,6 +13,7 @@ Emergency care is never refused, but its claim on the emergency-aid fund must be
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,29 +135,21 @@ def emergency_report(ctx: Context, caller: Caller, query: msg.EmergencyReportQue
     caller.may("reports", "emergency")
     totals: dict[str, dict[str, Any]] = {}
     for shard in range(EMERGENCY_SHARDS):
-        start: Item | None = None
-        while True:
-            page = ctx.store.query(
-                CHARGES, f"{query.month}#{shard}", index="by_emergency_month", limit=_REPORT_PAGE, start=start
+        for charge in _every(ctx, CHARGES, f"{query.month}#{shard}", "by_emergency_month"):
+            row = totals.setdefault(
+                charge["hospital_id"],
+                {
+                    "hospital_id": charge["hospital_id"],
+                    "charges": 0,
+                    "visits": set(),
+                    "self_pay_fen": 0,
+                    "refunded_self_pay_fen": 0,
+                },
             )
-            for charge in page.items:
-                row = totals.setdefault(
-                    charge["hospital_id"],
-                    {
-                        "hospital_id": charge["hospital_id"],
-                        "charges": 0,
-                        "visits": set(),
-                        "self_pay_fen": 0,
-                        "refunded_self_pay_fen": 0,
-                    },
-                )
-                row["charges"] += 1
-                row["visits"].add(charge["visit_id"])
-                row["self_pay_fen"] += int(charge["self_pay_fen"])
-                row["refunded_self_pay_fen"] += int(charge.get("refunded_self_pay_fen") or 0)
-            if page.cursor is None:
-                break
-            start = page.cursor
+            row["charges"] += 1
+            row["visits"].add(charge["visit_id"])
+            row["self_pay_fen"] += int(charge["self_pay_fen"])
+            row["refunded_self_pay_fen"] += int(charge.get("refunded_self_pay_fen") or 0)
     hospitals = [
         msg.HospitalEmergencyTotals(
             hospital_id=row["hospital_id"],
@@ -177,12 +170,17 @@ def emergency_report(ctx: Context, caller: Caller, query: msg.EmergencyReportQue
 
 
 def _count_open(ctx: Context) -> int:
-    count, start = 0, None
+    return sum(1 for _ in _every(ctx, REVIEWS, OPEN_QUEUE, "open_reviews"))
+
+
+def _every(ctx: Context, table: str, hash_value: str, index: str) -> Iterator[Item]:
+    """Every item under one index key, page after page (reads grow with what is there, nothing else)."""
+    start: Item | None = None
     while True:
-        page = ctx.store.query(REVIEWS, OPEN_QUEUE, index="open_reviews", limit=_REPORT_PAGE, start=start)
-        count += len(page.items)
+        page = ctx.store.query(table, hash_value, index=index, limit=_REPORT_PAGE, start=start)
+        yield from page.items
         if page.cursor is None:
-            return count
+            return
         start = page.cursor
 
 
