@@ -12,6 +12,7 @@ Each city has its own data folder, so switching city never mixes two cities' dat
     .local/<city>/dynamodb/           DynamoDB Local's data (kept across restarts)
     .local/<city>/local.key           the local master key for personal identifiers (base64 of 32 bytes), 0600
     .local/<city>/demo-callers.json   the demo callers' kinds, ids, key ids and secrets, 0600; printed at each start
+    .local/<city>/exports/            the files the exports bucket holds on AWS (exports/blacklist/..., clearing/...)
     .local/<city>/stack.json          how to reach this city's local stack (written at start, see below)
     .local/running.json               a copy of stack.json of the stack running now, removed when it stops
 
@@ -21,7 +22,8 @@ stack.json is what other local tools (e.g. `treatfirst-admin`) read to work agai
 setup: {"city", "api_url", "dynamodb_endpoint", "data_dir", "pid", "environment"}, where "environment" holds the
 exact settings the API runs with: AWS_ENDPOINT_URL_DYNAMODB (the DynamoDB Local endpoint, e.g.
 http://127.0.0.1:8002), dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, TF_TABLE_PREFIX,
-TF_POLICY, TF_KEY_MODE=local, TF_LOCAL_KEY_FILE (the absolute path of .local/<city>/local.key) and TF_TEST_CLOCK=1
+TF_POLICY, TF_KEY_MODE=local, TF_LOCAL_KEY_FILE (the absolute path of .local/<city>/local.key), TF_EXPORTS_DIR (the
+absolute path of .local/<city>/exports) and TF_TEST_CLOCK=1
 (the test clock: POST /v1/test-clock/advance, `treatfirst-admin clock advance`).
 """
 
@@ -57,6 +59,7 @@ STACK_SETTINGS = (
     "TF_POLICY",
     "TF_KEY_MODE",
     "TF_LOCAL_KEY_FILE",
+    "TF_EXPORTS_DIR",
     "TF_TEST_CLOCK",
 )
 DEMO = (
@@ -205,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "TF_POLICY": args.city,
         "TF_KEY_MODE": "local",
         "TF_LOCAL_KEY_FILE": str(local_key(folder)),
+        "TF_EXPORTS_DIR": str(folder / "exports"),  # the exports bucket's stand-in
         "TF_TEST_CLOCK": "1",  # the local stack has the test clock (POST /v1/test-clock/advance)
     }
     env.pop("TF_LOCAL_KEY", None)  # the key file of this city, never a key left in the shell

@@ -9,6 +9,8 @@ Environment (the contract between infra/, the local stack and the code):
   TF_KMS_KEY_ID      KMS key that encrypts personal identifiers (kms mode)
   TF_KMS_MAC_KEY_ID  KMS HMAC key for the blind index (kms mode)
   TF_TEST_CLOCK      "1": the test clock (services/testclock.py); the local stack sets it, the packaged template never
+  TF_EXPORTS_BUCKET  the exports bucket on AWS (files by prefix: exports/blacklist/..., clearing/...)
+  TF_EXPORTS_DIR     the folder standing in for that bucket locally (.local/<city>/exports)
   AWS_ENDPOINT_URL_DYNAMODB  DynamoDB Local / moto server locally; unset on AWS
 """
 
@@ -16,13 +18,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from treatfirst.domain.clock import Clock, SystemClock
 from treatfirst.domain.policy import POLICY_DIR, Policy, load_policy
 from treatfirst.services.callers import Authenticator
-from treatfirst.services.ports import Cipher, Store
+from treatfirst.services.ports import Cipher, Objects, Store
 
 
 class SettingsError(Exception):
@@ -38,6 +40,8 @@ class Settings:
     kms_key_id: str | None
     kms_mac_key_id: str | None
     test_clock: bool = False
+    exports_bucket: str | None = None
+    exports_dir: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +60,8 @@ class Settings:
             kms_key_id=os.environ.get("TF_KMS_KEY_ID"),
             kms_mac_key_id=os.environ.get("TF_KMS_MAC_KEY_ID"),
             test_clock=os.environ.get("TF_TEST_CLOCK") == "1",
+            exports_bucket=os.environ.get("TF_EXPORTS_BUCKET") or None,
+            exports_dir=os.environ.get("TF_EXPORTS_DIR") or None,
         )
 
 
@@ -86,6 +92,17 @@ def make_cipher(settings: Settings) -> Cipher:
         raise SettingsError("the local key (TF_LOCAL_KEY or TF_LOCAL_KEY_FILE) is not base64 of 32 bytes") from exc
 
 
+def make_objects(settings: Settings) -> Objects:
+    """The exports bucket (S3) on AWS, a folder locally: where exported and clearing files are written."""
+    from treatfirst.adapters.objects import FolderObjects, S3Objects
+
+    if settings.exports_bucket:
+        return S3Objects(settings.exports_bucket)
+    if settings.exports_dir:
+        return FolderObjects(settings.exports_dir)
+    raise SettingsError("files need TF_EXPORTS_BUCKET (the ExportBucketName output) on AWS or TF_EXPORTS_DIR locally")
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -94,6 +111,11 @@ class Runtime:
     policy: Policy
     clock: Clock
     auth: Authenticator
+
+    @cached_property
+    def objects(self) -> Objects:
+        """Built on first use: only the functions that write or serve files need the bucket."""
+        return make_objects(self.settings)
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -175,3 +176,43 @@ class Publisher(Protocol):
     name: str
 
     def publish(self, message: Mapping[str, Any]) -> None: ...
+
+
+# ---- files (exports bucket): shared by the blacklist export and clearing ------------------------------------------
+class ObjectMissing(KeyError):
+    """No object under that key."""
+
+
+class ObjectWriter(Protocol):
+    """One object being written in pieces. Hashes and counts while writing; `sha256` and `size` are final once
+    the writer's `with` block has ended without an error (the object then exists, whole). An error inside the
+    block leaves no object (and no partial upload)."""
+
+    sha256: str
+    size: int
+
+    def write(self, data: bytes) -> None: ...
+
+
+class Objects(Protocol):
+    """Files under keys such as `exports/blacklist/...` or `clearing/...`: the exports bucket on AWS (S3, KMS-encrypted,
+    TLS-only), a folder locally, a dict in unit tests (treatfirst.adapters.objects). Memory stays flat whatever the
+    size of an object: writers upload in parts, readers read in chunks."""
+
+    def writer(self, key: str, *, content_type: str) -> AbstractContextManager[ObjectWriter]: ...
+
+    def read(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        """The whole object (ObjectMissing when absent; ValueError when it is larger than `max_bytes`)."""
+        ...
+
+    def chunks(self, key: str, size: int = 1 << 20) -> Iterator[bytes]:
+        """The object in pieces of at most `size` bytes (ObjectMissing when absent)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key starting with `prefix`, in byte order."""
+        ...
+
+    def delete(self, key: str) -> None: ...
