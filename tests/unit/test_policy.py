@@ -18,9 +18,11 @@ from treatfirst.domain.errors import PolicyInvalid
 from treatfirst.domain.policy import (
     POLICY_DIR,
     POLICY_FIELDS,
+    BlacklistRule,
     ConsentSpec,
     Enforced,
     LadderStep,
+    LegalBasis,
     Policy,
     Tier,
     example_policy,
@@ -123,7 +125,11 @@ def test_the_registry_lists_only_fields_the_policy_files_have() -> None:
     assert set(POLICY_FIELDS) == seen
 
 
-ATTRIBUTES = {f.name for cls in (Policy, Tier, LadderStep, ConsentSpec) for f in dataclasses.fields(cls)}
+ATTRIBUTES = {
+    f.name
+    for cls in (Policy, Tier, LadderStep, ConsentSpec, BlacklistRule, LegalBasis)
+    for f in dataclasses.fields(cls)
+}
 
 
 @pytest.mark.parametrize("path", [p for p, e in POLICY_FIELDS.items() if isinstance(e, Enforced)])

@@ -375,6 +375,68 @@ class OutboxModel(_Base):
     params, history = _j(), _j()
 
 
+class BlacklistChanges(GlobalSecondaryIndex["BlacklistModel"]):
+    """Sparse and sharded per business day: only change-log rows carry change_day."""
+
+    class Meta:
+        index_name = "blacklist_changes"
+        projection = AllProjection()
+
+    change_day = UnicodeAttribute(hash_key=True)
+    change_seq = UnicodeAttribute(range_key=True)
+
+
+class BlacklistDue(GlobalSecondaryIndex["BlacklistModel"]):
+    """Sparse and sharded: only records with a scheduled transition ahead carry due_shard and next_due."""
+
+    class Meta:
+        index_name = "blacklist_due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    next_due = UnicodeAttribute(range_key=True)
+
+
+class BlacklistByAccount(GlobalSecondaryIndex["BlacklistModel"]):
+    class Meta:
+        index_name = "blacklist_by_account"
+        projection = AllProjection()
+
+    holder = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class BlacklistByState(GlobalSecondaryIndex["BlacklistModel"]):
+    class Meta:
+        index_name = "blacklist_by_state"
+        projection = AllProjection()
+
+    list_state = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class BlacklistModel(_Base):
+    """Blacklist records ("blr_"), appeals ("bla_") and the export change log ("blc_"): services/blacklist.py."""
+
+    class Meta(_Base.Meta):
+        logical = ports.BLACKLIST
+
+    item_id = UnicodeAttribute(hash_key=True)
+    change_day, change_seq, due_shard, next_due, holder, opened_at, list_state = (_s() for _ in range(7))
+    blacklist_changes, blacklist_due = BlacklistChanges(), BlacklistDue()
+    blacklist_by_account, blacklist_by_state = BlacklistByAccount(), BlacklistByState()
+    kind, record_id, city_code, account_id, state, reason, request_id = (_s() for _ in range(7))
+    listed_at, listed_on, valid_until, publish_on, published_on, repaid_on = (_s() for _ in range(6))
+    removed_on, purge_on, removed_at, purged_at, anchor = (_s() for _ in range(5))
+    change_id, change_kind, business_date, at, appeal_id = (_s() for _ in range(5))
+    appeal_status, filed_at, filed_by, decided_at, decided_by, outcome = (_s() for _ in range(6))
+    open = BooleanAttribute(null=True)
+    state_version, amount_fen, days_overdue, change_count = _n(), _n(), _n(), _n()
+    cause, bills, basis, notice, removal, appeal, changes, strike_bills, decision, verification = (
+        _j() for _ in range(10)
+    )
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -391,6 +453,7 @@ MODELS: dict[str, type[Model]] = {
         NonceModel,
         OutboxModel,
         ReviewModel,
+        BlacklistModel,
     )
 }
 

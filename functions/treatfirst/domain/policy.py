@@ -89,6 +89,32 @@ class LadderStep:
 
 
 @dataclass(frozen=True)
+class LegalBasis:
+    """The legal basis of the city's blacklist: the document, its provision, and the text a record carries."""
+
+    document: str  # e.g. 国办发〔2020〕49号
+    title: str
+    provision: str | None  # article or paragraph, when the city names one
+    text: str  # what the record and the patient see
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"document": self.document, "title": self.title, "text": self.text}
+        if self.provision:
+            out["provision"] = self.provision
+        return out
+
+
+@dataclass(frozen=True)
+class BlacklistRule:
+    """The internal blacklist's rule: its basis and periods (domain.blacklist.Timing holds the periods)."""
+
+    legal_basis: LegalBasis
+    publish_after_days: int  # objection period: days after listing before the record may be exported
+    validity_days: int  # days a record stays on the list at most
+    retention_days: int  # days a removed record is kept before it is purged
+
+
+@dataclass(frozen=True)
 class ConsentSpec:
     kind: str
     version: str
@@ -128,6 +154,7 @@ class Policy:
     blacklist_legal_basis: str | None
     repair_cooling_days: int
     repair_appeal_allowed: bool
+    blacklist: BlacklistRule | None
     upgrade_after_on_time: int
     downgrade_after_late: int
     family_relations: tuple[str, ...]
@@ -386,6 +413,26 @@ def parse_policy(text: str | bytes) -> Policy:
     repair = (cr.integer("cooling_days"), cr.boolean("appeal_allowed"))
     cr.done()
 
+    blacklist_rule: BlacklistRule | None = None
+    lists = any("blacklist" in s.actions for s in ladder) or "blacklist" in strikes[3]
+    if "blacklist" in r.data:
+        b = r.section("blacklist")
+        lb = b.section("legal_basis")
+        basis = LegalBasis(lb.text("document"), lb.text("title"), lb.text("provision", default=None), lb.text("text"))
+        lb.done()
+        blacklist_rule = BlacklistRule(
+            basis,
+            b.integer("publish_after_days"),
+            b.integer("validity_days", minimum=1),
+            b.integer("retention_days", minimum=1),
+        )
+        b.done()
+    if lists and blacklist_rule is None:
+        raise PolicyInvalid(
+            "blacklist (legal basis and periods) is required when a ladder step or the strike rule lists",
+            field="blacklist",
+        )
+
     tr = r.section("tier_rules")
     tier_rules = (tr.integer("upgrade_after_on_time", minimum=1), tr.integer("downgrade_after_late", minimum=1))
     tr.done()
@@ -450,6 +497,7 @@ def parse_policy(text: str | bytes) -> Policy:
         blacklist_legal_basis=legal_basis,
         repair_cooling_days=repair[0],
         repair_appeal_allowed=repair[1],
+        blacklist=blacklist_rule,
         upgrade_after_on_time=tier_rules[0],
         downgrade_after_late=tier_rules[1],
         family_relations=family[0],
@@ -497,7 +545,7 @@ class DocumentationOnly:
 
 
 _NO_EXPORT = "no export to the credit platform is built yet"
-_NO_REPAIR = "there is no blacklist yet, so no repair"
+_NO_REPAIR = "appeals are not built yet"
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
 _DISPLAY = "descriptive text shown in the consents and on the pages"
@@ -544,8 +592,14 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
         _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
     ),
     "blacklist_export.legal_basis": DocumentationOnly(_NO_EXPORT),
-    "credit_repair.cooling_days": DocumentationOnly(_NO_REPAIR),
+    "credit_repair.cooling_days": Enforced("treatfirst.services.blacklist.timing", ("repair_cooling_days",)),
     "credit_repair.appeal_allowed": DocumentationOnly(_NO_REPAIR),
+    "blacklist.legal_basis.document": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("document",)),
+    "blacklist.legal_basis.title": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("title",)),
+    "blacklist.legal_basis.text": Enforced("treatfirst.services.blacklist.basis", ("blacklist", "legal_basis", "text")),
+    "blacklist.publish_after_days": Enforced("treatfirst.services.blacklist.timing", ("publish_after_days",)),
+    "blacklist.validity_days": Enforced("treatfirst.services.blacklist.timing", ("validity_days",)),
+    "blacklist.retention_days": Enforced("treatfirst.services.blacklist.timing", ("retention_days",)),
     "tier_rules.upgrade_after_on_time": DocumentationOnly(_NO_TIER_RULES),
     "tier_rules.downgrade_after_late": DocumentationOnly(_NO_TIER_RULES),
     "family.relations": DocumentationOnly(_NO_FAMILY),

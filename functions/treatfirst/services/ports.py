@@ -21,6 +21,7 @@ LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES, REVIEWS = (
     "reviews",
 )
 OUTBOX = "outbox"
+BLACKLIST = "blacklist"  # blacklist records ("blr_"), appeals ("bla_") and the export change log ("blc_")
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -37,6 +38,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     NONCES: ("nonce_key", None),
     OUTBOX: ("message_id", None),
     REVIEWS: ("review_id", None),
+    BLACKLIST: ("item_id", None),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -55,6 +57,15 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     # Sparse: only messages still to deliver (SMS) or tasks still to finish (phone) carry `queue`.
     "by_queue": (OUTBOX, "queue", "created_at"),
     "outbox_by_account": (OUTBOX, "account_id", "created_at"),
+    # Blacklist (services/blacklist.py). Sparse and sharded per business day: only change-log rows carry
+    # change_day ("<city>#<YYYY-MM-DD>#<shard>"); change_seq ("<at>#<change_id>") orders a day.
+    "blacklist_changes": (BLACKLIST, "change_day", "change_seq"),
+    # Sparse and sharded: only records with a scheduled transition ahead carry due_shard/next_due (a business date).
+    "blacklist_due": (BLACKLIST, "due_shard", "next_due"),
+    # Records and appeals of one account (the patient's status route), newest last.
+    "blacklist_by_account": (BLACKLIST, "holder", "opened_at"),
+    # Records by state ("listed", "appealing", "removed"; purged records leave it): the operators' lists.
+    "blacklist_by_state": (BLACKLIST, "list_state", "opened_at"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.
