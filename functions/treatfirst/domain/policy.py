@@ -545,7 +545,7 @@ class DocumentationOnly:
 
 
 _NO_EXPORT = "no export to the credit platform is built yet"
-_NO_REPAIR = "appeals are not built yet"
+_NO_REPAIR = "the blacklist record exists; repair and appeals are not built yet"
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
 _DISPLAY = "descriptive text shown in the consents and on the pages"
@@ -592,7 +592,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
         _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
     ),
     "blacklist_export.legal_basis": DocumentationOnly(_NO_EXPORT),
-    "credit_repair.cooling_days": Enforced("treatfirst.services.blacklist.timing", ("repair_cooling_days",)),
+    "credit_repair.cooling_days": DocumentationOnly(_NO_REPAIR),
     "credit_repair.appeal_allowed": DocumentationOnly(_NO_REPAIR),
     "blacklist.legal_basis.document": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("document",)),
     "blacklist.legal_basis.title": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("title",)),
