@@ -220,15 +220,17 @@ def test_least_privilege_tables_keys_and_append_only_records(template: dict[str,
     assert tables <= set(api)
     # the schedule only queues one message per shard: no table, no key but through SQS
     assert not set(start) & tables and start["CollectionQueue"] == {"sqs:SendMessage"}
-    # the shard sweep reads the next-step index, changes accounts and bills, appends ledger, audit and outbox
-    # rows: it never deletes, and touches nothing else
+    # the shard sweep reads the next-step index, changes accounts and bills, appends ledger, audit, outbox and
+    # event rows: it never deletes, and touches nothing else
     assert {k for k in sweep if k in tables} == {
         "AccountsTable",
         "BillsTable",
         "LedgerTable",
         "AuditTable",
         "OutboxTable",
+        "EventsTable",
     }
+    assert sweep["EventsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
     assert sweep["AccountsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert sweep["BillsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     index_grants = [s["Resource"] for s in statements(template, "CollectShardRole") if s["Sid"] == "Indexes"]

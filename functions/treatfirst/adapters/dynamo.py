@@ -435,6 +435,59 @@ class BlacklistModel(_Base):
     cause, bills, basis, notice, removal, appeal, changes, strike_bills, decision, verification = (
         _j() for _ in range(10)
     )
+class EventsByAudience(GlobalSecondaryIndex["EventModel"]):
+    """Each receiver's events in order (`seq` = created_at#event_id): the pull fallback GET /v1/events?after=."""
+
+    class Meta:
+        index_name = "events_by_audience"
+        projection = AllProjection()
+
+    audience = UnicodeAttribute(hash_key=True)
+    seq = UnicodeAttribute(range_key=True)
+
+
+class EventsDue(GlobalSecondaryIndex["EventModel"]):
+    """Sparse: only event rows not yet handed to the endpoints and delivery rows still to attempt carry it."""
+
+    class Meta:
+        index_name = "events_due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class EventModel(_Base):
+    """Events to hospitals and channels (services/events.py), each written in the transaction of its cause; per
+    endpoint its delivery state ("to#<endpoint>") and one row per attempt ("try#<endpoint>#<n>")."""
+
+    class Meta(_Base.Meta):
+        logical = ports.EVENTS
+
+    event_id = UnicodeAttribute(hash_key=True)
+    part = UnicodeAttribute(range_key=True)
+    audience, seq, due_shard, due_at = _s(), _s(), _s(), _s()
+    events_by_audience, events_due = EventsByAudience(), EventsDue()
+    kind, subject, created_at, request_id, owner, endpoint_id, status = (_s() for _ in range(7))
+    lease_id, lease_until, delivered_at, last_error, outcome, at, error, next_at, fanned_out_at = (
+        _s() for _ in range(9)
+    )
+    attempts, attempt, status_code, latency_ms, last_status_code, endpoints = _n(), _n(), _n(), _n(), _n(), _n()
+    replay = BooleanAttribute(null=True)
+    data = _j()
+
+
+class EndpointModel(_Base):
+    """Webhook endpoints of hospitals and channels (services/webhooks.py); the secrets are encrypted."""
+
+    class Meta(_Base.Meta):
+        logical = ports.ENDPOINTS
+
+    owner = UnicodeAttribute(hash_key=True)
+    endpoint_id = UnicodeAttribute(range_key=True)
+    url, status, description, secret_enc, previous_secret_enc, previous_expires_at = (_s() for _ in range(6))
+    created_at, rotated_at, disabled_at, disabled_reason, request_id = (_s() for _ in range(5))
+    events = _j()
 
 
 MODELS: dict[str, type[Model]] = {
@@ -454,6 +507,8 @@ MODELS: dict[str, type[Model]] = {
         OutboxModel,
         ReviewModel,
         BlacklistModel,
+        EventModel,
+        EndpointModel,
     )
 }
 

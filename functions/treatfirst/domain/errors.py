@@ -297,6 +297,32 @@ class Throttled(TreatFirstError):
     default_message = "too many requests; retry later with the same Idempotency-Key"
 
 
+# webhooks and events (services/events.py, services/webhooks.py) ------------------------------------------------
+class EventNotFound(NotFound):
+    code = "EVENT_NOT_FOUND"
+    default_message = "no such event"
+
+
+class EndpointNotFound(NotFound):
+    code = "WEBHOOK_ENDPOINT_NOT_FOUND"
+    default_message = "no such webhook endpoint"
+
+
+class EndpointUrlRefused(ValidationFailed):
+    code = "WEBHOOK_URL_REFUSED"
+    default_message = "the endpoint URL must be https and resolve only to public addresses"
+
+
+class EventKindNotAllowed(ValidationFailed):
+    code = "EVENT_KIND_NOT_ALLOWED"
+    default_message = "this caller cannot subscribe to this event kind"
+
+
+class EndpointLimit(Unprocessable):
+    code = "WEBHOOK_ENDPOINT_LIMIT"
+    default_message = "this caller already has the most webhook endpoints allowed"
+
+
 def all_error_classes() -> list[type[TreatFirstError]]:
     """Every concrete error class, for the error-code reference page and the OpenAPI document."""
     seen: list[type[TreatFirstError]] = []

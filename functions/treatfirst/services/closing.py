@@ -10,6 +10,7 @@ from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError, VisitClo
 from treatfirst.domain.ids import new_id
 from treatfirst.messages.common import Empty
 from treatfirst.services import collection
+from treatfirst.services.events import bill_event
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
@@ -83,6 +84,7 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
             ),
             *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],
             *emergency_reviews(ctx, caller, kind="emergency_visit", visit=visit, amount_fen=eheld),
+            bill_event(ctx, "bill.issued", bill),
             audit(
                 ctx,
                 caller,

@@ -19,6 +19,7 @@ from treatfirst.domain import collection as c
 from treatfirst.domain import ledger
 from treatfirst.domain.collection import closed_through, local_date
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.services.events import event_put
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, Item, Put, Update, Write
 from treatfirst.services.records import audit, entry
@@ -262,6 +263,7 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
                 )
             )
     writes += [_outbox(ctx, account_id, item.get("name_masked"), m) for m in plan.messages]
+    writes += _hospital_events(ctx, account_id, state, plan)
     if plan.changed:
         writes.append(
             audit(
@@ -282,6 +284,65 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
         )
     ctx.commit(writes)
     return plan
+
+
+def _hospital_events(ctx: Context, account_id: str, state: c.State, plan: c.Plan) -> list[Write]:
+    """bill.overdue for each bill the plan marks overdue, and collection.step for each step the plan reaches, to
+    the hospitals whose bills are concerned (each sees only its own bills). The bills are read only when the plan
+    has something to tell: reads stay proportional to what the sweep acts on. Ids come from the causes (the bill;
+    the step's message key, as the outbox's), so a rerun of the step adds nothing."""
+    steps: dict[str, c.Message] = {}
+    for m in plan.messages:
+        if m.kind in (c.KIND_STEP, c.KIND_PHONE_TASK) and "step" in m.params:
+            steps.setdefault(str(m.params["step"]), m)
+    if not plan.marked_overdue and not steps:
+        return []
+    hospital_of: dict[str, str] = {}
+    for b in state.unpaid:
+        bill = ctx.store.get(BILLS, {"bill_id": b.bill_id})
+        if bill is not None:
+            hospital_of[b.bill_id] = bill["hospital_id"]
+    written = {w.bill_id for w in plan.write_offs}
+    due = {b.bill_id: b for b in state.unpaid}
+    writes: list[Write] = []
+    for bill_id in plan.marked_overdue:
+        if bill_id in written or bill_id not in hospital_of:
+            continue
+        writes.append(
+            event_put(
+                ctx,
+                kind="bill.overdue",
+                audience=f"hospital:{hospital_of[bill_id]}",
+                subject=bill_id,
+                data={
+                    "bill_id": bill_id,
+                    "account_id": account_id,
+                    "outstanding_fen": due[bill_id].outstanding_fen,
+                    "due_date": due[bill_id].due.isoformat(),
+                },
+            )
+        )
+    by_hospital: dict[str, list[str]] = {}
+    for bill_id, hospital_id in hospital_of.items():
+        by_hospital.setdefault(hospital_id, []).append(bill_id)
+    for name, m in steps.items():
+        for hospital_id, bills in sorted(by_hospital.items()):
+            writes.append(
+                event_put(
+                    ctx,
+                    kind="collection.step",
+                    audience=f"hospital:{hospital_id}",
+                    subject=m.key,
+                    data={
+                        "account_id": account_id,
+                        "step": name,
+                        "days_overdue": m.params.get("days_overdue"),
+                        "blocks": list(plan.blocks),
+                        "bills": sorted(bills),
+                    },
+                )
+            )
+    return writes
 
 
 def _write_off_writes(ctx: Context, account_id: str, w: c.WriteOff, overdue: bool, on: date, shard: str) -> list[Write]:

@@ -19,6 +19,7 @@ from treatfirst.domain.ids import new_id
 from treatfirst.messages import payments as msg
 from treatfirst.messages.common import to_item
 from treatfirst.services import collection
+from treatfirst.services.events import bill_event
 from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
@@ -139,6 +140,11 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                     fail=ConcurrentUpdate,
                 )
             )
+            if settled:
+                paid = {**bill, "paid_fen": bill["paid_fen"] + alloc["amount_fen"], "paid_at": ctx.now_text()}
+                writes.append(
+                    bill_event(ctx, "bill.paid", paid, settled_by="payment", payment_id=payment["payment_id"])
+                )
             account_id = bill["account_id"]
             after = {
                 **bill,

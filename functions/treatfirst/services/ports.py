@@ -22,6 +22,7 @@ LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES, REVIEWS = (
 )
 OUTBOX = "outbox"
 BLACKLIST = "blacklist"  # blacklist records ("blr_"), appeals ("bla_") and the export change log ("blc_")
+EVENTS, ENDPOINTS = "events", "webhook_endpoints"  # services/events.py, services/webhooks.py
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -39,6 +40,9 @@ KEYS: dict[str, tuple[str, str | None]] = {
     OUTBOX: ("message_id", None),
     REVIEWS: ("review_id", None),
     BLACKLIST: ("item_id", None),
+    # event rows ("event"), their delivery state per endpoint ("to#<endpoint>") and attempt log ("try#...")
+    EVENTS: ("event_id", "part"),
+    ENDPOINTS: ("owner", "endpoint_id"),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -66,6 +70,10 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     "blacklist_by_account": (BLACKLIST, "holder", "opened_at"),
     # Records by state ("listed", "appealing", "removed"; purged records leave it): the operators' lists.
     "blacklist_by_state": (BLACKLIST, "list_state", "opened_at"),
+    # Events: each receiver's own, in order (the pull fallback), and the sparse queue of the webhook dispatcher
+    # (event rows not yet handed to the endpoints, delivery rows still to attempt).
+    "events_by_audience": (EVENTS, "audience", "seq"),
+    "events_due": (EVENTS, "due_shard", "due_at"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.

@@ -16,6 +16,7 @@ from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.services import collection
 from treatfirst.services.charges import PARTS, charge_view
+from treatfirst.services.events import bill_event, event_put
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS, Update, Write
@@ -116,6 +117,22 @@ def _refund(
         elif sp:
             writes += _refund_on_bill(ctx, caller, visit["bill_id"], account_id, sp, emergency, refund["refund_id"])
         writes.append(
+            event_put(
+                ctx,
+                kind="charge.refunded",
+                audience=f"hospital:{visit['hospital_id']}",
+                subject=refund["refund_id"],
+                data={
+                    "visit_id": visit_id,
+                    "fee_line_id": fee_line_id,
+                    "refund_id": refund["refund_id"],
+                    "cancel": cancel,
+                    "status": status,
+                    **amounts,
+                },
+            )
+        )
+        writes.append(
             audit(
                 ctx,
                 caller,
@@ -161,8 +178,12 @@ def _refund_on_bill(
             expect = {"collect_version": account.get("collect_version", 0)}
             if account.get("step") or account.get("blocks"):
                 lifted_message = [collection.cleared_message(ctx, account, refund_id)]
+    paid_event: list[Write] = []
+    if settled:
+        paid_event = [bill_event(ctx, "bill.paid", {**bill, "paid_at": ctx.now_text()}, settled_by="refund")]
     return [
         *lifted_message,
+        *paid_event,
         Update(
             BILLS,
             {"bill_id": bill_id},
