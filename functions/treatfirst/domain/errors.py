@@ -323,6 +323,32 @@ class EndpointLimit(Unprocessable):
     default_message = "this caller already has the most webhook endpoints allowed"
 
 
+# reconciliation (对账) -------------------------------------------------------------------------------------------
+class StatementMalformed(ValidationFailed):
+    code = "STATEMENT_MALFORMED"
+    default_message = "the statement file is not in its declared format"
+
+
+class SuspenseNotFound(NotFound):
+    code = "SUSPENSE_NOT_FOUND"
+    default_message = "no such suspense item"
+
+
+class SuspenseAlreadyResolved(Conflict):
+    code = "SUSPENSE_ALREADY_RESOLVED"
+    default_message = "the suspense item is no longer open"
+
+
+class StatementConflict(Conflict):
+    code = "STATEMENT_CONFLICT"
+    default_message = "a different statement of this channel and business date was already reconciled"
+
+
+class BusinessDateOpen(Unprocessable):
+    code = "BUSINESS_DATE_OPEN"
+    default_message = "the business date is not closed yet; reconcile it after its cut-off"
+
+
 def all_error_classes() -> list[type[TreatFirstError]]:
     """Every concrete error class, for the error-code reference page and the OpenAPI document."""
     seen: list[type[TreatFirstError]] = []
