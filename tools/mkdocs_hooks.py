@@ -559,7 +559,7 @@ SUMMARY_ZH = {
     "claimPhoneTask": "认领一个电话任务；响应中带有要拨打的号码",
     "recordPhoneTaskOutcome": "记录已认领电话的结果；任务完成",
     "getCollectionState": "一个账户的催收状态：阶段、逾期天数、账龄、失信次数、暂停、下一阶段日期",
-    "openDispute": "账户的某张未付账单有争议时暂停催收阶梯",
+    "openDispute": "对一张未付账单提出争议：争议结束前催收阶梯不计该账单",
     "closeDispute": "结束争议；争议期间的天数仍不计入",
     "listMoratoriums": "城市的暂停催收期（进行中和已结束）",
     "openMoratorium": "开启全市暂停催收：从今天起欠款不再计龄",

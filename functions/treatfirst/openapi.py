@@ -299,21 +299,22 @@ OPERATIONS: tuple[Operation, ...] = (
         collection.CollectionState,
         errors=("ACCOUNT_NOT_FOUND",),
         description="Operators only. Days overdue count from the earliest unpaid due date, minus paused days "
-        "(disputes, moratoriums); `aging` is the central bank's band (N, then 1-7 by 30 days).",
+        "(a dispute pauses its own bill; a moratorium every bill); `aging` is the central bank's band (N, then "
+        "1-7 by 30 days); `disputed` marks a bill the ladder leaves out until its dispute is closed.",
     ),
     Operation(
         "post",
         "/v1/accounts/{account_id}/disputes",
         "openDispute",
-        "Pause the ladder while one of the account's unpaid bills is disputed",
+        "Dispute one unpaid bill: the ladder leaves it out until the dispute is closed",
         "Collection",
         "collection:write",
         collection.PauseRecord,
         201,
         collection.DisputeRequest,
         errors=("ACCOUNT_NOT_FOUND", "BILL_NOT_FOUND", "ALREADY_DISPUTED", "CONCURRENT_UPDATE"),
-        description="Operators only; audited with the operator and the reason. From today until closed, no day "
-        "ages the account's debt.",
+        description="Operators only; audited with the operator and the reason. From today until closed the "
+        "ladder counts the account's other bills only (days, number and amount), and no day ages the disputed bill.",
     ),
     Operation(
         "post",

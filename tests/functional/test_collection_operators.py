@@ -64,6 +64,7 @@ def test_state_dispute_and_moratorium(
     state = body(api.get(operator, f"/v1/accounts/{account}/collection"))
     assert [_set(p) for p in state["pauses"]] == [_set(pause)] and pause["bill_id"] == bill["bill_id"]
     assert pause["end"] is None
+    assert [(b["bill_id"], b["disputed"]) for b in state["unpaid"]] == [(bill["bill_id"], True)]
     again = api.post(operator, f"/v1/accounts/{account}/disputes", {"bill_id": bill["bill_id"], "reason": "x"})
     assert (again.status_code, body(again)["error"]["code"]) == (409, "ALREADY_DISPUTED")
 
@@ -151,3 +152,23 @@ def test_aging_counts_unpaid_bills_by_band(
     assert bands == {"N": (2, 5000), **{str(n): (0, 0) for n in range(1, 8)}}
     # And a hospital may not read it
     assert api.get(hospital, "/v1/aging").status_code == 403
+
+
+def test_an_inpatient_visit_shows_as_a_stay_pause_until_it_closes(
+    api: Api, operator: Key, hospital: Key, enrolled: dict[str, Any]
+) -> None:
+    # Given an account with an unpaid bill
+    account = enrolled["account_id"]
+    _bill(api, hospital, account)
+    # When the hospital admits the patient (an inpatient visit), twice in a row
+    stays = [body(api.post(hospital, "/v1/visits", {"account_id": account, "kind": "inpatient"})) for _ in range(2)]
+    # Then each stay is a pause of the whole account, open until discharge (written by path, no read)
+    state = body(api.get(operator, f"/v1/accounts/{account}/collection"))
+    ids = sorted(f"stay:{v['visit_id']}" for v in stays)
+    assert sorted(p["pause_id"] for p in state["pauses"]) == ids
+    assert {(p["reason"], p.get("end"), p.get("bill_id")) for p in state["pauses"]} == {("inpatient_stay", None, None)}
+    # When one is discharged, its pause ends (its days stay paused); the other stays open
+    assert api.post(hospital, f"/v1/visits/{stays[0]['visit_id']}/close").status_code == 201
+    pauses = {p["pause_id"]: p for p in body(api.get(operator, f"/v1/accounts/{account}/collection"))["pauses"]}
+    assert pauses[f"stay:{stays[0]['visit_id']}"]["end"] == pauses[f"stay:{stays[0]['visit_id']}"]["start"]
+    assert pauses[f"stay:{stays[1]['visit_id']}"].get("end") is None

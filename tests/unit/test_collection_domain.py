@@ -132,6 +132,51 @@ def test_pauses_do_not_age_the_debt() -> None:
     assert dict(steps)[D + timedelta(days=13)] == "restrict"
 
 
+def test_a_dispute_pauses_only_its_own_bill() -> None:
+    # Given two Xiamen bills due D and D+2, and the older one disputed from D+1 to D+11 (10 days)
+    dispute = c.Pause("pau_1", D + timedelta(days=1), D + timedelta(days=11), "金额有误", "bil_a")
+    a, b = _bill("bil_a", D), _bill("bil_b", D + timedelta(days=2), fen=3_000)
+    # Then the disputed days age only bil_a: on D+20 it is 10 days overdue, bil_b 18
+    assert c.bill_days(a, D + timedelta(days=20), [dispute]) == 10
+    assert c.bill_days(b, D + timedelta(days=20), [dispute]) == 18
+    # And while it is open the ladder counts only bil_b (its days, its count, its amount)
+    state = c.State(unpaid=(a, b), pauses=(dispute,))
+    at = {day: p for day, p in _walk(XM, state, D, D + timedelta(days=20))}
+    assert at[D + timedelta(days=4)].days == 2 and at[D + timedelta(days=4)].state.step == "sms_reminder"
+    assert at[D + timedelta(days=5)].state.step == "restrict"  # bil_b reaches 3 days: restrict, on bil_b alone
+    step = next(m for m in at[D + timedelta(days=5)].messages if m.kind == "step")
+    assert (step.params["amount_fen"], step.params["bills"], step.params["due_date"]) == (3_000, 1, "2026-03-12")
+    # And after the dispute closes the account's days are those of its most overdue bill again
+    assert at[D + timedelta(days=20)].days == 18
+
+
+def test_disputing_every_unpaid_bill_eases_the_step_and_closing_restores_it_silently() -> None:
+    # Given one Xiamen bill at the restrict step on D+4
+    state = c.State(unpaid=(_bill(),))
+    for _, p in _walk(XM, state, D, D + timedelta(days=4)):
+        state = p.state
+    assert state.step == "restrict"
+    # When it is disputed from D+5: the ladder eases, blocks go, nothing is sent
+    opened = replace(state, pauses=(c.Pause("pau_1", D + timedelta(days=5), None, "金额有误", "bil_a"),))
+    eased = c.plan(XM, "acc_1", opened, D + timedelta(days=5))
+    assert eased.state.step is None and eased.blocks == () and eased.messages == ()
+    assert "collection.step.eased" in eased.events and eased.next_on == D + timedelta(days=6)
+    # When the dispute is closed on D+30 (25 paused days): restrict comes back without a second message
+    closed = replace(
+        eased.state, pauses=(c.Pause("pau_1", D + timedelta(days=5), D + timedelta(days=30), "x", "bil_a"),)
+    )
+    back = c.plan(XM, "acc_1", closed, D + timedelta(days=30))
+    assert back.days == 5 and back.state.step == "restrict" and back.messages == ()
+    # and suspension comes 15 days overdue, i.e. on D+40
+    sent = [
+        (d, m.params["step"])
+        for d, p in _walk(XM, back.state, D + timedelta(days=31), D + timedelta(days=41))
+        for m in p.messages
+        if m.kind == "step"
+    ]
+    assert sent == [(D + timedelta(days=40), "suspend")]
+
+
 def test_a_city_moratorium_pauses_every_account() -> None:
     moratorium = c.Pause("mor_1", D - timedelta(days=5), D + timedelta(days=20), "spring_festival")
     state = c.State(unpaid=(_bill(),))

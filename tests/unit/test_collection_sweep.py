@@ -378,3 +378,30 @@ def test_ledger_sound_after_a_full_run(world: World) -> None:
     for account_id in ids:
         world.assert_sound(account_id)
     assert all(ledger.invariant_violations(world.line(a)) == [] for a in ids)
+
+
+def test_an_inpatient_stay_pauses_the_debt_from_admission_to_discharge(xiamen: World) -> None:
+    # Given an account with one unpaid Xiamen bill due on DUE, at the sms_reminder step on DUE+1
+    account_id = xiamen.enroll()["account_id"]
+    _start(xiamen)
+    _bill(xiamen, account_id, 300)
+    for day in (date(2026, 11, 24), DUE, DUE + timedelta(days=1)):
+        _sweep_on(xiamen, day)
+    assert _account(xiamen, account_id)["step"] == "sms_reminder"
+    # When the patient is admitted on DUE+2 (Beijing) and discharged on DUE+12
+    xiamen.clock.current = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    stay = xiamen.open_visit(account_id, kind="inpatient")["visit_id"]
+    for day in range(2, 12):
+        _sweep_on(xiamen, DUE + timedelta(days=day))
+    # Then no day of the stay ages the debt: still 1 day overdue, no restrict step (Xiamen's is at 3 days)
+    assert _account(xiamen, account_id)["step"] == "sms_reminder"
+    assert _account(xiamen, account_id)["stays"] == {stay: {"start": "2026-12-03"}}
+    xiamen.clock.current = datetime(2026, 12, 13, 2, 0, tzinfo=UTC)
+    closing.close_visit(xiamen.ctx(), xiamen.hospital, stay, Empty(), None)
+    assert _account(xiamen, account_id)["stays"] == {stay: {"start": "2026-12-03", "end": "2026-12-13"}}
+    # And after discharge the ladder goes on where it stopped: restrict when 3 days overdue, on DUE+13
+    steps = {}
+    for day in range(12, 16):
+        _sweep_on(xiamen, DUE + timedelta(days=day))
+        steps[day] = _account(xiamen, account_id)["step"]
+    assert steps == {12: "sms_reminder", 13: "restrict", 14: "restrict", 15: "restrict"}

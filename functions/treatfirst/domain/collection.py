@@ -8,6 +8,10 @@ out, which step and blocks hold, which bills are written off, and the next busin
 Rules (DESIGN.md "Overdue and collection"; Kill Bill's overdue states, Fineract's pause arithmetic):
 - Days overdue = days since the EARLIEST unpaid due date (the anchor) minus the days paused since then. Every
   payment or refund re-anchors, because the unpaid map it keeps is what the anchor is computed from.
+- A pause without a bill (an inpatient stay, a city moratorium) stops every bill of the account from ageing; a
+  dispute pauses only its own bill: while it is open, that bill is left out of the ladder (its days, its count and
+  its amount), and the days it was disputed never age it. The account's days overdue are those of its most overdue
+  bill that is not under an open dispute.
 - The step is the most severe step whose conditions hold (never "the next one after the current"); its actions
   run once per anchor (`applied`), so a partial payment that leaves the anchor where it was neither skips nor
   repeats a step, and a step whose conditions stop holding eases back without sending anything.
@@ -100,10 +104,13 @@ class Pause:
     start: date
     end: date | None
     reason: str
-    bill_id: str | None = None  # a dispute pauses the account's ladder while its bill is disputed
+    bill_id: str | None = None  # a dispute pauses only this bill; None pauses the whole account
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
+
+    def applies_to(self, bill_id: str) -> bool:
+        return self.bill_id is None or self.bill_id == bill_id
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,12 @@ class State:
     reminded: tuple[str, ...] = ()  # bills whose before-due reminder went out
     strikes: tuple[Strike, ...] = ()
     strike_blocked: bool = False  # the strike rule's actions hold
-    pauses: tuple[Pause, ...] = ()
+    pauses: tuple[Pause, ...] = ()  # disputes and other operator pauses (append-only)
+    stays: tuple[Pause, ...] = ()  # inpatient stays: opened and closed with the inpatient visit
+
+    @property
+    def all_pauses(self) -> tuple[Pause, ...]:
+        return (*self.pauses, *self.stays)
 
     @property
     def earliest_due(self) -> date | None:
@@ -146,6 +158,33 @@ def days_overdue(anchor: date, on: date, pauses: Iterable[Pause] = ()) -> int:
     if on <= anchor:
         return (on - anchor).days
     return (on - anchor).days - paused_days(pauses, anchor, on)
+
+
+def bill_pauses(bill_id: str, pauses: Iterable[Pause]) -> tuple[Pause, ...]:
+    """The pauses that stop this bill from ageing: the account's and the city's, and its own disputes."""
+    return tuple(p for p in pauses if p.applies_to(bill_id))
+
+
+def bill_days(bill: UnpaidBill, on: date, pauses: Iterable[Pause]) -> int:
+    """Days this bill is overdue on `on`: since its due date, minus the days paused for it."""
+    return days_overdue(bill.due, on, bill_pauses(bill.bill_id, pauses))
+
+
+def disputed(bill_id: str, on: date, pauses: Iterable[Pause]) -> bool:
+    """The bill is under a dispute that covers `on` (its ladder waits until the dispute is closed)."""
+    return any(p.bill_id == bill_id and p.covers(on) for p in pauses)
+
+
+def ladder_bills(unpaid: Iterable[UnpaidBill], on: date, pauses: Iterable[Pause]) -> list[UnpaidBill]:
+    """The unpaid bills the ladder counts on `on`: every one not under an open dispute."""
+    spans = tuple(pauses)
+    return [b for b in unpaid if not disputed(b.bill_id, on, spans)]
+
+
+def account_days(bills: Iterable[UnpaidBill], on: date, pauses: Iterable[Pause]) -> int | None:
+    """The account's days overdue: those of its most overdue counted bill (None when no bill counts)."""
+    spans = tuple(pauses)
+    return max((bill_days(b, on, spans) for b in bills), default=None)
 
 
 def step_holds(step: LadderStep, days: int, bills: int, unpaid_fen: int) -> bool:
@@ -264,7 +303,7 @@ def message_key(account_id: str, kind: str, what: str, anchor: date | None) -> s
 def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: Sequence[Pause] = ()) -> Plan:
     """What the account must do on business date `on` (closed), given its state. Pure and idempotent:
     planning again on the state the plan returns gives a plan that changes nothing."""
-    pauses = (*state.pauses, *moratoriums)
+    pauses = (*state.all_pauses, *moratoriums)
     messages: list[Message] = []
     events: list[str] = []
     unpaid = list(state.unpaid)
@@ -296,7 +335,11 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                     )
                 )
 
-    # 3. The ladder, on days since the earliest unpaid due date minus paused days.
+    # 3. The ladder, on days since the earliest unpaid due date minus paused days. Bills under an open dispute
+    #    wait: the days, count and amount are those of the other bills, while the anchor (which names the steps
+    #    applied and their messages) stays the earliest unpaid due date, so opening and closing a dispute eases
+    #    and restores a step without sending anything twice.
+    counted = ladder_bills(unpaid, on, pauses)
     anchor = min((b.due for b in unpaid), default=None)
     applied = list(state.applied)
     step_name = state.step
@@ -305,9 +348,9 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
     if anchor is None:
         step_name = None
     else:
-        days = days_overdue(anchor, on, pauses)
-        count, total = len(unpaid), sum(b.outstanding_fen for b in unpaid)
-        target = evaluate(policy.collection_ladder, days, count, total) if days >= 0 else None
+        days = account_days(counted, on, pauses)
+        count, total = len(counted), sum(b.outstanding_fen for b in counted)
+        target = evaluate(policy.collection_ladder, days, count, total) if days is not None and days >= 0 else None
         if anchor != state.anchor:
             # Re-anchored (the oldest bill was paid, refunded or written off): the steps the account had already
             # passed and the new anchor also calls for are not sent again; the ones above must be reached anew.
@@ -321,7 +364,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                 "step": target.name,
                 "actions": list(target.actions),
                 "days_overdue": days,
-                "due_date": anchor.isoformat(),
+                "due_date": min(b.due for b in counted).isoformat(),
                 "amount_fen": total,
                 "bills": count,
             }
@@ -332,8 +375,8 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                     Message(KIND_PHONE_TASK, message_key(account_id, KIND_PHONE_TASK, target.name, anchor), base)
                 )
             if "write_off" in target.actions:
-                for bill in unpaid:
-                    if days_overdue(bill.due, on, pauses) >= target.day_offset:
+                for bill in counted:
+                    if bill_days(bill, on, pauses) >= target.day_offset:
                         write_offs.append(
                             WriteOff(bill.bill_id, bill.credit_fen, bill.emergency_fen, "ladder_exhausted")
                         )
@@ -346,7 +389,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                 continue
             if _rank(policy, s.name) <= _rank(policy, step_name):
                 continue
-            if s.day_offset - s.remind_days_before <= days < s.day_offset:
+            if days is not None and s.day_offset - s.remind_days_before <= days < s.day_offset:
                 applied.append(f"remind:{s.name}")
                 messages.append(
                     Message(
@@ -356,9 +399,9 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                             "step": s.name,
                             "actions": list(s.actions),
                             "in_days": s.day_offset - days,
-                            "due_date": anchor.isoformat(),
-                            "amount_fen": sum(b.outstanding_fen for b in unpaid),
-                            "bills": len(unpaid),
+                            "due_date": min(b.due for b in counted).isoformat(),
+                            "amount_fen": total,
+                            "bills": count,
                         },
                     )
                 )
@@ -374,9 +417,14 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
             events.append("collection.cleared")
         step_name, anchor, applied = None, None, []
     elif written:
+        counted = ladder_bills(unpaid, on, pauses)
         anchor = min(b.due for b in unpaid)
-        days = days_overdue(anchor, on, pauses)
-        left = evaluate(policy.collection_ladder, days, len(unpaid), sum(b.outstanding_fen for b in unpaid))
+        days = account_days(counted, on, pauses)
+        left = (
+            evaluate(policy.collection_ladder, days, len(counted), sum(b.outstanding_fen for b in counted))
+            if days is not None
+            else None
+        )
         keep = min(_rank(policy, state.step), _rank(policy, left.name if left else None))
         applied = [s.name for s in reversed(policy.collection_ladder) if 0 < _rank(policy, s.name) <= keep]
         step_name = left.name if left and left.name in applied else (state.step if keep else None)
@@ -409,6 +457,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
         strikes=tuple(strikes),
         strike_blocked=strike_blocked,
         pauses=state.pauses,
+        stays=state.stays,
     )
     return Plan(
         on=on,
@@ -438,7 +487,7 @@ def blocks_of(policy: Policy, state: State) -> tuple[str, ...]:
 def next_date(policy: Policy, state: State, on: date, moratoriums: Sequence[Pause] = ()) -> date | None:
     """The first business date after `on` on which `plan` can change something, or None (nothing unpaid, no
     strike that can lift by itself). Under an open pause the account is looked at again the next day."""
-    pauses = (*state.pauses, *moratoriums)
+    pauses = (*state.all_pauses, *moratoriums)
     candidates: list[date] = []
     for bill in state.unpaid:
         if not bill.overdue:
@@ -447,18 +496,21 @@ def next_date(policy: Policy, state: State, on: date, moratoriums: Sequence[Paus
             remind_on = bill.due - timedelta(days=policy.remind_before_due_days)
             if on < bill.due:
                 candidates.append(max(remind_on, on + timedelta(days=1)))
-    anchor = state.earliest_due
-    if anchor is not None:
+    counting = ladder_bills(state.unpaid, on, pauses)
+    if state.unpaid:
         if any(p.covers(on + timedelta(days=1)) for p in pauses if p.end is None):
             candidates.append(on + timedelta(days=1))
-        else:
-            days_now = days_overdue(anchor, on, pauses)
+        elif counting:
+            days_now = account_days(counting, on, pauses)
+            assert days_now is not None
             for s in policy.collection_ladder:
                 if _rank(policy, s.name) <= _rank(policy, state.step) and s.name in state.applied:
                     continue
                 for threshold in (s.day_offset, s.day_offset - (s.remind_days_before or 0)):
                     if threshold > days_now:
-                        candidates.append(_date_at(anchor, threshold, on, pauses))
+                        candidates.extend(
+                            _date_at(b.due, threshold, on, bill_pauses(b.bill_id, pauses)) for b in counting
+                        )
             if any(s.min_unpaid_bills or s.min_unpaid_fen for s in policy.collection_ladder):
                 pass  # count and amount change only with bills, payments and refunds, which re-index the account
     if state.strike_blocked and policy.strike_lift == "rule_no_longer_met" and policy.strike_window_months:
@@ -512,7 +564,15 @@ def state_from_item(item: Mapping[str, Any]) -> State:
         strikes=tuple(Strike(s["bill_id"], date.fromisoformat(s["on"])) for s in item.get("strikes") or ()),
         strike_blocked=bool(item.get("strike_blocked", False)),
         pauses=tuple(pause_from_item(p) for p in item.get("pauses") or ()),
+        stays=tuple(
+            Pause(f"stay:{visit_id}", date.fromisoformat(v["start"]), _day(v.get("end")), "inpatient_stay")
+            for visit_id, v in sorted((item.get("stays") or {}).items())
+        ),
     )
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def unpaid_entry(bill: UnpaidBill) -> dict[str, Any]:

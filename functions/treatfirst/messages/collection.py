@@ -125,6 +125,7 @@ class UnpaidBill(Response):
     outstanding_fen: int
     overdue: bool
     aging: Literal["N", "1", "2", "3", "4", "5", "6", "7"]  # the central bank's bands: N, then 30 days each
+    disputed: bool = False  # under an open dispute: the ladder leaves it out until the dispute is closed
 
 
 class Strikes(Response):
@@ -144,7 +145,7 @@ class CollectionState(Response):
     pauses: list[PauseRecord]
     moratoriums: list[PauseRecord]
     step: str | None = None
-    days_overdue: int | None = None  # since the earliest unpaid due date, minus paused days
+    days_overdue: int | None = None  # of the most overdue bill not under dispute, minus paused days
     earliest_due_date: Day | None = None
     next_step_at: str | None = None  # the business date the sweep looks at the account next
 

@@ -78,8 +78,9 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 ACCOUNTS,
                 {"account_id": account_id},
                 add={**ledger.combine(*(ledger.delta(k, a) for k, a in moves)), "open_visits": -1}
-                | ({"collect_version": 1} if total else {}),
-                set=collection.bill_issued(ctx, account_id, bill) if total else {},
+                | ({"collect_version": 1} if total or "stay_start" in visit else {}),
+                set=(collection.bill_issued(ctx, account_id, bill) if total else {})
+                | (collection.stay_closed(ctx, visit) if "stay_start" in visit else {}),
                 fail=ConcurrentUpdate,
             ),
             *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],

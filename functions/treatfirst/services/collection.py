@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from treatfirst.domain import collection as c
 from treatfirst.domain import ledger
@@ -47,6 +48,25 @@ def next_sweep_date(ctx: Context) -> date:
 def look_again(ctx: Context, account_id: str) -> dict[str, Any]:
     """Account fields that put it in the index for the next sweep date (it replans and moves the date on)."""
     return {"collect_shard": collect_shard(account_id), "next_step_at": next_sweep_date(ctx).isoformat()}
+
+
+def city_today(ctx: Context) -> date:
+    """The city's calendar date now (a pause or a stay opened or closed today starts or ends on it)."""
+    return ctx.clock.now().astimezone(ZoneInfo(ctx.policy.timezone)).date()
+
+
+def stay_opened(ctx: Context, account: Item, visit_id: str, start: str) -> dict[str, Any]:
+    """`set` fields of the inpatient visit's account Update: from `start` (today) the stay pauses the debt."""
+    stay = {"start": start}
+    at = {f"stays.{visit_id}": stay} if "stays" in account else {"stays": {visit_id: stay}}
+    return {**at, **look_again(ctx, account["account_id"])}
+
+
+def stay_closed(ctx: Context, visit: Item) -> dict[str, Any]:
+    """`set` fields of the closing transaction's account Update: the stay ends today (its days stay paused)."""
+    start = visit["stay_start"]
+    stay = {"start": start, "end": max(city_today(ctx).isoformat(), start)}
+    return {f"stays.{visit['visit_id']}": stay, **look_again(ctx, visit["account_id"])}
 
 
 def unpaid_entry(ctx: Context, bill: Item) -> dict[str, Any]:
@@ -432,6 +452,6 @@ def cleared(ctx: Context, account: Item, settled: set[str]) -> dict[str, Any] | 
     state = c.state_from_item(account)
     if any(b.bill_id not in settled for b in state.unpaid):
         return None
-    after = c.State(strikes=state.strikes, strike_blocked=state.strike_blocked, pauses=state.pauses)
+    after = c.State(strikes=state.strikes, strike_blocked=state.strike_blocked, pauses=state.pauses, stays=state.stays)
     blocks = c.blocks_of(ctx.policy, after)
     return {"step": None, "anchor": None, "applied": None, "blocks": list(blocks) or None}

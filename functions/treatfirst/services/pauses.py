@@ -1,7 +1,8 @@
 """Operators and the collection ladder: an account's collection state, disputes and city-wide moratoriums.
 
-Pauses do not age the debt (domain.collection.days_overdue). A dispute is a pause on one account, opened for one of
-its unpaid bills and closed by an operator, each with a reason; a moratorium is a pause of the whole city, kept in
+Pauses do not age the debt (domain.collection.days_overdue). A dispute is a pause of one unpaid bill, opened and
+closed by an operator, each with a reason: while it is open the ladder leaves that bill out, and its disputed days
+never age it; a moratorium is a pause of the whole city, kept in
 one item ("sys#moratoriums") that the sweep reads once per run (`moratoriums`). Pause records are append-only:
 closing one sets its end date; nothing is removed. Every change is audited with who and why, and bumps the
 account's `collect_version`, so a sweep step planned on the state before it fails its guard and is planned again.
@@ -17,7 +18,7 @@ from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import AccountNotFound, AlreadyDisputed, BillNotFound, ConcurrentUpdate, PauseNotFound
 from treatfirst.domain.ids import new_id
 from treatfirst.messages.collection import CloseRequest, DisputeRequest, MoratoriumRequest
-from treatfirst.services.collection import look_again
+from treatfirst.services.collection import city_today, look_again
 from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, Item, Put, Store, Update
 from treatfirst.services.records import audit
@@ -26,11 +27,7 @@ from treatfirst.services.unit_of_work import Context
 MORATORIUMS_KEY = {"account_id": "sys#moratoriums"}
 
 
-def today(ctx: Context) -> date:
-    """The city's calendar date now (a pause opened or closed today starts or ends on it)."""
-    from zoneinfo import ZoneInfo
-
-    return ctx.clock.now().astimezone(ZoneInfo(ctx.policy.timezone)).date()
+today = city_today
 
 
 def moratoriums(store: Store) -> tuple[ladder.Pause, ...]:
@@ -61,9 +58,9 @@ def collection_state(ctx: Context, caller: Caller, account_id: str) -> dict[str,
     state = ladder.state_from_item(item)
     city = moratoriums(ctx.store)
     on = today(ctx)
-    pauses = (*state.pauses, *city)
+    pauses = (*state.all_pauses, *city)
     anchor = state.earliest_due
-    days = ladder.days_overdue(anchor, on, pauses) if anchor else None
+    days = ladder.account_days(ladder.ladder_bills(state.unpaid, on, pauses), on, pauses)
     window = ctx.policy.strike_window_months
     return {
         "account_id": account_id,
@@ -79,7 +76,8 @@ def collection_state(ctx: Context, caller: Caller, account_id: str) -> dict[str,
                 "due_date": b.due.isoformat(),
                 "outstanding_fen": b.outstanding_fen,
                 "overdue": b.overdue,
-                "aging": aging_bucket(ladder.days_overdue(b.due, on, pauses)),
+                "disputed": ladder.disputed(b.bill_id, on, pauses),
+                "aging": aging_bucket(ladder.bill_days(b, on, pauses)),
             }
             for b in state.unpaid
         ],
@@ -89,7 +87,7 @@ def collection_state(ctx: Context, caller: Caller, account_id: str) -> dict[str,
             "rule_applied": state.strike_blocked,
         },
         "blocks": list(item.get("blocks") or ()),
-        "pauses": [_pause_view(p) for p in state.pauses],
+        "pauses": [_pause_view(p) for p in state.all_pauses],
         "moratoriums": [_pause_view(p) for p in city],
         "next_step_at": item.get("next_step_at"),
     }
@@ -100,7 +98,7 @@ def _pause_view(p: ladder.Pause) -> dict[str, Any]:
 
 
 def open_dispute(ctx: Context, caller: Caller, account_id: str, command: DisputeRequest) -> dict[str, Any]:
-    """Pause the account's ladder while one of its unpaid bills is disputed (from today, until closed)."""
+    """Dispute one unpaid bill from today until closed: the ladder leaves it out meanwhile, and it does not age."""
     caller.may("collection", "pause")
     item = _account(ctx, account_id)
     state = ladder.state_from_item(item)
@@ -237,9 +235,9 @@ def aging_report(ctx: Context, caller: Caller) -> dict[str, Any]:
             page = ctx.store.query(ACCOUNTS, str(shard), index="by_next_step", limit=100, start=start)
             for item in page.items:
                 state = ladder.state_from_item(item)
-                pauses = (*state.pauses, *city)
+                pauses = (*state.all_pauses, *city)
                 for bill in state.unpaid:
-                    band = aging_bucket(ladder.days_overdue(bill.due, on, pauses))
+                    band = aging_bucket(ladder.bill_days(bill, on, pauses))
                     bills[band] += 1
                     amounts[band] += bill.outstanding_fen
             if page.cursor is None:

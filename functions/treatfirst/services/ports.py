@@ -88,6 +88,7 @@ INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "reminded",
         "strikes",
         "strike_blocked",
+        "stays",
         "pauses",
         "blocks",
         "collect_version",

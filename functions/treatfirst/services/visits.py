@@ -16,6 +16,7 @@ from treatfirst.domain.errors import (
 from treatfirst.domain.ids import new_id
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
+from treatfirst.services import collection
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
@@ -135,12 +136,17 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
                 "declared_at": ctx.now_text(),
             }
             item["emergency_declared"] = True
+        stay: dict[str, Any] = {}
+        if command.kind == "inpatient":  # an inpatient stay pauses the account's debt until the visit closes
+            item["stay_start"] = collection.city_today(ctx).isoformat()
+            stay = collection.stay_opened(ctx, account, visit_id, item["stay_start"])
         writes: list[Write] = [
             Put(VISITS, {k: v for k, v in item.items() if v is not None}),
             Update(
                 ACCOUNTS,
                 {"account_id": account_id},
-                add={"open_visits": 1},
+                add={"open_visits": 1} | ({"collect_version": 1} if stay else {}),
+                set=stay,
                 expect={"status": account["status"]},
                 # an emergency visit is never blocked; any other re-checks the collection blocks in this write
                 lacks={} if emergency is not None else {"blocks": "new_visits"},
