@@ -10,7 +10,6 @@ account's `collect_version`, so a sweep step planned on the state before it fail
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from treatfirst.domain import collection as ladder
