@@ -40,7 +40,11 @@ def walk(his: TreatFirstClient, operator: TreatFirstClient, run: str) -> list[di
         },
     )
     visit_no = f"HIS-L{run}"
-    bill = treat(his, account["account_id"], visit_no, [fee_line(visit_no, 1, "REG-001", "普通门诊挂号", 0, 1500)])
+    lines = [
+        fee_line(visit_no, 1, "REG-001", "普通门诊挂号", 0, 1500),
+        fee_line(visit_no, 2, "CT-001", "CT 检查", 0, 8500),
+    ]
+    bill = treat(his, account["account_id"], visit_no, lines)  # 100 yuan: above every step's minimum amount
     ladder = list(reversed(ok(his.get("/v1/policy"))["policy"]["collection_ladder"]))  # least severe first
     state_path = f"/v1/accounts/{account['account_id']}/collection"
 
@@ -61,7 +65,7 @@ def walk(his: TreatFirstClient, operator: TreatFirstClient, run: str) -> list[di
                 "now": moved["now"],
                 "bill_status": ok(operator.get(f"/v1/bills/{bill['bill_id']}"))["status"],
                 "state": state,
-                "messages": [(m["kind"], m["status"], m.get("text")) for m in messages],
+                "messages": [(m["kind"], (m.get("params") or {}).get("step"), m.get("text")) for m in messages],
             }
         )
     return seen
@@ -82,8 +86,8 @@ def main() -> None:
             f"{state['days_overdue']} days overdue, step {state['step']}, "
             f"aging {[b['aging'] for b in state['unpaid']]}, {len(row['messages'])} messages"
         )
-        for kind, status, text in row["messages"]:
-            print(f"    {kind} [{status}] {text or ''}")
+        for kind, step, text in row["messages"]:
+            print(f"    {kind} [{step or '-'}] {text or ''}")
 
 
 if __name__ == "__main__":

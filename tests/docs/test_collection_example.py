@@ -4,6 +4,7 @@ example cities: one unpaid bill is walked to every step of the city's ladder."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,8 +59,9 @@ def test_one_bill_is_walked_to_every_step_of_the_ladder(served: tuple[str, str, 
     )
     example = __import__("importlib.util").util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret)
-    operator = TreatFirstClient(url, key_id=keys["operator"].key_id, secret=keys["operator"].secret)
+    # (a clock advance of half a year runs every day's sweep in the request: a generous timeout)
+    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret, timeout=120)
+    operator = TreatFirstClient(url, key_id=keys["operator"].key_id, secret=keys["operator"].secret, timeout=120)
 
     # When it walks one unpaid bill along the ladder
     rows = example.walk(his, operator, run="1")
@@ -74,3 +76,21 @@ def test_one_bill_is_walked_to_every_step_of_the_ladder(served: tuple[str, str, 
         if state["unpaid"]:
             assert state["days_overdue"] >= row["day_offset"], row
             assert [b["aging"] for b in state["unpaid"]] == [aging_bucket(state["days_overdue"])]
+
+    # And at each step exactly the messages the policy declares were written, each once: the step's SMS (unless
+    # the step is only a phone task), the operator's phone task, and the SMS reminder before the step
+    seen: Counter[tuple[str, str | None]] = Counter()
+    for row, step in zip(rows, reversed(policy.collection_ladder), strict=True):
+        written = Counter((kind, name) for kind, name, _ in row["messages"])  # the account's messages, any order
+        assert written >= seen, row  # nothing written before is gone
+        new = written - seen
+        expected = {("step", step.name)} if any(a != "phone_task" for a in step.actions) else set()
+        if "phone_task" in step.actions:
+            expected.add(("phone_task", step.name))
+        if step.remind_days_before:
+            expected.add(("step_reminder", step.name))
+        assert expected <= set(new), (step.name, new)
+        assert all(n == 1 for n in written.values()), written  # none twice
+        seen = written
+    texts = [text for row in rows[-1:] for kind, _, text in row["messages"] if kind != "phone_task"]
+    assert texts and all(text and "元" in text for text in texts)  # SMS texts rendered, amounts in yuan

@@ -59,6 +59,25 @@ def test_xiamen_ladder_walks_every_step_once_with_reminders_before_each() -> Non
     }
 
 
+def test_a_step_whose_amount_condition_fails_is_neither_reminded_nor_reached() -> None:
+    # Given one 15-yuan Lianyungang bill (reporting needs 50 yuan or more owed)
+    state = c.State(unpaid=(_bill(fen=1_500),))
+    # When every date up to 120 days overdue is planned
+    sent = [
+        (m.kind, m.params.get("step")) for _, p in _walk(LYG, state, D, D + timedelta(days=120)) for m in p.messages
+    ]
+    # Then no reminder announces the report, and it never comes; the steps below it do
+    assert ("step_reminder", "report_to_credit_platform") not in sent
+    assert ("step", "report_to_credit_platform") not in sent
+    assert ("step_reminder", "suspend") in sent and ("step", "suspend") in sent
+    # And with 50 yuan owed both come (the boundary amount included: "at least")
+    bigger = c.State(unpaid=(_bill(fen=5_000),))
+    sent = [
+        (m.kind, m.params.get("step")) for _, p in _walk(LYG, bigger, D, D + timedelta(days=120)) for m in p.messages
+    ]
+    assert ("step_reminder", "report_to_credit_platform") in sent and ("step", "report_to_credit_platform") in sent
+
+
 def test_a_bill_goes_overdue_at_its_due_dates_close_and_counts_one_strike() -> None:
     # The business date closes at the due time: on the due date's close the bill is past due
     state = c.State(unpaid=(_bill(),))

@@ -389,6 +389,8 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
                 continue
             if _rank(policy, s.name) <= _rank(policy, step_name):
                 continue
+            if not step_holds(s, s.day_offset, count, total):
+                continue  # the step's number or amount condition does not hold: no reminder of a step to come
             if days is not None and s.day_offset - s.remind_days_before <= days < s.day_offset:
                 applied.append(f"remind:{s.name}")
                 messages.append(
