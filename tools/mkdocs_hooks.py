@@ -561,6 +561,7 @@ SUMMARY_ZH = {
     "getCollectionState": "一个账户的催收状态：阶段、逾期天数、账龄、失信次数、暂停、下一阶段日期",
     "openDispute": "对一张未付账单提出争议：争议结束前催收阶梯不计该账单",
     "closeDispute": "结束争议；争议期间的天数仍不计入",
+    "writeOffBill": "核销一张未还账单：困难救助、身故、身份不明的急诊患者或运营方决定（须写明原因，审计）",
     "listMoratoriums": "城市的暂停催收期（进行中和已结束）",
     "openMoratorium": "开启全市暂停催收：从今天起欠款不再计龄",
     "closeMoratorium": "结束暂停催收期",

@@ -24,6 +24,7 @@ from treatfirst.services import (
     tasks,
     testclock,
     visits,
+    writeoffs,
 )
 from treatfirst.services.idempotency import Outcome
 from treatfirst.services.identity import Caller
@@ -354,6 +355,15 @@ def emergency_report() -> Response:
         _request(),
         lambda ctx, caller, q: reviews.emergency_report(ctx, caller, q),
         query=review_messages.EmergencyReportQuery,
+    )
+
+
+@api.route("/v1/bills/{bill_id}/write-off", methods=["POST"])
+def write_off_bill(bill_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: writeoffs.write_off_bill(ctx, caller, bill_id, cmd, _key()),
+        body=collection.WriteOffRequest,
     )
 
 

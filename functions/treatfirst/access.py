@@ -117,6 +117,15 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "bills", "read", "bills:read", "any"),
     Grant("operator", "bills", "list", "bills:read", "any"),
     Grant(
+        "operator",
+        "bills",
+        "write_off",
+        "collection:write",
+        "any",
+        "核销一张未还账单，须写明原因，审计",
+        "write off an unpaid bill, with a reason, audited",
+    ),
+    Grant(
         "operator", "test_clock", "read", "collection:write", "any", "仅本地与沙箱", "local stack and sandboxes only"
     ),
     Grant(
@@ -192,6 +201,7 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("charges", "refund"): ("cancelCharge", "refundCharge"),
     ("bills", "read"): ("getBill",),
     ("bills", "list"): ("listAccountBills",),
+    ("bills", "write_off"): ("writeOffBill",),
     ("payments", "pay"): ("notifyPayment",),
     ("callers", "register"): ("registerCaller",),
     ("callers", "rotate"): ("rotateCaller",),

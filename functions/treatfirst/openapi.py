@@ -318,6 +318,24 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "post",
+        "/v1/bills/{bill_id}/write-off",
+        "writeOffBill",
+        "Write off one unpaid bill: hardship, deceased, unidentified emergency patient or an operator's decision",
+        "Collection",
+        "collection:write",
+        payments.Bill,
+        200,
+        collection.WriteOffRequest,
+        True,
+        errors=("BILL_NOT_FOUND", "BILL_NOT_PAYABLE", "CONCURRENT_UPDATE"),
+        description="Operators only; audited with the operator, the reason and the note. One transaction: the bill "
+        "becomes `written_off` (terminal), its debt leaves the account and the ledger moves it to the funds (self-pay "
+        "to the policy's `hardship_backstop` for hardship, otherwise to the first fund of `backstop_order`; the "
+        "emergency part to the emergency backstop); the credit part shrinks the line. Money received afterwards is a "
+        "recovery for those funds.",
+    ),
+    Operation(
+        "post",
         "/v1/accounts/{account_id}/disputes/{pause_id}/close",
         "closeDispute",
         "Close a dispute; the days it covered stay paused",

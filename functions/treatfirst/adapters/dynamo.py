@@ -436,6 +436,8 @@ class BlacklistModel(_Base):
     cause, bills, basis, notice, removal, appeal, changes, strike_bills, decision, verification = (
         _j() for _ in range(10)
     )
+
+
 class EventsByAudience(GlobalSecondaryIndex["EventModel"]):
     """Each receiver's events in order (`seq` = created_at#event_id): the pull fallback GET /v1/events?after=."""
 

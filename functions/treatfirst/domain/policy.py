@@ -27,7 +27,7 @@ InsuranceStatus = Literal["normal", "suspended", "terminated", "uninsured"]
 INSURANCE_STATUSES: tuple[str, ...] = get_args(InsuranceStatus)
 FUNDING_MODELS = ("hospital_receivable", "financier_advance")
 TRIAGE_LEVELS = (1, 2, 3, 4)  # 急诊预检分级: 1 濒危, 2 危重, 3 急症, 4 非急症
-BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "hospital", "financier")
+BACKSTOPS = ("credit_insurance", "municipal_fund", "emergency_aid_fund", "civil_affairs_aid", "hospital", "financier")
 STRIKE_ACTIONS = ("suspend", "restrict", "blacklist")
 # How the strike rule's actions are lifted: by the sweep once the rule no longer holds and nothing is unpaid, or only
 # by an operator (an annulled strike or a credit repair).
@@ -54,6 +54,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "credit_insurance": ("信用保险", "credit insurance"),
     "municipal_fund": ("市级托底资金", "municipal fund"),
     "emergency_aid_fund": ("疾病应急救助基金", "emergency-aid fund"),
+    "civil_affairs_aid": ("民政医疗救助", "civil-affairs medical aid"),
     "hospital": ("医疗机构", "hospital"),
     "financier": ("合作金融机构", "financier"),
     "hospital_receivable": ("医院应收", "hospital receivable"),
@@ -161,6 +162,7 @@ class Policy:
     family_sub_limits: bool
     inpatient_hold_fen: int
     backstop_order: tuple[str, ...]
+    hardship_backstop: str  # the fund an operator's hardship write-off goes to (e.g. civil-affairs medical aid)
     funding_model: str
     consents: tuple[ConsentSpec, ...]
     raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
@@ -443,6 +445,7 @@ def parse_policy(text: str | bytes) -> Policy:
 
     inpatient_hold = r.integer("inpatient_hold_fen", minimum=1)
     backstop_order = r.choices("backstop_order", BACKSTOPS)
+    hardship_backstop = r.choice("hardship_backstop", BACKSTOPS)
     funding_model = r.choice("funding_model", FUNDING_MODELS)
 
     consents: list[ConsentSpec] = []
@@ -504,6 +507,7 @@ def parse_policy(text: str | bytes) -> Policy:
         family_sub_limits=family[1],
         inpatient_hold_fen=inpatient_hold,
         backstop_order=backstop_order,
+        hardship_backstop=hardship_backstop,
         funding_model=funding_model,
         consents=tuple(consents),
         raw=data,
@@ -606,6 +610,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "family.sub_limits": DocumentationOnly(_NO_FAMILY),
     "inpatient_hold_fen": DocumentationOnly("inpatient stays are not built yet"),
     "backstop_order": Enforced("treatfirst.services.collection._write_off_writes", ("backstop_order",)),
+    "hardship_backstop": Enforced("treatfirst.services.writeoffs.credit_fund", ("hardship_backstop",)),
     "funding_model": DocumentationOnly("clearing and financier settlement are not built yet"),
     "consents[].kind": Enforced("treatfirst.services.enrollment._consents", ("consents", "kind")),
     "consents[].version": Enforced("treatfirst.consents.render_consent", ("version",)),

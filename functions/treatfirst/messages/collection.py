@@ -161,3 +161,17 @@ class AgingReport(Response):
 
     on: Day
     bands: list[AgingBand]
+
+
+class WriteOffRequest(Request):
+    """An operator's write-off of one unpaid bill (the sweep writes off at the end of the ladder by itself)."""
+
+    reason: Annotated[
+        Literal["hardship", "deceased", "emergency_unidentified", "operator_decision"],
+        Meta(
+            description="hardship: the civil-affairs office certified the patient (低保、特困); its self-pay goes to "
+            "the policy's hardship backstop; the others go to the first fund of the backstop order; any emergency "
+            "part goes to the emergency backstop"
+        ),
+    ]
+    note: Reason

@@ -87,8 +87,8 @@ class Bill(Response):
     emergency_amount_fen: Annotated[
         Fen,
         Meta(
-            description="emergency self-pay: owed by the patient too, outside the limit; the policy names a "
-            "backstop for it if unpaid, but write-off is not built yet"
+            description="emergency self-pay: owed by the patient too, outside the limit; written off to the "
+            "policy's emergency backstop if it stays unpaid to the end of the ladder"
         ),
     ]
     refunded_fen: Fen
@@ -97,6 +97,22 @@ class Bill(Response):
     paid_at: UtcTime | None
     policy_version: str
     policy_sha256: str
+    write_off: WriteOffRecord | None = None  # present once the bill is written off (a terminal state)
+
+
+class WriteOffRecord(Response):
+    """Why and to which funds a bill was written off; money received afterwards is a recovery for those funds."""
+
+    reason: Annotated[
+        Literal["ladder_exhausted", "hardship", "deceased", "emergency_unidentified", "operator_decision"],
+        Meta(description="ladder_exhausted by the sweep; the others by an operator, with a note"),
+    ]
+    on: Annotated[str, Meta(description="the city's business date of the write-off (YYYY-MM-DD)")]
+    credit_fen: Fen
+    emergency_fen: Fen
+    credit_fund: str | None = None
+    emergency_fund: str | None = None
+    recovered_fen: Fen = 0
 
 
 class BillPage(Response):

@@ -365,19 +365,23 @@ def _hospital_events(ctx: Context, account_id: str, state: c.State, plan: c.Plan
     return writes
 
 
-def _write_off_writes(ctx: Context, account_id: str, w: c.WriteOff, overdue: bool, on: date, shard: str) -> list[Write]:
+def _write_off_writes(
+    ctx: Context,
+    account_id: str,
+    w: c.WriteOff,
+    overdue: bool,
+    on: date,
+    shard: str,
+    *,
+    credit_fund: str | None = None,
+    actor: str = "system:collection",
+) -> list[Write]:
     """The bill becomes written_off (terminal, with its reason) and the ledger moves its debt to the funds: the
-    credit part to the first fund of the policy's backstop order, the emergency part to the emergency backstop."""
-    credit_fund = ctx.policy.backstop_order[0]
+    credit part to `credit_fund` (by default the first fund of the policy's backstop order), the emergency part to
+    the emergency backstop."""
+    credit_fund = credit_fund or ctx.policy.backstop_order[0]
     emergency_fund = ctx.policy.emergency_backstop
-    record = {
-        "reason": w.reason,
-        "on": on.isoformat(),
-        "credit_fen": w.credit_fen,
-        "emergency_fen": w.emergency_fen,
-        "credit_fund": credit_fund if w.credit_fen else None,
-        "emergency_fund": emergency_fund if w.emergency_fen else None,
-    }
+    record = write_off_record(ctx, w, on, credit_fund)
     writes: list[Write] = [
         Update(
             BILLS,
@@ -385,7 +389,7 @@ def _write_off_writes(ctx: Context, account_id: str, w: c.WriteOff, overdue: boo
             set={
                 "status": "written_off",
                 "written_off_at": ctx.now_text(),
-                "write_off": {k: v for k, v in record.items() if v is not None},
+                "write_off": record,
                 "written_off_fen": w.credit_fen + w.emergency_fen,
                 "recovered_fen": 0,
                 "outstanding_fen": 0,
@@ -405,13 +409,22 @@ def _write_off_writes(ctx: Context, account_id: str, w: c.WriteOff, overdue: boo
         ("emergency_write_off", w.emergency_fen, emergency_fund),
     ):
         if amount:
-            writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, "system:collection"))
-            writes.append(
-                entry(
-                    ctx, fund_account(fund, shard), "backstop_write_off", amount, "bill", w.bill_id, "system:collection"
-                )
-            )
+            writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, actor))
+            writes.append(entry(ctx, fund_account(fund, shard), "backstop_write_off", amount, "bill", w.bill_id, actor))
     return writes
+
+
+def write_off_record(ctx: Context, w: c.WriteOff, on: date, credit_fund: str) -> dict[str, Any]:
+    """What the bill keeps of its write-off: the reason, the date and the funds that took each part."""
+    record = {
+        "reason": w.reason,
+        "on": on.isoformat(),
+        "credit_fen": w.credit_fen,
+        "emergency_fen": w.emergency_fen,
+        "credit_fund": credit_fund if w.credit_fen else None,
+        "emergency_fund": ctx.policy.emergency_backstop if w.emergency_fen else None,
+    }
+    return {k: v for k, v in record.items() if v is not None}
 
 
 def fund_account(fund: str, shard: str) -> str:

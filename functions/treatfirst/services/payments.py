@@ -48,6 +48,9 @@ def bill_view(item: Item) -> dict[str, Any]:
             paid_at=item.get("paid_at"),
             policy_version=item["policy"]["policy_version"],
             policy_sha256=item["policy"]["policy_sha256"],
+            write_off=msg.WriteOffRecord(**item["write_off"], recovered_fen=item.get("recovered_fen", 0))
+            if item.get("write_off")
+            else None,
         )
     )
 
