@@ -61,6 +61,7 @@ OPERATIONS = {
     "advance": ("向前拨", "advance"),
     "decide": ("作出决定", "decide"),
     "emergency": ("急诊合计", "emergency totals"),
+    "write_off": ("核销", "write off"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),
