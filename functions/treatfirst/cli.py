@@ -9,6 +9,7 @@ treatfirst-admin check-policy path/to/city.yaml     # validate a policy file, pr
 treatfirst-admin outbox [--account acc_...]         # SMS waiting to go out, or an account's messages and tasks
 treatfirst-admin clock show                          # the test clock (local stack only)
 treatfirst-admin clock advance --days 8 --reason "demo"   # move it forward, then run the scheduled functions
+treatfirst-admin migrate collection-state           # one-off, after the upgrade that added the collection ladder
 
 Which platform:
   - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
@@ -74,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     adv.add_argument("--days", type=int, default=0)
     adv.add_argument("--hours", type=int, default=0)
     adv.add_argument("--reason", required=True)
+    mig = sub.add_parser("migrate", help="a one-off data migration after an upgrade that names one (idempotent)")
+    mig.add_argument("name", choices=("collection-state",))
     return parser
 
 
@@ -221,6 +224,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         return {**made.body(), "note": "the new secret is shown once; store it now"}
     if args.command == "outbox":
         return _outbox(ctx, args.account, args.limit)
+    if args.command == "migrate":
+        from treatfirst.services.migrations import MIGRATIONS
+
+        return MIGRATIONS[args.name](ctx, rt.store).as_dict()
     if args.command == "clock":
         from treatfirst.services import testclock
         from treatfirst.services.identity import SCOPES

@@ -588,6 +588,16 @@ class DynamoStore:
             return None
         return _plain(found)
 
+    def scan(self, table: str, *, limit: int = 100, start: Mapping[str, Any] | None = None) -> Page:
+        """One page of a full-table scan (one-off migrations only)."""
+        model = MODELS[table]
+        start_key = {n: _to_av(model, n, v) for n, v in start.items()} if start is not None else None
+        result = model.scan(limit=limit, page_size=limit, last_evaluated_key=start_key, consistent_read=True)
+        items = [_plain(m) for m in result]
+        last = result.last_evaluated_key
+        cursor = {n: _plain_value(next(iter(v.values()))) for n, v in last.items()} if last else None
+        return Page(items, cursor)
+
     def query(
         self,
         table: str,

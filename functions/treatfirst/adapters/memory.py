@@ -95,6 +95,14 @@ class MemoryStore:
             item = self.tables[table].get(_key_of(table, key))
             return copy.deepcopy(item) if item is not None else None
 
+    def scan(self, table: str, *, limit: int = 100, start: Mapping[str, Any] | None = None) -> Page:
+        with self.lock:
+            rows = sorted((copy.deepcopy(i) for i in self.tables[table].values()), key=lambda r: _key_of(table, r))
+        if start is not None:
+            rows = [r for r in rows if _key_of(table, r) > _key_of(table, start)]
+        page = rows[:limit]
+        return Page(page, {k: page[-1][k] for k in filter(None, KEYS[table])} if len(rows) > limit else None)
+
     def query(
         self,
         table: str,

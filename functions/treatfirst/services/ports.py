@@ -180,6 +180,13 @@ class Store(Protocol):
         ...
 
 
+class Scannable(Protocol):
+    def scan(self, table: str, *, limit: int = 100, start: Mapping[str, Any] | None = None) -> Page:
+        """Every item of the table, a page at a time. Only one-off migrations (treatfirst.services.migrations)
+        scan; no request path and no scheduled function does."""
+        ...
+
+
 class Cipher(Protocol):
     """Encrypts personal identifiers and computes their keyed-hash (blind) index."""
 

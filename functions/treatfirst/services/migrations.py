@@ -1,0 +1,110 @@
+"""One-off data migrations, run by an operator with `treatfirst-admin migrate <name>` after a deployment that needs
+one. Each is idempotent (an item already migrated is left alone) and safe to run while the platform serves: every
+write re-checks, in the same conditional write, that the item did not change since it was read, and a changed item
+is read again. They are the only code that scans a table.
+
+`collection-state`: accounts enrolled before the collection ladder have no `unpaid` map, so payments and refunds
+could not keep it and the sweep never saw them. The migration rebuilds the map from the account's bills (the unpaid
+ones, with their local due dates and what is still owed) and puts the account on the next sweep date; the sweep
+then applies the ladder from the earliest due date, catching up like after an outage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.services.collection import look_again, unpaid_entry
+from treatfirst.services.ports import ACCOUNTS, BILLS, Item, Scannable, Update
+from treatfirst.services.records import audit
+from treatfirst.services.unit_of_work import Context
+
+# What a bill-issuing, paying or refunding write changes on the account: the guard of the migration's write.
+_GUARD = ("owed_fen", "emergency_owed_fen", "held_fen", "emergency_held_fen")
+
+
+@dataclass
+class MigrationResult:
+    name: str
+    scanned: int = 0
+    migrated: int = 0
+    already: int = 0
+    retried: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _accounts(store: Scannable, page_size: int) -> Iterator[Item]:
+    start = None
+    while True:
+        page = store.scan(ACCOUNTS, limit=page_size, start=start)
+        yield from (i for i in page.items if str(i["account_id"]).startswith("acc_"))
+        if page.cursor is None:
+            return
+        start = page.cursor
+
+
+def _unpaid_bills(ctx: Context, account_id: str) -> dict[str, Any]:
+    unpaid: dict[str, Any] = {}
+    start = None
+    while True:
+        page = ctx.store.query(BILLS, account_id, index="by_account", limit=100, start=start)
+        for bill in page.items:
+            if bill["status"] in ("issued", "overdue") and bill["outstanding_fen"] > 0:
+                unpaid[bill["bill_id"]] = unpaid_entry(ctx, bill) | (
+                    {"overdue": True} if bill["status"] == "overdue" else {}
+                )
+        if page.cursor is None:
+            return unpaid
+        start = page.cursor
+
+
+def collection_state(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
+    result = MigrationResult("collection-state")
+    for account in _accounts(store, page_size):
+        result.scanned += 1
+        for attempt in range(3):
+            if "unpaid" in account:
+                result.already += 1
+                break
+            try:
+                _migrate_one(ctx, account)
+                result.migrated += 1
+                break
+            except TreatFirstError:
+                result.retried += 1
+                fresh = ctx.store.get(ACCOUNTS, {"account_id": account["account_id"]})
+                if fresh is None:
+                    break
+                account = fresh
+        else:
+            result.failed.append(account["account_id"])
+    return result
+
+
+def _migrate_one(ctx: Context, account: Item) -> None:
+    account_id = account["account_id"]
+    unpaid = _unpaid_bills(ctx, account_id)
+    fields: dict[str, Any] = {"unpaid": unpaid}
+    if unpaid:
+        fields |= look_again(ctx, account_id)
+    ctx.commit(
+        [
+            Update(
+                ACCOUNTS,
+                {"account_id": account_id},
+                set=fields,
+                add={"collect_version": 1},
+                expect={k: account.get(k, 0) for k in _GUARD},
+                fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
+            ),
+            audit(ctx, None, f"account#{account_id}", "migration.collection_state", bills=sorted(unpaid)),
+        ]
+    )
+
+
+MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {"collection-state": collection_state}
