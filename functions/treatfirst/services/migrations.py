@@ -67,7 +67,7 @@ def collection_state(ctx: Context, store: Scannable, *, page_size: int = 100) ->
     result = MigrationResult("collection-state")
     for account in _accounts(store, page_size):
         result.scanned += 1
-        for attempt in range(3):
+        for _attempt in range(3):
             if "unpaid" in account:
                 result.already += 1
                 break
