@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from treatfirst.domain.clock import FixedClock
 from treatfirst.messages.common import Empty
 from treatfirst.messages.visits import ChargeRequest
@@ -114,10 +115,8 @@ def test_a_dispatcher_that_dies_after_publishing_is_followed_by_the_same_message
     # Given SMS rows waiting, and a dispatcher killed after publishing the first, before marking it sent
     ids, later = _sms_rows(platform, 1)
     first = Recorder()
-    try:
+    with pytest.raises(SystemExit):
         dispatch.dispatch(_ctx(platform, DiesBeforeMarking(platform.store, threading.Barrier(1)), later), first)
-    except SystemExit:
-        pass
     assert len(first.ids) == 1 and _statuses(platform)["sending"] == 1
     # When the next run comes while the lease holds, then after it ran out
     during, after = Recorder(), Recorder()
