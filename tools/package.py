@@ -1,6 +1,12 @@
 """Build the deployable template and zip for one city, offline of AWS (only a region is needed).
 
     python tools/package.py --region cn-north-1 --city lianyungang [--policy path/to/city.yaml] [--out build]
+    python tools/package.py --city lianyungang --sandbox --out build-sandbox   # an integrators' sandbox
+
+A sandbox template (--sandbox) is the same platform with the test clock on (TF_TEST_CLOCK=1 on every function):
+it deploys only as Stage "sandbox" (so every name says sandbox), and its API function holds the permissions of
+every scheduled function, because moving the test clock runs them in process. The production template (without
+--sandbox) has no way to turn the test clock on: no variable, no parameter (tests/infra checks both).
 
 1. stages the Chalice app in <out>/app (the checkout's functions/ is never written to): app.py, chalicelib/,
    .chalice/config.json, and in vendor/ the `treatfirst` package with the city policy and its runtime
@@ -508,7 +514,35 @@ def gateway_responses() -> dict[str, Any]:
     return out
 
 
-def compose(city: str, city_code: str) -> dict[str, Any]:
+SANDBOX_STAGE = "sandbox"
+_ACCESS_ORDER = list(ACCESS)  # weakest first
+
+
+def _merge_table_access(a: Any, b: Any) -> Any:
+    """The access that allows both: the stronger action set; every index when either allows every index."""
+    access_a, access_b = (x if isinstance(x, str) else x["access"] for x in (a, b))
+    access = max(access_a, access_b, key=_ACCESS_ORDER.index)
+    if isinstance(a, str) or isinstance(b, str):
+        return access
+    return {"access": access, "indexes": sorted({*a.get("indexes", []), *b.get("indexes", [])})}
+
+
+def sandbox_specs(specs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The specs of a sandbox: the API function may also do what every scheduled function does (the test clock
+    runs them in the API's process); the other functions are unchanged."""
+    out = copy.deepcopy(specs)
+    api = out["APIHandler"]
+    for spec in specs.values():
+        for table, access in spec.get("tables", {}).items():
+            mine = api.setdefault("tables", {}).get(table)
+            api["tables"][table] = access if mine is None else _merge_table_access(mine, access)
+        for key in ("kms", "publish", "write_objects", "read_objects"):
+            if spec.get(key):
+                api[key] = sorted({*api.get(key, []), *spec[key]})
+    return out
+
+
+def compose(city: str, city_code: str, *, sandbox: bool = False) -> dict[str, Any]:
     merged = copy.deepcopy(load_template(INFRA / "platform.yaml"))
     tables = load_template(INFRA / "tables.yaml")
     merged.pop("Transform", None)  # chalice package writes its own
@@ -520,8 +554,16 @@ def compose(city: str, city_code: str) -> dict[str, Any]:
     definition["x-amazon-apigateway-gateway-responses"] = gateway_responses()
     protected, logical_to_resource = table_resources(tables)
     resources.update(protected)
-    for function, spec in load_function_specs().items():
+    specs = load_function_specs()
+    if sandbox:
+        specs = sandbox_specs(specs)
+        merged["Parameters"]["Stage"]["AllowedValues"] = [SANDBOX_STAGE]
+        merged["Parameters"]["Stage"]["Default"] = SANDBOX_STAGE
+        merged["Description"] = "SANDBOX (test clock on; never for patients) " + merged.get("Description", "")
+    for function, spec in specs.items():
         resources.update(function_resources(function, spec, city, protected, logical_to_resource))
+        if sandbox:
+            resources[function]["Properties"]["Environment"]["Variables"]["TF_TEST_CLOCK"] = "1"
     return merged
 
 
@@ -556,7 +598,7 @@ def point_queue_sources(template: dict[str, Any]) -> None:
         source["Properties"]["Queue"] = {"Fn::GetAtt": [spec["queue"], "Arn"]}
 
 
-def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict[str, Any]:
+def package(region: str, city: str, policy_file: Path | None, out: Path, *, sandbox: bool = False) -> dict[str, Any]:
     policy_path = policy_file or FUNCTIONS / "treatfirst" / "policies" / f"{city}.yaml"
     try:
         policy = load_policy(policy_path)
@@ -567,7 +609,8 @@ def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict
     out.mkdir(parents=True, exist_ok=True)
     app_dir = stage_app(out / "app", city, policy_file)
     merge = out / "merge-template.json"
-    merge.write_text(json.dumps(compose(city, policy.city_code), indent=2, ensure_ascii=False), encoding="utf-8")
+    composed = compose(city, policy.city_code, sandbox=sandbox)
+    merge.write_text(json.dumps(composed, indent=2, ensure_ascii=False), encoding="utf-8")
     package_dir = out / "package"
     shutil.rmtree(package_dir, ignore_errors=True)
     env = {**os.environ, "AWS_DEFAULT_REGION": region}
@@ -594,6 +637,7 @@ def package(region: str, city: str, policy_file: Path | None, out: Path) -> dict
         "policy_version": policy.version,
         "policy_sha256": policy.sha256,
         "region": region,
+        "sandbox": sandbox,
     }
 
 
@@ -603,9 +647,10 @@ def main() -> int:
     parser.add_argument("--city", default="lianyungang", help="packaged policy name (or the name for --policy)")
     parser.add_argument("--policy", type=Path, help="a city policy file to package under --city")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--sandbox", action="store_true", help="the test clock on; deploys only as Stage sandbox")
     args = parser.parse_args()
     try:
-        print(json.dumps(package(args.region, args.city, args.policy, args.out)))
+        print(json.dumps(package(args.region, args.city, args.policy, args.out, sandbox=args.sandbox)))
     except PackagingError as exc:
         print(f"package: {exc}", file=sys.stderr)
         return 2

@@ -54,3 +54,32 @@ def test_a_function_started_with_the_template_settings_refuses_the_test_clock(
 
     with pytest.raises(ClockDisabled):
         advance(Ctx(), None, seconds=86400, reason="x", jobs={})  # type: ignore[arg-type]
+
+
+def test_a_sandbox_template_has_the_test_clock_and_deploys_only_as_a_sandbox() -> None:
+    from tools import package as packager
+
+    # Given the template composed for a sandbox, and the production one
+    sandbox = packager.compose("xiamen", "350200", sandbox=True)
+    production = packager.compose("xiamen", "350200")
+    specs = packager.load_function_specs()
+    # Then every function of the sandbox has the test clock, and its stage can only be "sandbox" (every name
+    # the stack creates says so); the production composition has neither
+    for function in specs:
+        assert sandbox["Resources"][function]["Properties"]["Environment"]["Variables"]["TF_TEST_CLOCK"] == "1"
+        assert "TF_TEST_CLOCK" not in production["Resources"][function]["Properties"]["Environment"]["Variables"]
+    assert sandbox["Parameters"]["Stage"]["AllowedValues"] == ["sandbox"]
+    assert "sandbox" not in production["Parameters"]["Stage"]["AllowedValues"]
+    assert sandbox["Description"].startswith("SANDBOX")
+    # And the sandbox API may do what each scheduled function does (the test clock runs them in its process)
+    api = packager.sandbox_specs(specs)["APIHandler"]
+    order = list(packager.ACCESS)
+    for function, spec in specs.items():
+        for table, access in spec.get("tables", {}).items():
+            wanted = access if isinstance(access, str) else access["access"]
+            granted = api["tables"][table] if isinstance(api["tables"][table], str) else api["tables"][table]["access"]
+            assert order.index(granted) >= order.index(wanted), (function, table)
+        assert set(spec.get("kms", [])) <= set(api.get("kms", [])), function
+        assert set(spec.get("publish", [])) <= set(api.get("publish", [])), function
+    # while the production API keeps exactly its own permissions
+    assert specs["APIHandler"] == packager.load_function_specs()["APIHandler"]
