@@ -290,7 +290,8 @@ def parse_policy(text: str | bytes) -> Policy:
 
     raw_bytes = text.encode() if isinstance(text, str) else text
     try:
-        data = yaml.safe_load(raw_bytes)
+        # libyaml's loader when the wheel carries it (the Lambda wheels do): the same safe subset, parsed in C
+        data = yaml.load(raw_bytes, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise PolicyInvalid(f"policy is not valid YAML: {exc}") from exc
     r = _Reader(data, "")
