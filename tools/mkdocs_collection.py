@@ -13,13 +13,16 @@ import json
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from treatfirst.domain import states
 from treatfirst.domain.money import format_yuan
 from treatfirst.domain.policy import Policy, example_policy, label
 from treatfirst.services.dispatch import LEASE_SECONDS, MESSAGE_FORMAT_VERSION
 from treatfirst.services.outbox import KINDS, render_sms
+
+from tools.mkdocs_i18n import GENERATED, add_file
 
 CITIES = ("lianyungang", "xiamen")
 PAGE = "reference/collection.md"
@@ -222,14 +225,15 @@ def collection_page(policies: dict[str, Policy]) -> str:
     return "\n".join(lines)
 
 
+@event_priority(GENERATED)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     policies = {name: example_policy(name) for name in CITIES}
-    files.append(File.generated(config, PAGE, content=collection_page(policies)))
+    add_file(files, config, PAGE, collection_page(policies))
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    src = page.file.src_uri
+    src = page.file.src_uri.split("/", 1)[-1]
     name = src.removeprefix("cities/").removesuffix(".md")
     if src.startswith("cities/") and name in CITIES:
         section = city_section(example_policy(name))

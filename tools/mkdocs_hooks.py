@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 # The pages describe this checkout's code, whatever copy of the package the environment has installed.
@@ -55,9 +56,9 @@ from treatfirst.services.idempotency import IDEMPOTENCY_TTL  # noqa: E402
 from treatfirst.services.identity import SCOPES  # noqa: E402
 
 from tools.mkdocs_examples import curl, examples, pretty  # noqa: E402
+from tools.mkdocs_i18n import GENERATED, add_file, page_language  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
-MIRRORS = {"zh/": ("en/", "English"), "en/": ("zh/", "中文")}
 SIGNING_MARKER = "<!-- treatfirst:signing-example -->"
 
 
@@ -979,20 +980,21 @@ def idempotent_operations(doc: dict[str, Any], lang: str) -> str:
 
 
 # ---- MkDocs events ---------------------------------------------------------------------------------------
+@event_priority(GENERATED)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     policies = {name: example_policy(name) for name in CITIES}
-    files.append(File.generated(config, "cities/index.md", content=cities_page(policies)))
+    add_file(files, config, "cities/index.md", cities_page(policies))
     for name, policy in policies.items():
         consents = render_all(policy)
-        files.append(File.generated(config, f"cities/{name}.md", content=city_page(name, policy, consents)))
+        add_file(files, config, f"cities/{name}.md", city_page(name, policy, consents))
         for consent in consents:
-            files.append(File.generated(config, _consent_file(name, consent), content=consent.text.encode("utf-8")))
+            add_file(files, config, _consent_file(name, consent), consent.text.encode("utf-8"))
     doc = openapi.document()
     for path, content in api_pages(doc).items():
-        files.append(File.generated(config, path, content=content))
-    files.append(File.generated(config, "reference/errors.md", content=errors_page(doc)))
+        add_file(files, config, path, content)
+    add_file(files, config, "reference/errors.md", errors_page(doc))
     published = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    files.append(File.generated(config, "reference/openapi.json", content=published.encode("utf-8")))
+    add_file(files, config, "reference/openapi.json", published.encode("utf-8"))
     return files
 
 
@@ -1001,17 +1003,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if src.endswith("authentication.md"):
         if SIGNING_MARKER not in markdown:
             raise DocsSourceError(f"{src} lost its {SIGNING_MARKER} marker")
-        markdown = markdown.replace(SIGNING_MARKER, signing_example(src.split("/", 1)[0]))
+        markdown = markdown.replace(SIGNING_MARKER, signing_example(page_language(page)))
     if src.endswith("conventions.md"):
-        lang = src.split("/", 1)[0]
+        lang = page_language(page)
         for marker, render in ((SCOPES_MARKER, scopes_table), (IDEMPOTENT_MARKER, idempotent_operations)):
             if marker not in markdown:
                 raise DocsSourceError(f"{src} lost its {marker} marker")
             markdown = markdown.replace(marker, render(openapi.document(), lang))
-    for prefix, (other, language) in MIRRORS.items():
-        mirror = other + src.removeprefix(prefix)
-        if src.startswith(prefix) and files.get_file_from_path(mirror) is not None:
-            title, _, rest = markdown.partition("\n")
-            link = f"[{language}](../{mirror}){{ hreflang={other.rstrip('/')} }}"
-            markdown = f"{title}\n\n<small>{link}</small>\n{rest}"
     return markdown

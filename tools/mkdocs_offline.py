@@ -13,8 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+
+from tools.mkdocs_i18n import GENERATED, add_file
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -84,10 +87,13 @@ so this page sends no request; call the API with the Python client from
 """
 
 
+@event_priority(GENERATED)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
+    # Shared by both languages: written once, at the site's root.
     for site_path in VENDORED:
-        files.append(File.generated(config, site_path, abs_src_path=str(vendored(site_path))))
-    files.append(File.generated(config, "reference/explorer.md", content=EXPLORER))
+        if files.get_file_from_path(site_path) is None:
+            files.append(File.generated(config, site_path, abs_src_path=str(vendored(site_path))))
+    add_file(files, config, "reference/explorer.md", EXPLORER)
     return files
 
 

@@ -48,6 +48,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 QUERIES = ("逾期", "签名", "退款", "急诊", "额度", "signature", "refund", "overdue")
+# The queries each language's search must answer with at least one page.
+QUERIES_OF = {"zh": QUERIES[:5], "en": QUERIES[5:]}
 PHONE = {"width": 390, "height": 844}
 # Material renders each diagram into a closed shadow root; the test opens it to look inside.
 OPEN_SHADOW_ROOTS = """
@@ -226,45 +228,58 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
     assert not problems, "\n".join(problems)
 
 
-def search_hits(tab: Any, site: Path, base_url: str, pages: list[str], problems: list[str]) -> dict[str, int]:
-    """Each query through the site's own search worker and index: the pages found must include every page whose
-    content contains the word."""
-    tab.goto(base_url + "index.html", wait_until="load")
-    found: dict[str, list[str]] = tab.evaluate(
-        """async (queries) => {
-            const config = JSON.parse(document.getElementById("__config").textContent);
-            const url = new URL(config.base + "/search/search_index.json", location.href);
-            const index = await (await fetch(url)).json();
-            const worker = new Worker(new URL(config.base + "/" + config.search, location.href));
-            const next = () => new Promise(
-                resolve => worker.addEventListener("message", e => resolve(e.data), {once: true}));
-            worker.postMessage({type: 0, data: {...index, options: {suggest: false}}});
-            await next();
-            const out = {};
-            for (const q of queries) {
-                worker.postMessage({type: 2, data: q});
-                const reply = await next();
-                out[q] = reply.data.items.map(item => item[0].location.split("#")[0]);
-            }
-            worker.terminate();
-            return out;
-        }""",
-        list(QUERIES),
-    )
-    hits = {}
+def language_of(page: str) -> str:
+    """Chinese pages sit at the site's root, English ones under en/ (tools/mkdocs_i18n.py)."""
+    return "en" if page.startswith("en/") else "zh"
+
+
+def search_hits(
+    tab: Any, site: Path, base_url: str, pages: list[str], problems: list[str]
+) -> dict[str, dict[str, int]]:
+    """Each query through each language's own search worker and index, from that language's home page: the pages
+    found are of that language only and include every page of it whose content contains the word."""
+    hits: dict[str, dict[str, int]] = {}
     texts = {page: article_text(site, page).lower() for page in pages}
-    for query in QUERIES:
-        pages_found = set(found[query])
-        hits[query] = len(pages_found)
-        containing = {page for page, text in texts.items() if re.search(rf"(?<![a-z]){query.lower()}", text)}
-        assert containing or query == "退款", f"no page contains {query}"
-        problems += [f"search {query!r} misses {page}" for page in sorted(containing - pages_found)]
-        if not pages_found:
-            problems.append(f"search {query!r} finds nothing")
-    # A reader typing 退款 finds the pages that say 退费.
-    refunds = {page for page, text in texts.items() if "退费" in text}
-    problems += [f"search '退款' misses {page}, which says 退费" for page in sorted(refunds - set(found["退款"]))]
+    for lang, home in (("zh", "index.html"), ("en", "en/index.html")):
+        tab.goto(base_url + home, wait_until="load")
+        found: dict[str, list[str]] = tab.evaluate(
+            """async (queries) => {
+                const config = JSON.parse(document.getElementById("__config").textContent);
+                const base = new URL(config.base + "/", location.href);
+                const index = await (await fetch(new URL("search/search_index.json", base))).json();
+                const worker = new Worker(new URL(config.search, location.href));
+                const next = () => new Promise(
+                    resolve => worker.addEventListener("message", e => resolve(e.data), {once: true}));
+                worker.postMessage({type: 0, data: {...index, options: {suggest: false}}});
+                await next();
+                const out = {};
+                for (const q of queries) {
+                    worker.postMessage({type: 2, data: q});
+                    const reply = await next();
+                    out[q] = reply.data.items.map(
+                        item => new URL(item[0].location.split("#")[0], base).pathname.slice(1));
+                }
+                worker.terminate();
+                return out;
+            }""",
+            list(QUERIES),
+        )
+        hits[lang] = {}
+        own = {page: text for page, text in texts.items() if language_of(page) == lang}
+        for query in QUERIES:
+            pages_found = set(found[query])
+            hits[lang][query] = len(pages_found)
+            foreign = sorted(pages_found - set(own))
+            problems += [f"search {query!r} from {home} finds {p}, another language's page" for p in foreign]
+            containing = {page for page, text in own.items() if re.search(rf"(?<![a-z]){query.lower()}", text)}
+            problems += [f"search {query!r} misses {page}" for page in sorted(containing - pages_found)]
+            if not pages_found and (query in QUERIES_OF[lang]):
+                problems.append(f"search {query!r} finds nothing in {lang}")
+        # A reader typing 退款 finds the pages that say 退费.
+        refunds = {page for page, text in own.items() if "退费" in text}
+        problems += [f"search '退款' misses {page}, which says 退费" for page in sorted(refunds - set(found["退款"]))]
     # And the search box itself answers a Chinese word inside a phrase.
+    tab.goto(base_url + "index.html", wait_until="load")
     box = tab.locator("input[data-md-component=search-query]")
     box.click()
     box.press_sequentially("急诊")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.test_site_builds import built, page  # noqa: F401  (the built site, once per run)
+from tests.docs.test_site_builds import built, html_file, page  # noqa: F401  (the built site, once per run)
 
 
 def rows(built: Path, lang: str) -> list[list[str]]:  # noqa: F811
-    raw = (built / lang / "access.html").read_text(encoding="utf-8")
+    raw = html_file(built, f"{lang}/access").read_text(encoding="utf-8")
     table = raw.split("<table>")[1]
     return [
         [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]

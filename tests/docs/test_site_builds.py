@@ -38,10 +38,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def html_file(built: Path, name: str) -> Path:
+    """The built file of a page named as its source ("zh/access", "en/access", or "cities/xiamen" for Chinese):
+    Chinese pages sit at the site's root and English ones under en/ (tools/mkdocs_i18n.py)."""
+    # The site works from a folder (Material's offline plugin): one NAME.html per page, no directory URLs.
+    return built / f"{name.removeprefix('zh/')}.html"
+
+
 def page(built: Path, name: str) -> str:
     """The page's text without tags (highlighted code is split into spans)."""
-    # The site works from a folder (Material's offline plugin): one NAME.html per page, no directory URLs.
-    raw = (built / f"{name}.html").read_text(encoding="utf-8")
+    raw = html_file(built, name).read_text(encoding="utf-8")
     return html.unescape(re.sub(r"<[^>]+>", "", raw))
 
 
@@ -226,8 +232,9 @@ def test_signing_pages_show_the_whole_string_to_sign_and_the_published_vectors(b
         # The rules: raw digest, RFC 3986, %20, repeated keys
         assert "RFC 3986" in text and "%20" in text and "32" in text
         # And a link to the vectors file, which the site publishes byte for byte
-        raw = (built / lang / "authentication.html").read_text(encoding="utf-8")
-        assert 'href="../signing-vectors.json"' in raw  # zh/authentication.html → the site's root
+        raw = html_file(built, f"{lang}/authentication").read_text(encoding="utf-8")
+        # the site's root, from authentication.html and from en/authentication.html
+        assert f'href="{"../" if lang == "en" else ""}signing-vectors.json"' in raw
     published = built / "signing-vectors.json"
     assert published.read_bytes() == (ROOT / "site" / "signing-vectors.json").read_bytes()
     assert json.loads(published.read_text(encoding="utf-8"))["vectors"][0]["signature"] == signature
@@ -258,7 +265,7 @@ def test_conventions_pages_state_scopes_idempotency_time_and_content_type(built:
 
 def test_workflow_pages_carry_the_diagrams(built: Path) -> None:
     for lang in ("zh", "en"):
-        raw = (built / lang / "workflow.html").read_text(encoding="utf-8")
+        raw = html_file(built, f"{lang}/workflow").read_text(encoding="utf-8")
         assert raw.count('class="mermaid"') >= 3
         assert "held_fen" in raw and "owed_fen" in raw
 
