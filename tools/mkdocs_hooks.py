@@ -19,6 +19,7 @@ Anything missing or malformed in those sources stops the build with an error rat
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterable
@@ -52,11 +53,12 @@ from treatfirst.domain.policy import (  # noqa: E402
     label,
 )
 from treatfirst.http_status import status_of  # noqa: E402
+from treatfirst.messages import notes_zh  # noqa: E402
 from treatfirst.services.idempotency import IDEMPOTENCY_TTL  # noqa: E402
 from treatfirst.services.identity import SCOPES  # noqa: E402
 
 from tools.mkdocs_examples import curl, examples, pretty  # noqa: E402
-from tools.mkdocs_i18n import GENERATED, add_file, page_language  # noqa: E402
+from tools.mkdocs_i18n import GENERATED, add_file, language, page_language  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
 SIGNING_MARKER = "<!-- treatfirst:signing-example -->"
@@ -67,13 +69,13 @@ class DocsSourceError(RuntimeError):
 
 
 # ---- shared ----------------------------------------------------------------------------------------------
-def _labels(codes: Iterable[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(label(c, lang) for c in codes)
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
 
 
-def _both(codes: Iterable[str], empty: str = "—") -> str:
+def _labels(codes: Iterable[str], lang: str, empty: str = "—") -> str:
     codes = tuple(codes)
-    return f"{_labels(codes, 'zh')}<br>{_labels(codes, 'en')}" if codes else empty
+    return ("、" if lang == "zh" else ", ").join(label(c, lang) for c in codes) if codes else empty
 
 
 def _cell(text: object) -> str:
@@ -92,26 +94,28 @@ def _due(p: Policy, lang: str) -> str:
     return f"day {p.due_days_after} after the local issue date, at {at} {p.timezone}"
 
 
-def _eligibility(p: Policy) -> str:
+def _eligibility(p: Policy, lang: str) -> str:
     if p.eligibility_model == "zero_threshold":
-        return "零门槛 zero threshold"
+        return _t(lang, "零门槛", "zero threshold")
     if p.eligibility_model == "score_banded":
-        return f"按{_labels(p.score_sources, 'zh')}分档 banded by {_labels(p.score_sources, 'en')} credit score"
+        sources = _labels(p.score_sources, lang)
+        return _t(lang, f"按{sources}分档", f"banded by {sources} credit score")
     raise DocsSourceError(f"{p.city_code}: eligibility model {p.eligibility_model!r} has no description here")
 
 
-def _limits(p: Policy) -> str:
+def _limits(p: Policy, lang: str) -> str:
+    unit = _t(lang, " 元", " CNY")
     return "; ".join(
-        (f"{t.min_score}+ → " if t.min_score is not None else "") + f"{format_yuan(t.limit_fen)} CNY" for t in p.tiers
+        (f"{t.min_score}+ → " if t.min_score is not None else "") + f"{format_yuan(t.limit_fen)}{unit}" for t in p.tiers
     )
 
 
-FUTURE = "（尚未执行 not enforced yet）"
+FUTURE = {"zh": "（尚未执行）", "en": " (not enforced yet)"}
 
 
-def _future(*paths: str) -> str:
+def _future(lang: str, *paths: str) -> str:
     """A marker for rules that only the documents carry: every field named is documentation-only."""
-    return f" {FUTURE}" if all(isinstance(POLICY_FIELDS[p], DocumentationOnly) for p in paths) else ""
+    return FUTURE[lang] if all(isinstance(POLICY_FIELDS[p], DocumentationOnly) for p in paths) else ""
 
 
 def _strikes(p: Policy, lang: str) -> str:
@@ -123,69 +127,94 @@ def _strikes(p: Policy, lang: str) -> str:
     return f"{p.strike_threshold('en')} {window} → {actions} (`{p.strike_comparison} {p.strike_count}`)"
 
 
-def _export(p: Policy) -> str:
+def _export(p: Policy, lang: str) -> str:
     if p.blacklist_export_enabled:
-        return (
-            f"**已声明 declared**, 逾期 {p.blacklist_day_offset} 天起 / from day {p.blacklist_day_offset} overdue"
-            + _future("blacklist_export.enabled")
-        )
-    return "未启用 not enabled"
+        return _t(
+            lang,
+            f"**已声明**，逾期 {p.blacklist_day_offset} 天起",
+            f"**declared**, from day {p.blacklist_day_offset} overdue",
+        ) + _future(lang, "blacklist_export.enabled")
+    return _t(lang, "未启用", "not enabled")
 
 
-def cities_page(policies: dict[str, Policy]) -> str:
+def cities_page(policies: dict[str, Policy], lang: str) -> str:
+    zh = lang == "zh"
+    f = functools.partial(_future, lang)
     rows: list[tuple[str, ...]] = [
-        ("政策版本 Policy version", *(f"`{p.version}`" for p in policies.values())),
-        ("资格 Eligibility", *(_eligibility(p) for p in policies.values())),
-        ("额度 Limits", *(_limits(p) for p in policies.values())),
-        ("还款期限 Due", *(f"{_due(p, 'zh')}<br>{_due(p, 'en')}" for p in policies.values())),
+        (_t(lang, "政策版本", "Policy version"), *(f"`{p.version}`" for p in policies.values())),
+        (_t(lang, "资格", "Eligibility"), *(_eligibility(p, lang) for p in policies.values())),
+        (_t(lang, "额度", "Limits"), *(_limits(p, lang) for p in policies.values())),
+        (_t(lang, "还款期限", "Due"), *(_due(p, lang) for p in policies.values())),
         (
-            f"催收阶梯 Ladder{_future('collection_ladder[].actions')}",
+            _t(lang, "催收阶梯", "Ladder") + f("collection_ladder[].actions"),
             *(
                 "<br>".join(
-                    f"逾期 {s.day_offset} 天 day {s.day_offset}: {_labels(s.actions, 'zh')} {_labels(s.actions, 'en')}"
+                    _t(lang, f"逾期 {s.day_offset} 天", f"day {s.day_offset}") + f": {_labels(s.actions, lang)}"
                     for s in p.collection_ladder[::-1]
                 )
                 for p in policies.values()
             ),
         ),
+        (_t(lang, "失信规则", "Strike rule") + f("strikes.count"), *(_strikes(p, lang) for p in policies.values())),
+        (_t(lang, "报送信用平台", "Credit platform export"), *(_export(p, lang) for p in policies.values())),
         (
-            f"失信规则 Strike rule{_future('strikes.count')}",
-            *(f"{_strikes(p, 'zh')}<br>{_strikes(p, 'en')}" for p in policies.values()),
+            _t(lang, "亲情账户", "Family pool") + f("family.relations"),
+            *(_labels(p.family_relations, lang) for p in policies.values()),
         ),
-        ("报送信用平台 Credit platform export", *(_export(p) for p in policies.values())),
-        (f"亲情账户 Family pool{_future('family.relations')}", *(_both(p.family_relations) for p in policies.values())),
         (
-            f"住院免押金 Inpatient hold{_future('inpatient_hold_fen')}",
-            *(f"{format_yuan(p.inpatient_hold_fen)} CNY" for p in policies.values()),
+            _t(lang, "住院免押金", "Inpatient hold") + f("inpatient_hold_fen"),
+            *(f"{format_yuan(p.inpatient_hold_fen)}{_t(lang, ' 元', ' CNY')}" for p in policies.values()),
         ),
-        (f"托底顺序 Backstop order{_future('backstop_order')}", *(_both(p.backstop_order) for p in policies.values())),
-        (f"资金模式 Funding{_future('funding_model')}", *(_both((p.funding_model,)) for p in policies.values())),
-        ("知情同意 Consents", *(str(len(p.consents)) for p in policies.values())),
+        (
+            _t(lang, "托底顺序", "Backstop order") + f("backstop_order"),
+            *(_labels(p.backstop_order, lang) for p in policies.values()),
+        ),
+        (
+            _t(lang, "资金模式", "Funding") + f("funding_model"),
+            *(_labels((p.funding_model,), lang) for p in policies.values()),
+        ),
+        (_t(lang, "知情同意", "Consents"), *(str(len(p.consents)) for p in policies.values())),
     ]
-    header = "| | " + " | ".join(f"[{p.city_name} {p.city_name_en}]({name}.md)" for name, p in policies.items()) + " |"
-    return "\n".join(
+    name = (lambda p: p.city_name) if zh else (lambda p: p.city_name_en)
+    header = "| | " + " | ".join(f"[{name(p)}]({key}.md)" for key, p in policies.items()) + " |"
+    intro = (
         [
-            "# 城市政策 City policies",
+            "# 城市政策",
             "",
             "每个城市的规则写在一份政策文件里（YAML，加载时校验，带版本和 SHA-256）。"
             "同一份文件驱动额度决定、账单到期时间、患者签署的知情同意书和本站页面。下表由两个示例城市的政策文件生成。",
+            "",
+            f"标有{FUTURE['zh']}的规则只写在政策、知情同意书和本站中，平台代码尚未执行；"
+            "每个城市页面末尾逐项列出政策字段由哪段代码执行。",
+        ]
+        if zh
+        else [
+            "# City policies",
             "",
             "Each city's rules live in one policy file (YAML, validated on load, versioned and hashed). The same file "
             "drives limit decisions, bill due times, the consent texts a patient signs and these pages. The table "
             "below is generated from the two example cities' files.",
             "",
-            f"标有{FUTURE}的规则只写在政策、知情同意书和本站中，平台代码尚未执行；每个城市页面末尾逐项列出政策字段由哪段代码执行。"
-            f"Rules marked {FUTURE} are declared in the policy, the consents and these pages, but no code "
+            f"Rules marked{FUTURE['en']} are declared in the policy, the consents and these pages, but no code "
             "enforces them yet; each city page ends with every policy field and the code that enforces it.",
+        ]
+    )
+    outro = (
+        "新城市复制一份示例文件、修改后用 `treatfirst-admin check-policy <文件>` 校验（错误会指出具体字段），"
+        "见[部署](../deploy.md)。"
+        if zh
+        else "A new city copies an example file, edits it and checks it with `treatfirst-admin check-policy <file>` "
+        "(an error names the exact field); see [Deploy a city](../deploy.md)."
+    )
+    return "\n".join(
+        [
+            *intro,
             "",
             header,
             "|---" * (len(policies) + 1) + "|",
             *("| " + " | ".join(row) + " |" for row in rows),
             "",
-            "新城市复制一份示例文件、修改后用 `treatfirst-admin check-policy <文件>` 校验（错误会指出具体字段），"
-            "见[部署](../zh/deploy.md)。A new city copies an example file, edits it and checks it with "
-            "`treatfirst-admin check-policy <file>` (an error names the exact field); see "
-            "[Deploy a city](../en/deploy.md).",
+            outro,
             "",
         ]
     )
@@ -208,28 +237,41 @@ def _indent(lines: Iterable[str], by: str = "    ") -> list[str]:
     return [f"{by}{line}" if line else "" for line in lines]
 
 
-def consent_section(name: str, consent: RenderedConsent) -> list[str]:
+def consent_section(name: str, consent: RenderedConsent, lang: str) -> list[str]:
     download = _consent_file(name, consent).removeprefix("cities/")
+    file = download.rsplit("/", 1)[-1]
+    zh = lang == "zh"
     return [
-        f"### {consent.title} · {consent.title_en} {{#{consent.kind.replace('_', '-')}}}",
+        f"### {consent.title if zh else consent.title_en} {{#{consent.kind.replace('_', '-')}}}",
         "",
-        f"版本 Version `{consent.version}` · SHA-256 `{consent.sha256}`",
+        _t(lang, "版本", "Version") + f" `{consent.version}` · SHA-256 `{consent.sha256}`",
         "",
-        '=== "正文 Text"',
+        *(
+            []
+            if zh
+            else [
+                "The patient reads and accepts the Chinese text below; it is shown here as the platform hashes it.",
+                "",
+            ]
+        ),
+        f'=== "{_t(lang, "正文", "Text")}"',
         "",
         *_indent(_readable(consent.text)),
         "",
-        '=== "原文 Exact text (the bytes hashed)"',
+        f'=== "{_t(lang, "原文（计算哈希的字节）", "Exact text (the bytes hashed)")}"',
         "",
         *_indent(["``` { .markdown .tf-wrap }", *consent.text.splitlines(), "```"]),
         "",
-        f"[下载 Download]({download}) the exact UTF-8 bytes: `sha256sum {download.rsplit('/', 1)[-1]}` prints the "
-        "hash above. 下载的文件与平台计算哈希的字节完全相同。",
+        _t(
+            lang,
+            f"[下载]({download})与平台计算哈希的字节完全相同的 UTF-8 文件：`sha256sum {file}` 打印上面的哈希。",
+            f"[Download]({download}) the exact UTF-8 bytes: `sha256sum {file}` prints the hash above.",
+        ),
         "",
     ]
 
 
-def enforcement_section(p: Policy) -> list[str]:
+def enforcement_section(p: Policy, lang: str) -> list[str]:
     """Every field of this city's policy file and the code that enforces it, or why it is documentation-only."""
     paths = sorted(field_paths(p.raw))
     unknown = [path for path in paths if path not in POLICY_FIELDS]
@@ -239,47 +281,69 @@ def enforcement_section(p: Policy) -> list[str]:
     def status(path: str) -> str:
         entry = POLICY_FIELDS[path]
         if isinstance(entry, DocumentationOnly):
-            return f"**仅文档 documentation only** — {_cell(entry.reason)}"
-        return f"执行 enforced by `{entry.function}`"
+            return _t(lang, "**仅文档**", "**documentation only**") + f" — {_cell(entry.reason)}"
+        return _t(lang, "执行代码", "enforced by") + f" `{entry.function}`"
 
+    zh = lang == "zh"
     return [
-        "## 政策字段与执行代码 Policy fields and the code that enforces them {#enforcement}",
+        _t(
+            lang,
+            "## 政策字段与执行代码 {#enforcement}",
+            "## Policy fields and the code that enforces them {#enforcement}",
+        ),
         "",
-        "下表由代码中的登记表 `treatfirst.domain.policy.POLICY_FIELDS` 生成，"
-        "测试核对每个“执行”条目所指的函数确实读取该字段。"
-        "标为“仅文档”的字段只出现在知情同意书和本站，目前不驱动任何代码。"
-        "Generated from the registry `treatfirst.domain.policy.POLICY_FIELDS`; a test checks that each function named "
-        "really reads its field. Fields marked documentation only appear in the consents and these pages and drive "
-        "no code yet.",
+        "下表由代码中的登记表 `treatfirst.domain.policy.POLICY_FIELDS` "
+        "生成，测试核对每个“执行”条目所指的函数确实读取该字段。"
+        "标为“仅文档”的字段只出现在知情同意书和本站，目前不驱动任何代码（说明为登记表中的英文原文）。"
+        if zh
+        else "Generated from the registry `treatfirst.domain.policy.POLICY_FIELDS`; a test checks that each function "
+        "named really reads its field. Fields marked documentation only appear in the consents and these pages and "
+        "drive no code yet.",
         "",
-        "| 字段 Field | 状态 Status |",
+        _t(lang, "| 字段 | 状态 |", "| Field | Status |"),
         "|---|---|",
         *[f"| `{path}` | {status(path)} |" for path in paths],
         "",
     ]
 
 
-def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
+def city_page(name: str, p: Policy, consents: list[RenderedConsent], lang: str) -> str:
     if not consents:
         raise DocsSourceError(f"{name}: the policy lists no consents")
+    zh = lang == "zh"
+    f = functools.partial(_future, lang)
+    yuan = _t(lang, " 元", " CNY")
     lines = [
-        f"# {p.city_name} {p.city_name_en}",
+        f"# {p.city_name if zh else p.city_name_en}",
         "",
-        f"政策版本 Policy version **{p.version}** · SHA-256 `{p.sha256}`  ",
-        f"城市代码 City code `{p.city_code}` · 时区 Time zone `{p.timezone}` · 运营方 Operator {p.operator_name} "
-        f"({p.operator_name_en}), {p.hotline}",
+        _t(lang, "政策版本", "Policy version") + f" **{p.version}** · SHA-256 `{p.sha256}`  ",
+        (
+            f"城市代码 `{p.city_code}` · 时区 `{p.timezone}` · 运营方 {p.operator_name}，{p.hotline}"
+            if zh
+            else f"City code `{p.city_code}` · Time zone `{p.timezone}` · Operator {p.operator_name_en} "
+            f"({p.operator_name}), {p.hotline}"
+        ),
         "",
-        "平台依据本政策作出的每项决定（额度、账单到期时间、知情同意）都记录上述版本和 SHA-256；"
-        "`GET /v1/policy` 返回正在运行的政策。"
-        "Every decision made under this policy (limit, due time, consent) records the version and SHA-256 "
-        "above; `GET /v1/policy` returns the policy in force.",
+        _t(
+            lang,
+            "平台依据本政策作出的每项决定（额度、账单到期时间、知情同意）都记录上述版本和 SHA-256；"
+            "`GET /v1/policy` 返回正在运行的政策。",
+            "Every decision made under this policy (limit, due time, consent) records the version and SHA-256 "
+            "above; `GET /v1/policy` returns the policy in force.",
+        ),
         "",
-        "## 额度 Credit line",
+        _t(lang, "## 额度 {#credit-line}", "## Credit line {#credit-line}"),
         "",
-        f"资格 Eligibility: **{_eligibility(p)}** · 最低年龄 Minimum age {p.min_age} · 医保状态 Insurance status: "
+        (
+            f"资格：**{_eligibility(p, lang)}** · 最低年龄 {p.min_age} 岁 · 医保状态："
+            if zh
+            else f"Eligibility: **{_eligibility(p, lang)}** · Minimum age {p.min_age} · Insurance status: "
+        )
         + ", ".join(f"`{s}`" for s in p.insurance_statuses),
         "",
-        "| 档位 Tier | 最低分 Minimum score | 额度 Limit (CNY) | `limit_fen` |",
+        _t(
+            lang, "| 档位 | 最低分 | 额度（元） | `limit_fen` |", "| Tier | Minimum score | Limit (CNY) | `limit_fen` |"
+        ),
         "|---|---|---|---|",
         *[
             f"| `{t.name}` | {t.min_score if t.min_score is not None else '—'} | {format_yuan(t.limit_fen)} | "
@@ -287,87 +351,117 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent]) -> str:
             for t in p.tiers
         ],
         "",
-        f"提额 Upgrade: {p.upgrade_after_on_time} 次按时还款 on-time payments · 降额 Downgrade: "
-        f"{p.downgrade_after_late} 次逾期 late payments{_future('tier_rules.upgrade_after_on_time')}.",
+        (
+            f"提额：{p.upgrade_after_on_time} 次按时还款 · 降额：{p.downgrade_after_late} 次逾期"
+            f"{f('tier_rules.upgrade_after_on_time')}。"
+            if zh
+            else f"Upgrade: {p.upgrade_after_on_time} on-time payments · Downgrade: {p.downgrade_after_late} late "
+            f"payments{f('tier_rules.upgrade_after_on_time')}."
+        ),
         "",
-        "## 还款期限 Due time",
+        _t(lang, "## 还款期限 {#due-time}", "## Due time {#due-time}"),
         "",
-        f"{_due(p, 'zh')}。  ",
-        f"A bill is due on {_due(p, 'en')}.",
+        f"{_due(p, 'zh')}。" if zh else f"A bill is due on {_due(p, 'en')}.",
         "",
-        "## 催收阶梯 Collection ladder",
+        _t(lang, "## 催收阶梯 {#collection-ladder}", "## Collection ladder {#collection-ladder}"),
         "",
-        "最严重的一级在前。每日催收扫描（城市营业日）按逾期天数（自最早一张未结清账单的到期日起算，暂停期间不计）执行"
-        "条件成立的最严重一级，每级每个起算日只执行一次，并在各级之前按政策天数短信提醒；还清全部欠款即在该笔还款中解除限制。"
-        "Most severe step first. The daily collection sweep (per business date) applies the most severe step whose "
-        "conditions hold, on days overdue since the earliest unpaid due date minus paused days, each step once per "
-        "anchor date, with an SMS the policy's days before each step; paying everything lifts the blocks in that "
-        "payment.",
+        _t(
+            lang,
+            "最严重的一级在前。每日催收扫描（城市营业日）按逾期天数（自最早一张未结清账单的到期日起算，暂停期间不计）执行"
+            "条件成立的最严重一级，每级每个起算日只执行一次，并在各级之前按政策天数短信提醒；还清全部欠款即在该笔还款中解除限制。",
+            "Most severe step first. The daily collection sweep (per business date) applies the most severe step "
+            "whose conditions hold, on days overdue since the earliest unpaid due date minus paused days, each step "
+            "once per anchor date, with an SMS the policy's days before each step; paying everything lifts the "
+            "blocks in that payment.",
+        ),
         "",
-        "| 步骤 Step | 逾期天数 Days overdue | 措施 Actions | 限制 Blocks |",
+        _t(lang, "| 步骤 | 逾期天数 | 措施 | 限制 |", "| Step | Days overdue | Actions | Blocks |"),
         "|---|---|---|---|",
-        *[f"| `{s.name}` | {s.day_offset} | {_both(s.actions)} | {_both(s.blocks)} |" for s in p.collection_ladder],
+        *[
+            f"| `{s.name}` | {s.day_offset} | {_labels(s.actions, lang)} | {_labels(s.blocks, lang)} |"
+            for s in p.collection_ladder
+        ],
         "",
-        f"**失信规则 Strike rule**{_future('strikes.count')}: {_strikes(p, 'zh')}。 {_strikes(p, 'en')}.",
+        _t(lang, "**失信规则**", "**Strike rule**") + f"{f('strikes.count')}: {_strikes(p, lang)}",
         "",
-        "## 信用报送 Credit reporting",
+        _t(lang, "## 信用报送 {#credit-reporting}", "## Credit reporting {#credit-reporting}"),
         "",
     ]
     if p.blacklist_export_enabled:
         if not p.blacklist_legal_basis:
             raise DocsSourceError(f"{name}: export enabled without a legal basis")
         lines += [
-            f"**已声明 Declared**{_future('blacklist_export.enabled')}: 政策规定逾期 {p.blacklist_day_offset} 天起"
-            "报送市公共信用信息平台；报送功能尚未实现，平台目前不报送任何信息。"
-            "The policy declares reporting to the city public credit platform from day "
-            f"{p.blacklist_day_offset} overdue; reporting is not built yet and the platform reports nothing today.",
+            _t(
+                lang,
+                f"**已声明**{f('blacklist_export.enabled')}：政策规定逾期 {p.blacklist_day_offset} 天起"
+                "报送市公共信用信息平台；报送功能尚未实现，平台目前不报送任何信息。",
+                f"**Declared**{f('blacklist_export.enabled')}: the policy declares reporting to the city public "
+                f"credit platform from day {p.blacklist_day_offset} overdue; reporting is not built yet and the "
+                "platform reports nothing today.",
+            ),
             "",
-            f"法律依据 Legal basis: {p.blacklist_legal_basis}",
+            _t(lang, "法律依据：", "Legal basis: ") + p.blacklist_legal_basis,
         ]
     else:
         lines.append(
-            "**未启用 Not enabled**: 政策不允许对外报送；失信名单（若政策规定）仅在平台内部使用。"
-            "The policy allows no reporting; a blacklist, where the policy has one, stays internal."
+            _t(
+                lang,
+                "**未启用**：政策不允许对外报送；失信名单（若政策规定）仅在平台内部使用。",
+                "**Not enabled**: the policy allows no reporting; a blacklist, where the policy has one, stays "
+                "internal.",
+            )
         )
+    appeal = p.repair_appeal_allowed
     lines += [
         "",
-        f"信用修复 Credit repair{_future('credit_repair.cooling_days')}: "
-        f"结清全部欠费后冷静期 {p.repair_cooling_days} 天"
-        f"{'，或申诉成立' if p.repair_appeal_allowed else ''}。A cooling period of {p.repair_cooling_days} days after "
-        f"paying all arrears{', or an accepted appeal' if p.repair_appeal_allowed else ''}.",
+        (
+            f"信用修复{f('credit_repair.cooling_days')}：结清全部欠费后冷静期 {p.repair_cooling_days} 天"
+            f"{'，或申诉成立' if appeal else ''}。"
+            if zh
+            else f"Credit repair{f('credit_repair.cooling_days')}: a cooling period of {p.repair_cooling_days} days "
+            f"after paying all arrears{', or an accepted appeal' if appeal else ''}."
+        ),
         "",
-        "## 其他规则 Other rules",
+        _t(lang, "## 其他规则 {#other-rules}", "## Other rules {#other-rules}"),
         "",
-        "| 项目 Item | 规则 Rule |",
+        _t(lang, "| 项目 | 规则 |", "| Item | Rule |"),
         "|---|---|",
-        f"| 亲情账户 Family pool{_future('family.relations')} | {_both(p.family_relations)}<br>分额度 sub-limits: "
-        f"{'是 yes' if p.family_sub_limits else '否 no'} |",
-        f"| 住院免押金额度 Inpatient hold{_future('inpatient_hold_fen')} | {format_yuan(p.inpatient_hold_fen)} CNY |",
-        f"| 急危重症托底 Emergency backstop{_future('emergency.backstop')} | {_both((p.emergency_backstop,))} |",
-        f"| 托底顺序 Backstop order{_future('backstop_order')} | {_both(p.backstop_order)} |",
-        f"| 资金模式 Funding model{_future('funding_model')} | {_both((p.funding_model,))} |",
+        f"| {_t(lang, '亲情账户', 'Family pool')}{f('family.relations')} | {_labels(p.family_relations, lang)}"
+        + _t(lang, "<br>分额度：", "<br>Sub-limits: ")
+        + (_t(lang, "是", "yes") if p.family_sub_limits else _t(lang, "否", "no"))
+        + " |",
+        f"| {_t(lang, '住院免押金额度', 'Inpatient hold')}{f('inpatient_hold_fen')} | "
+        f"{format_yuan(p.inpatient_hold_fen)}{yuan} |",
+        f"| {_t(lang, '急危重症托底', 'Emergency backstop')}{f('emergency.backstop')} | "
+        f"{_labels((p.emergency_backstop,), lang)} |",
+        f"| {_t(lang, '托底顺序', 'Backstop order')}{f('backstop_order')} | {_labels(p.backstop_order, lang)} |",
+        f"| {_t(lang, '资金模式', 'Funding model')}{f('funding_model')} | {_labels((p.funding_model,), lang)} |",
         "",
-        "## 知情同意书 Consents",
+        _t(lang, "## 知情同意书 {#consents}", "## Consents {#consents}"),
         "",
-        "以下文本由 `treatfirst.consents.render_consent` 生成——"
-        "接口在 `GET /v1/consents` 提供并在签约时核对的正是同一函数的输出；平台记录患者同意的版本和 SHA-256。"
-        "The texts below come from `treatfirst.consents.render_consent`, the "
-        "function behind `GET /v1/consents` and the check at enrollment; the platform records the version and "
-        "SHA-256 of each text a patient accepts.",
+        _t(
+            lang,
+            "以下文本由 `treatfirst.consents.render_consent` 生成——接口在 `GET /v1/consents` 提供并在签约时核对的"
+            "正是同一函数的输出；平台记录患者同意的版本和 SHA-256。",
+            "The texts below come from `treatfirst.consents.render_consent`, the function behind "
+            "`GET /v1/consents` and the check at enrollment; the platform records the version and SHA-256 of each "
+            "text a patient accepts.",
+        ),
         "",
-        "| 同意书 Consent | `kind` | 版本 Version | SHA-256 |",
+        _t(lang, "| 同意书 | `kind` | 版本 | SHA-256 |", "| Consent | `kind` | Version | SHA-256 |"),
         "|---|---|---|---|",
         *[
-            f"| [{c.title}](#{c.kind.replace('_', '-')}) | `{c.kind}` | `{c.version}` | `{c.sha256}` |"
+            f"| [{c.title if zh else c.title_en}](#{c.kind.replace('_', '-')}) | `{c.kind}` | `{c.version}` | "
+            f"`{c.sha256}` |"
             for c in consents
         ],
         "",
     ]
     for consent in consents:
-        lines += consent_section(name, consent)
-    lines += enforcement_section(p)
+        lines += consent_section(name, consent, lang)
+    lines += enforcement_section(p, lang)
     lines += [
-        "## 政策文件 The policy file",
+        _t(lang, "## 政策文件 {#policy-file}", "## The policy file {#policy-file}"),
         "",
         f"`functions/treatfirst/policies/{name}.yaml` (SHA-256 `{p.sha256}`):",
         "",
@@ -394,28 +488,42 @@ def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     return dict(schemas[name])
 
 
-def _type(schema: dict[str, Any]) -> str:
+def _type(schema: dict[str, Any], lang: str) -> str:
     name = _ref_name(schema)
     if name:
         return f"[{name}](#schema-{name.lower()})"
+    if "anyOf" in schema:
+        return _t(lang, " 或 ", " or ").join(_type(alt, lang) for alt in schema["anyOf"])
     if "const" in schema:
         return f"`{json.dumps(schema['const'], ensure_ascii=False)}`"
     if "enum" in schema and set(schema["enum"]) == {c.code for c in all_error_classes()}:
-        return "string: 一个[错误码](errors.md) an [error code](errors.md)"
+        return _t(lang, "string：一个[错误码](errors.md)", "string: an [error code](errors.md)")
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"])
     kind = schema.get("type", "object")
     if kind == "array":
-        return f"array of {_type(schema.get('items', {}))}"
-    text = " or ".join(kind) if isinstance(kind, list) else str(kind)
+        return _t(
+            lang,
+            f"数组，元素为 {_type(schema.get('items', {}), lang)}",
+            f"array of {_type(schema.get('items', {}), lang)}",
+        )
+    text = _t(lang, " 或 ", " or ").join(kind) if isinstance(kind, list) else str(kind)
     if schema.get("format") == "date-time":
         text += " (RFC 3339)"
     return text
 
 
-def _notes(schema: dict[str, Any]) -> str:
-    notes = [schema["description"]] if schema.get("description") else []
-    bounds = (
+BOUNDS = {
+    "zh": (
+        ("minimum", "≥ {}"),
+        ("maximum", "≤ {}"),
+        ("maxLength", "最多 {} 个字符"),
+        ("minItems", "至少 {} 项"),
+        ("maxItems", "最多 {} 项"),
+        ("pattern", "格式 `{}`"),
+        ("default", "默认 `{}`"),
+    ),
+    "en": (
         ("minimum", "≥ {}"),
         ("maximum", "≤ {}"),
         ("maxLength", "at most {} characters"),
@@ -423,30 +531,57 @@ def _notes(schema: dict[str, Any]) -> str:
         ("maxItems", "at most {} items"),
         ("pattern", "pattern `{}`"),
         ("default", "default `{}`"),
-    )
-    notes += [fmt.format(json.dumps(schema[k]) if k == "default" else schema[k]) for k, fmt in bounds if k in schema]
-    return "; ".join(_cell(n) for n in notes)
+    ),
+}
 
 
-def _field_rows(schema: dict[str, Any], schemas: dict[str, Any], prefix: str = "") -> list[str]:
+def _facets(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema's own keywords, with those of a nullable field's non-null alternative."""
+    alternatives = [a for a in schema.get("anyOf", []) if a.get("type") != "null" and "$ref" not in a]
+    return {**(alternatives[0] if len(alternatives) == 1 else {}), **{k: v for k, v in schema.items() if k != "anyOf"}}
+
+
+def translated(description: str) -> str:
+    """The Chinese of an English description from the structs; the English itself when none is written yet
+    (tests/docs/test_reference_pages.py lists those)."""
+    return notes_zh.DESCRIPTIONS.get(description, description)
+
+
+def _notes(schema: dict[str, Any], lang: str, zh_note: str | None = None) -> str:
+    facets = _facets(schema)
+    notes = [zh_note] if lang == "zh" and zh_note else []
+    if facets.get("description"):
+        notes.append(translated(facets["description"]) if lang == "zh" else facets["description"])
+    notes += [
+        fmt.format(json.dumps(facets[k]) if k == "default" else facets[k]) for k, fmt in BOUNDS[lang] if k in facets
+    ]
+    return _t(lang, "；", "; ").join(_cell(n) for n in notes)
+
+
+def _field_rows(schema: dict[str, Any], schemas: dict[str, Any], lang: str, struct: str, prefix: str = "") -> list[str]:
     rows = []
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        rows.append(f"| `{prefix}{name}` | {_type(prop)} | {'yes' if name in required else ''} | {_notes(prop)} |")
+        zh_note = notes_zh.field_note(struct, name, prop)
+        needed = _t(lang, "是", "yes") if name in required else ""
+        rows.append(f"| `{prefix}{name}` | {_type(prop, lang)} | {needed} | {_notes(prop, lang, zh_note)} |")
         inner = prop.get("items", {}) if prop.get("type") == "array" else prop
         if "properties" in inner:
-            rows += _field_rows(inner, schemas, f"{prefix}{name}{'[]' if inner is not prop else ''}.")
+            rows += _field_rows(inner, schemas, lang, struct, f"{prefix}{name}{'[]' if inner is not prop else ''}.")
     return rows
 
 
-def _field_table(schema: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+def _field_table(schema: dict[str, Any], schemas: dict[str, Any], lang: str) -> list[str]:
+    struct = _ref_name(schema) or ""
     schema = _resolve(schema, schemas)
     if not schema.get("properties"):
-        return ["无字段 No fields: send no body, or `{}`." if schema.get("type") == "object" else _type(schema)]
+        if schema.get("type") == "object":
+            return [_t(lang, "无字段：不带请求体，或发送 `{}`。", "No fields: send no body, or `{}`.")]
+        return [_type(schema, lang)]
     return [
-        "| 字段 Field | 类型 Type | 必填 Required | 说明 Notes |",
+        _t(lang, "| 字段 | 类型 | 必填 | 说明 |", "| Field | Type | Required | Notes |"),
         "|---|---|---|---|",
-        *_field_rows(schema, schemas),
+        *_field_rows(schema, schemas, lang, struct),
     ]
 
 
@@ -473,41 +608,64 @@ def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, Any], known: set[str]) -> list[str]:
-    lines = [f"### `{method} {path}` {{#{op['operationId']}}}", "", op.get("summary", ""), ""]
+WHERE = {
+    "zh": {"path": "路径参数", "query": "查询参数", "header": "请求头"},
+    "en": {"path": "path", "query": "query", "header": "header"},
+}
+
+
+def _operation(
+    method: str, path: str, op: dict[str, Any], schemas: dict[str, Any], known: set[str], lang: str
+) -> list[str]:
+    """One operation's section, with links relative to reference/api/<tag>.md."""
+    lines = [f"## `{method} {path}` {{#{op['operationId']}}}", "", f"{summary(op, lang)}", ""]
     scope = op.get("x-treatfirst-scope")
     lines.append(
-        f"- 权限 Scope: `{scope}` · 签名 signed "
-        "([请求签名](../zh/authentication.md) / [signing](../en/authentication.md))"
+        _t(
+            lang,
+            f"- 权限 `{scope}` · 需要[签名](../../authentication.md)",
+            f"- Scope `{scope}` · [signed](../../authentication.md)",
+        )
         if op.get("security")
-        else "- 公开 Public: 无需签名 no signature"
+        else _t(lang, "- 公开：无需签名", "- Public: no signature")
     )
     for param in op.get("parameters", []):
-        where = {"path": "路径参数 path", "query": "查询参数 query", "header": "请求头 header"}[param["in"]]
         note = _notes(
-            {**param.get("schema", {}), **({"description": param["description"]} if "description" in param else {})}
+            {**param.get("schema", {}), **({"description": param["description"]} if "description" in param else {})},
+            lang,
         )
-        lines.append(f"- {where} `{param['name']}`: {_type(param.get('schema', {}))}" + (f" — {note}" if note else ""))
+        lines.append(
+            f"- {WHERE[lang][param['in']]} `{param['name']}`: {_type(param.get('schema', {}), lang)}"
+            + (f" — {note}" if note else "")
+        )
     if {"limit", "cursor"} <= {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}:
         lines.append(
-            "- 分页 Paged: 把响应中的 `cursor` 原样传回取下一页，直到 `has_more` 为 `false` · pass the answer's "
-            "`cursor` back for the next page until `has_more` is `false`"
+            _t(
+                lang,
+                "- 分页：把响应中的 `cursor` 原样传回取下一页，直到 `has_more` 为 `false`",
+                "- Paged: pass the answer's `cursor` back for the next page until `has_more` is `false`",
+            )
         )
     lines.append("")
     body = op.get("requestBody")
     if body:
         schema = body["content"]["application/json"]["schema"]
         name = _ref_name(schema)
+        optional = "" if body.get("required") else _t(lang, " · 可省略", " · optional")
         lines += [
-            f"**请求体 Request body** {f'({_type(schema)})' if name else ''}"
-            f"{'' if body.get('required') else ' · 可省略 optional'}",
+            _t(lang, "**请求体**", "**Request body**") + (f" ({_type(schema, lang)})" if name else "") + optional,
             "",
-            *_field_table(schema, schemas),
+            *_field_table(schema, schemas, lang),
             "",
         ]
     else:
-        lines += ["**请求体 Request body**: 无 none", ""]
-    lines += ["**响应 Responses**", "", "| HTTP | 内容 Body | 错误码 Error codes |", "|---|---|---|"]
+        lines += [_t(lang, "**请求体**：无", "**Request body**: none"), ""]
+    lines += [
+        _t(lang, "**响应**", "**Responses**"),
+        "",
+        _t(lang, "| HTTP | 内容 | 错误码 |", "| HTTP | Body | Error codes |"),
+        "|---|---|---|",
+    ]
     for status, response in op["responses"].items():
         schema = response["content"]["application/json"]["schema"]
         codes = (
@@ -515,9 +673,9 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
             if status.startswith("2")
             else ", ".join(f"[`{c}`](errors.md#{_anchor(c)})" for c in _error_codes(status, response, known))
         )
-        lines.append(f"| `{status}` | {_type(schema)} | {codes} |")
+        lines.append(f"| `{status}` | {_type(schema, lang)} | {codes} |")
     lines.append("")
-    return lines
+    return _relocated(lines)
 
 
 # One page per tag, so a reader on a phone finds one operation without scrolling the whole API.
@@ -572,6 +730,7 @@ SUMMARY_ZH = {
     "emergencyReport": "某月各医院的急诊合计（运营方）",
     "getTestClock": "测试时钟的时间和偏移（仅本机和沙箱）",
     "advanceTestClock": "把平台时钟向前拨，并在新时间运行定时任务",
+    "getAging": "按人民银行还款状态分档的未还账单数和金额（运营方）",
 }
 
 
@@ -595,11 +754,16 @@ def summary_zh(op: dict[str, Any]) -> str:
     return SUMMARY_ZH.get(op["operationId"], str(op.get("summary", "")))
 
 
-def _example_section(op: dict[str, Any]) -> list[str]:
+def summary(op: dict[str, Any], lang: str) -> str:
+    text = summary_zh(op) if lang == "zh" else str(op.get("summary", ""))
+    return text + _t(lang, "。", ".") if text and text[-1] not in "。.)）" else text
+
+
+def _example_section(op: dict[str, Any], lang: str) -> list[str]:
     example = examples()[op["operationId"]]
-    lines = ["**示例 Example**", ""]
+    lines = [_t(lang, "**示例**", "**Example**"), ""]
     lines += [
-        '=== "请求 Request"',
+        f'=== "{_t(lang, "请求", "Request")}"',
         "",
         "    ```sh",
         *_indent(curl(example, bool(op.get("security"))).splitlines()),
@@ -608,7 +772,7 @@ def _example_section(op: dict[str, Any]) -> list[str]:
     ]
     if example.request is not None:
         lines += [
-            '=== "请求体 Request body"',
+            f'=== "{_t(lang, "请求体", "Request body")}"',
             "",
             "    ```json",
             *_indent(pretty(example.request).splitlines()),
@@ -617,7 +781,7 @@ def _example_section(op: dict[str, Any]) -> list[str]:
         ]
     for name, view in example.views.items():
         lines += [
-            f'=== "响应 Response {example.status}: {name}"',
+            f'=== "{_t(lang, "响应", "Response")} {example.status}: {name}"',
             "",
             "    ```json",
             *_indent(pretty(view).splitlines()),
@@ -625,7 +789,7 @@ def _example_section(op: dict[str, Any]) -> list[str]:
         lines += ["    ```", ""]
     if example.response is not None and not example.views:
         lines += [
-            f'=== "响应 Response {example.status}"',
+            f'=== "{_t(lang, "响应", "Response")} {example.status}"',
             "",
             "    ```json",
             *_indent(pretty(example.response).splitlines()),
@@ -634,9 +798,12 @@ def _example_section(op: dict[str, Any]) -> list[str]:
         ]
     if op.get("security"):
         lines += [
-            "签名头的计算见[请求签名](../../zh/authentication.md)；`treatfirst.client.TreatFirstClient` 会自动计算。"
-            "The signature headers are computed as [request signing](../../en/authentication.md) says; "
-            "`treatfirst.client.TreatFirstClient` computes them for you.",
+            _t(
+                lang,
+                "签名头的计算见[请求签名](../../authentication.md)；`treatfirst.client.TreatFirstClient` 会自动计算。",
+                "The signature headers are computed as [request signing](../../authentication.md) says; "
+                "`treatfirst.client.TreatFirstClient` computes them for you.",
+            ),
             "",
         ]
     return lines
@@ -645,44 +812,47 @@ def _example_section(op: dict[str, Any]) -> list[str]:
 def _relocated(lines: list[str]) -> list[str]:
     """Links written for reference/*.md, moved to reference/api/*.md."""
     text = "\n".join(lines)
-    for old, new in (
-        ("](#schema-", "](../schemas.md#schema-"),
-        ("](errors.md", "](../errors.md"),
-        ("](../zh/", "](../../zh/"),
-        ("](../en/", "](../../en/"),
-    ):
+    for old, new in (("](#schema-", "](../schemas.md#schema-"), ("](errors.md", "](../errors.md")):
         text = text.replace(old, new)
     return text.splitlines()
 
 
-def api_index(doc: dict[str, Any]) -> str:
+def api_index(doc: dict[str, Any], lang: str) -> str:
     rows = []
     for m, p, op in operations(doc):
-        scope = "`" + op["x-treatfirst-scope"] + "`" if op.get("x-treatfirst-scope") else "公开 public"
-        rows.append(
-            f"| [`{m} {p}`]({op_href(op)}){{#{op['operationId']}}} | {_cell(summary_zh(op))}<br>"
-            f"{_cell(op.get('summary', ''))} | {scope} |"
-        )
+        scope = "`" + op["x-treatfirst-scope"] + "`" if op.get("x-treatfirst-scope") else _t(lang, "公开", "public")
+        rows.append(f"| [`{m} {p}`]({op_href(op)}){{#{op['operationId']}}} | {_cell(summary(op, lang))} | {scope} |")
+    zh = lang == "zh"
+    version = doc["info"]["version"]
     return "\n".join(
         [
-            "# 接口参考 API reference",
+            _t(lang, "# 接口参考", "# API reference"),
             "",
             f"由接口实际提供的 OpenAPI {doc['openapi']} 文档（`GET /v1/openapi.json`）生成，"
             "测试逐一核对该文档与实际路由；每个操作附示例请求和响应，由接口使用的同一组消息结构生成，并由测试发给接口核对。"
-            f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json`; a test "
-            "holds it against the app's real routes. Each operation has an example request and response generated "
-            "from the message structs the API uses, and a test sends each example to the app. "
-            f"[下载 Download openapi.json](openapi.json) (API version `{doc['info']['version']}`) · "
-            "[接口调试 API explorer](explorer.md) · [数据结构 Schemas](schemas.md)",
+            f"[下载 openapi.json](openapi.json)（接口版本 `{version}`）"
+            f"· [接口调试](explorer.md) · [数据结构](schemas.md)"
+            if zh
+            else f"Generated from the OpenAPI {doc['openapi']} document the API serves at `GET /v1/openapi.json`; "
+            "a test holds it against the app's real routes. Each operation has an example request and response "
+            "generated from the message structs the API uses, and a test sends each example to the app. "
+            f"[Download openapi.json](openapi.json) (API version `{version}`) · [API explorer](explorer.md) · "
+            "[Schemas](schemas.md)",
             "",
-            _cell(doc["info"].get("description", "")),
+            *([] if zh else [_cell(doc["info"].get("description", "")), ""]),
+            _t(
+                lang,
+                "约定见[接口约定](../conventions.md)，签名见[请求签名](../authentication.md)。",
+                "Conventions: [API conventions](../conventions.md); signatures: "
+                "[request signing](../authentication.md).",
+            ),
             "",
-            "约定见[接口约定](../zh/conventions.md)，签名见[请求签名](../zh/authentication.md)。 Conventions: "
-            "[API conventions](../en/conventions.md); signatures: [request signing](../en/authentication.md).",
+            *[
+                f"- [{zh_title if zh else tag}]({tag_page({'tags': [tag], 'operationId': tag})})"
+                for tag, (_, zh_title) in TAG_PAGES.items()
+            ],
             "",
-            *[f"- [{zh} {tag}]({tag_page({'tags': [tag], 'operationId': tag})})" for tag, (_, zh) in TAG_PAGES.items()],
-            "",
-            "| 操作 Operation | 说明 Summary | 权限 Scope |",
+            _t(lang, "| 操作 | 说明 | 权限 |", "| Operation | Summary | Scope |"),
             "|---|---|---|",
             *rows,
             "",
@@ -690,28 +860,29 @@ def api_index(doc: dict[str, Any]) -> str:
     )
 
 
-def api_pages(doc: dict[str, Any]) -> dict[str, str]:
+def api_pages(doc: dict[str, Any], lang: str) -> dict[str, str]:
     """reference/api.md (the index), one page per tag, and reference/schemas.md."""
     schemas = doc["components"]["schemas"]
     known = {c.code for c in all_error_classes()}
     by_page: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     for method, path, op in operations(doc):
         by_page.setdefault(tag_page(op), []).append((method, path, op))
-    pages = {"reference/api.md": api_index(doc)}
+    pages = {"reference/api.md": api_index(doc, lang)}
     for tag, (slug, zh) in TAG_PAGES.items():
         ops = by_page.pop(f"api/{slug}.md", [])
         if not ops:
             raise DocsSourceError(f"tag {tag!r} has no operation left in the OpenAPI document")
-        lines = [f"# {zh} {tag}", "", "[接口参考 API reference](../api.md)", ""]
+        lines = [f"# {zh if lang == 'zh' else tag}", "", f"[{_t(lang, '接口参考', 'API reference')}](../api.md)", ""]
         for method, path, op in ops:
-            section = _operation(method, path, op, schemas, known)
-            section[0] = f"## `{method} {path}` {{#{op['operationId']}}}"
-            section[2] = f"{summary_zh(op)}。 {op.get('summary', '')}."
-            lines += _relocated(section) + _example_section(op)
+            lines += _operation(method, path, op, schemas, known, lang) + _example_section(op, lang)
         pages[f"reference/api/{slug}.md"] = "\n".join(lines)
-    lines = ["# 数据结构 Schemas", "", "[接口参考 API reference](api.md)", ""]
+    lines = [_t(lang, "# 数据结构", "# Schemas"), "", f"[{_t(lang, '接口参考', 'API reference')}](api.md)", ""]
     for name, schema in schemas.items():
-        lines += [f"## {name} {{#schema-{name.lower()}}}", "", *_field_table(schema, schemas), ""]
+        lines += [f"## {name} {{#schema-{name.lower()}}}", ""]
+        if schema.get("description"):
+            text = schema["description"]
+            lines += [_cell(translated(text) if lang == "zh" else text), ""]
+        lines += [*_field_table({"$ref": f"#/components/schemas/{name}"}, schemas, lang), ""]
     pages["reference/schemas.md"] = "\n".join(lines).replace("](#schema-", "](schemas.md#schema-")
     return pages
 
@@ -775,18 +946,86 @@ def general_code(cls: type[TreatFirstError]) -> str | None:
     return base.code if _status(base) == _status(cls) and base.code != cls.code else None
 
 
-# Codes the HTTP edge answers outside any operation of the OpenAPI document.
-EDGE_CODES = {
-    "ROUTE_NOT_FOUND": "任何未知路径；在 AWS 上也包括路径不接受的方法 any unknown path; on AWS also a method "
-    "the path lacks",
-    "METHOD_NOT_ALLOWED": "路径不接受的方法（本地） a method the path lacks (local stack)",
-    "UNSUPPORTED_MEDIA_TYPE": "请求体不是 application/json 的任何请求 any request whose body is not labelled JSON",
-    "THROTTLED": "API 网关限流（AWS） the API gateway's throttling (AWS)",
-    "INTERNAL_ERROR": "任何操作中未预料的平台故障 any operation, on an unexpected platform fault",
+# Each code's meaning in Chinese (the API's own `message` is English, for developers). A code added since falls
+# back to its English message (tests/docs/test_reference_pages.py lists those).
+MEANING_ZH = {
+    "ACCOUNT_NOT_ACTIVE": "账户不是正常状态",
+    "ACCOUNT_NOT_FOUND": "没有这个账户",
+    "ACCOUNT_RESTRICTED": "账户被催收阶梯或失信规则限制",
+    "ALREADY_DISPUTED": "这张账单已有未结束的争议",
+    "ALREADY_ENROLLED": "该居民已签约",
+    "AMOUNT_OWED": "账户还有冻结或欠款",
+    "BAD_SIGNATURE": "签名与请求不符",
+    "BILL_NOT_FOUND": "没有这张账单",
+    "BILL_NOT_PAYABLE": "账单当前状态不能还款",
+    "CALLER_EXISTS": "该类型、该编号的调用方已有一把有效密钥",
+    "CALLER_NOT_FOUND": "没有这把调用方密钥",
+    "CALLER_REVOKED": "调用方密钥已吊销",
+    "CHARGE_NOT_FOUND": "没有这笔费用明细",
+    "CHARGE_NOT_REFUNDABLE": "退费超过该笔费用的剩余金额",
+    "CLOCK_SKEW": "请求时间戳与服务器时间相差超过 5 分钟",
+    "CONCURRENT_UPDATE": "请求执行期间对象已被修改；请重试",
+    "CONFLICT": "请求与当前状态冲突",
+    "CONSENT_REQUIRED": "缺少必需的知情同意",
+    "CREDIT_LIMIT_EXCEEDED": "自付金额超过可用额度",
+    "EMERGENCY_NOT_COVERED": "城市政策不把该分诊级别认定为急危重症",
+    "EMERGENCY_NOT_DECLARED": "急危重症费用须记在声明为急危重症的就诊上",
+    "FEE_LINE_CONFLICT": "该费用明细编号已以不同内容记账",
+    "FORBIDDEN": "密钥没有该操作所需的权限",
+    "IDEMPOTENCY_KEY_REUSED": "该 Idempotency-Key 已用于另一个请求",
+    "INTERNAL_ERROR": "平台内部错误",
+    "INVALID_AMOUNT": "金额须为以分计的非负整数",
+    "INVALID_CURSOR": "游标无效",
+    "INVALID_ID_NUMBER": "居民身份证号无效",
+    "INVALID_PHONE": "手机号不是大陆手机号",
+    "MALFORMED_JSON": "请求体不是合法的 JSON",
+    "METHOD_NOT_ALLOWED": "该路径不接受此方法",
+    "NOT_ELIGIBLE": "按城市政策，该居民不符合条件",
+    "NOT_FOUND": "不存在",
+    "OVERPAYMENT": "还款超过账单的未还金额",
+    "PAUSE_NOT_FOUND": "没有这个进行中的暂停",
+    "PAYLOAD_TOO_LARGE": "请求体超过 64 KB",
+    "POLICY_INVALID": "城市政策无效",
+    "REFUND_EXCEEDS_OUTSTANDING": "账单已还款，超出可退部分；请通过支付渠道退款",
+    "REPLAYED_NONCE": "该 nonce 已被使用",
+    "REVIEW_ALREADY_DECIDED": "该复核条目已有决定",
+    "REVIEW_NOT_FOUND": "没有这个复核条目",
+    "ROUTE_NOT_FOUND": "没有这个路径",
+    "SPLIT_MISMATCH": "total_fen 须等于 insurance_fen + personal_account_fen + self_pay_fen",
+    "TASK_NOT_CLAIMABLE": "电话任务已被其他运营人员认领或已完成",
+    "TASK_NOT_FOUND": "没有这个电话任务",
+    "TEST_CLOCK_DISABLED": "本部署没有测试时钟（只有本机环境和沙箱启用）",
+    "THROTTLED": "请求过多；稍后用同一 Idempotency-Key 重试",
+    "TRANSACTION_ID_CONFLICT": "该渠道交易号已用于另一笔还款",
+    "UNAUTHENTICATED": "请求没有由已知密钥签名",
+    "UNPROCESSABLE": "请求合法，但业务规则不允许",
+    "UNSUPPORTED_MEDIA_TYPE": "请求体须以 application/json 发送",
+    "VALIDATION_FAILED": "请求不合法",
+    "VERIFICATION_STALE": "实名核验不够新；请重新核验本人",
+    "VISIT_CLOSED": "就诊已结束",
+    "VISIT_NOT_FOUND": "没有这次就诊",
+    "VISIT_OPEN": "账户有进行中的就诊；请先结束",
 }
 
 
-def errors_page(doc: dict[str, Any]) -> str:
+def meaning(cls: type[TreatFirstError], lang: str) -> str:
+    return MEANING_ZH.get(cls.code, cls.default_message) if lang == "zh" else cls.default_message
+
+
+# Codes the HTTP edge answers outside any operation of the OpenAPI document.
+EDGE_CODES = {
+    "ROUTE_NOT_FOUND": (
+        "任何未知路径；在 AWS 上也包括路径不接受的方法",
+        "any unknown path; on AWS also a method the path lacks",
+    ),
+    "METHOD_NOT_ALLOWED": ("路径不接受的方法（本机环境）", "a method the path lacks (local stack)"),
+    "UNSUPPORTED_MEDIA_TYPE": ("请求体不是 application/json 的任何请求", "any request whose body is not labelled JSON"),
+    "THROTTLED": ("API 网关限流（AWS）", "the API gateway's throttling (AWS)"),
+    "INTERNAL_ERROR": ("任何操作中未预料的平台故障", "any operation, on an unexpected platform fault"),
+}
+
+
+def errors_page(doc: dict[str, Any], lang: str) -> str:
     classes = all_error_classes()
     known = {c.code for c in classes}
     used: dict[str, list[str]] = {}
@@ -801,52 +1040,66 @@ def errors_page(doc: dict[str, Any]) -> str:
                     used.setdefault(code, []).append(op["operationId"])
     titles = {op["operationId"]: f"{method} {path}" for method, path, op in operations(doc)}
     hrefs = {op["operationId"]: op_href(op) for _method, _path, op in operations(doc)}
+    zh = lang == "zh"
 
     def returned_by(code: str) -> str:
         ids = set(used.get(code, []))
         if not ids:
-            return EDGE_CODES.get(code, "—")
+            edge = EDGE_CODES.get(code)
+            return (edge[0] if zh else edge[1]) if edge else "—"
         if ids == every:
-            return "所有操作 every operation"
+            return _t(lang, "所有操作", "every operation")
         if ids == signed:
-            return "所有签名操作 every signed operation"
+            return _t(lang, "所有签名操作", "every signed operation")
         return "<br>".join(f"[`{titles[i]}`]({hrefs[i]})" for i in used[code])
 
     def parent(cls: type[TreatFirstError]) -> str:
         code = general_code(cls)
         return f"[`{code}`](#{_anchor(code)})" if code else "—"
 
-    lines = [
-        "# 错误码 Error codes",
-        "",
-        '所有错误同一结构 `{"error": {"code", "message", "field", "request_id"}}`，错误码稳定。'
-        "Every error has one shape and a stable code.",
-        "",
-        "**客户端如何处理 How a client acts on an error:** 先看错误码；遇到不认识的错误码，按表中的归类码处理；"
-        "没有归类码的，按 HTTP 状态处理。归类码总是与该错误码同一 HTTP 状态：额度不足 `CREDIT_LIMIT_EXCEEDED` "
-        "归类为 `UNPROCESSABLE`（业务规则拒绝，不是平台故障），只有 HTTP 500 表示平台故障。"
-        "Act on the code; for a code you do not know, act on its general code in the table below; for a code "
-        "without one, act on the HTTP status. A general code always has the same HTTP status as the code: a "
-        "credit refusal (`CREDIT_LIMIT_EXCEEDED`) falls back to `UNPROCESSABLE` (the rules refused, not a "
-        "fault); only HTTP 500 is a platform fault.",
-        "",
-        "被拒绝的请求不改变任何数据。A refused request changes nothing.",
-        "",
-    ]
+    lines = (
+        [
+            "# 错误码",
+            "",
+            '所有错误同一结构 `{"error": {"code", "message", "field", "request_id"}}`，错误码稳定；'
+            "`message` 是给开发者看的英文说明。",
+            "",
+            "**客户端如何处理错误：** 先看错误码；遇到不认识的错误码，按表中的归类码处理；"
+            "没有归类码的，按 HTTP 状态处理。归类码总是与该错误码同一 HTTP 状态：额度不足 `CREDIT_LIMIT_EXCEEDED` "
+            "归类为 `UNPROCESSABLE`（业务规则拒绝，不是平台故障），只有 HTTP 500 表示平台故障。",
+            "",
+            "被拒绝的请求不改变任何数据。",
+            "",
+        ]
+        if zh
+        else [
+            "# Error codes",
+            "",
+            'Every error has one shape, `{"error": {"code", "message", "field", "request_id"}}`, and a stable code.',
+            "",
+            "**How a client acts on an error:** act on the code; for a code you do not know, act on its general code "
+            "in the table below; for a code without one, act on the HTTP status. A general code always has the same "
+            "HTTP status as the code: a credit refusal (`CREDIT_LIMIT_EXCEEDED`) falls back to `UNPROCESSABLE` (the "
+            "rules refused, not a fault); only HTTP 500 is a platform fault.",
+            "",
+            "A refused request changes nothing.",
+            "",
+        ]
+    )
     statuses = sorted({_status(c) for c in classes})
     for status in statuses:
         if status not in STATUS_GUIDANCE:
             raise DocsSourceError(f"HTTP {status} has no guidance on the error-code page")
-        zh, en = STATUS_GUIDANCE[status]
+        guidance_zh, guidance_en = STATUS_GUIDANCE[status]
         lines += [
             f"## HTTP {status}",
             "",
-            f"{zh} {en}",
+            guidance_zh if zh else guidance_en,
             "",
-            "| 错误码 Code | 含义 Meaning | 归类 General code | 返回于 Returned by |",
+            _t(lang, "| 错误码 | 含义 | 归类 | 返回于 |", "| Code | Meaning | General code | Returned by |"),
             "|---|---|---|---|",
             *[
-                f"| `{c.code}`{{#{_anchor(c.code)}}} | {_cell(c.default_message)} | {parent(c)} | "
+                f"| `{c.code}`{{#{_anchor(c.code)}}} | {_cell(meaning(c, lang))} | {parent(c)} | "
                 f"{returned_by(c.code)} |"
                 for c in classes
                 if _status(c) == status
@@ -947,7 +1200,7 @@ def scopes_table(doc: dict[str, Any], lang: str) -> str:
             by_scope.setdefault(op["x-treatfirst-scope"], []).append(f"[`{method} {path}`](../reference/{op_href(op)})")
     zh = lang == "zh"
     lines = [
-        "| 调用方 Caller | 权限 Scope | 可调用的操作 Operations |" if zh else "| Caller | Scope | Operations |",
+        "| 调用方 | 权限 | 可调用的操作 |" if zh else "| Caller | Scope | Operations |",
         "|---|---|---|",
     ]
     for kind, scopes in SCOPES.items():
@@ -982,17 +1235,18 @@ def idempotent_operations(doc: dict[str, Any], lang: str) -> str:
 # ---- MkDocs events ---------------------------------------------------------------------------------------
 @event_priority(GENERATED)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
+    lang = language(config)
     policies = {name: example_policy(name) for name in CITIES}
-    add_file(files, config, "cities/index.md", cities_page(policies))
+    add_file(files, config, "cities/index.md", cities_page(policies, lang))
     for name, policy in policies.items():
         consents = render_all(policy)
-        add_file(files, config, f"cities/{name}.md", city_page(name, policy, consents))
+        add_file(files, config, f"cities/{name}.md", city_page(name, policy, consents, lang))
         for consent in consents:
             add_file(files, config, _consent_file(name, consent), consent.text.encode("utf-8"))
     doc = openapi.document()
-    for path, content in api_pages(doc).items():
+    for path, content in api_pages(doc, lang).items():
         add_file(files, config, path, content)
-    add_file(files, config, "reference/errors.md", errors_page(doc))
+    add_file(files, config, "reference/errors.md", errors_page(doc, lang))
     published = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     add_file(files, config, "reference/openapi.json", published.encode("utf-8"))
     return files

@@ -84,7 +84,13 @@ def add_file(files: Files, config: MkDocsConfig, path: str, content: str | bytes
 CONFIG_BASE = re.compile(r'(<script id="__config" type="application/json">\{[^<]*?"base": ")([^"]*)(")')
 
 
+HEAD_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\n?')
+
+
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    # Material fetches sitemap.xml beside each <link rel="alternate"> of the head to map pages across languages;
+    # the plugin points them at pages, so each fetch would 404. The header's switch links the twin page itself.
+    output = HEAD_ALTERNATE.sub("", output)
     lang = page_language(page)
     if lang == DEFAULT:
         return output

@@ -17,7 +17,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from tools.mkdocs_i18n import GENERATED, add_file
+from tools.mkdocs_i18n import DEFAULT, GENERATED, add_file, language
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -60,31 +60,42 @@ def vendored(site_path: str) -> Path:
     return source
 
 
-EXPLORER = """# 接口调试 API explorer
+EXPLORER_TEXT = {
+    "zh": """# 接口调试
 
 在本页浏览 [openapi.json](openapi.json) 的每个操作、参数和数据结构（Swagger UI，由本站自带，不访问任何外部网站）。
-签名操作需要 HMAC 签名，浏览器无法代签，因此本页不发送请求；调用请用[请求签名](../zh/authentication.md)中的
+签名操作需要 HMAC 签名，浏览器无法代签，因此本页不发送请求；调用请用[请求签名](../authentication.md)中的
 Python 客户端。
+""",
+    "en": """# API explorer
 
 Browse every operation, parameter and schema of [openapi.json](openapi.json) (Swagger UI, served by this
 site; nothing is loaded from another host). Signed operations need an HMAC signature a browser cannot make,
 so this page sends no request; call the API with the Python client from
-[request signing](../en/authentication.md).
-
+[request signing](../authentication.md).
+""",
+}
+EXPLORER_UI = """
 <div id="swagger-ui" lang="en"></div>
-<link rel="stylesheet" href="../assets/vendor/swagger-ui/swagger-ui.css">
-<script src="../assets/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<link rel="stylesheet" href="{up}assets/vendor/swagger-ui/swagger-ui.css">
+<script src="{up}assets/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script>
-  SwaggerUIBundle({
+  SwaggerUIBundle({{
     url: "openapi.json",
     dom_id: "#swagger-ui",
     validatorUrl: null,
     supportedSubmitMethods: [],
     deepLinking: false,
     defaultModelsExpandDepth: 0,
-  });
+  }});
 </script>
 """
+
+
+def explorer(lang: str) -> str:
+    """The explorer page of a language; the vendored assets sit at the site's root, above the English tree."""
+    up = "../" if lang == DEFAULT else "../../"
+    return EXPLORER_TEXT[lang] + EXPLORER_UI.format(up=up)
 
 
 @event_priority(GENERATED)
@@ -93,7 +104,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for site_path in VENDORED:
         if files.get_file_from_path(site_path) is None:
             files.append(File.generated(config, site_path, abs_src_path=str(vendored(site_path))))
-    add_file(files, config, "reference/explorer.md", EXPLORER)
+    add_file(files, config, "reference/explorer.md", explorer(language(config)))
     return files
 
 

@@ -12,13 +12,18 @@ from tools.mkdocs_collection import city_section, collection_page, gateway_examp
 
 def test_each_city_page_shows_its_ladder_as_a_timeline_from_the_policy() -> None:
     # Values read from the policy files by hand (xiamen.yaml, lianyungang.yaml), not recomputed
-    xiamen = city_section(example_policy("xiamen"))
-    assert "| 15 | **`suspend`**: 暂停服务 / suspension；限制 blocks: 新增记账、新开就诊、额度提升" in xiamen
-    assert "| 180 | **`write_off`**: 核销并转托底 / write-off to the backstop |" in xiamen
-    lianyungang = city_section(example_policy("lianyungang"))
-    assert "| 90 | **`report_to_credit_platform`**: 列入失信名单 / blacklist entry" in lianyungang
+    xiamen = city_section(example_policy("xiamen"), "zh")
+    assert "| 15 | **`suspend`**: 暂停服务；限制：新增记账、新开就诊、额度提升" in xiamen
+    assert "| 180 | **`write_off`**: 核销并转托底 |" in xiamen
+    assert "| 15 | **`suspend`**: suspension; blocks: new charges, new visits, limit increases" in city_section(
+        example_policy("xiamen"), "en"
+    )
+    lianyungang = city_section(example_policy("lianyungang"), "zh")
+    assert "| 90 | **`report_to_credit_platform`**: 列入失信名单" in lianyungang
     assert "| 30 | **`suspend`**" in lianyungang
     assert "```mermaid\ntimeline" in lianyungang
+    # One language per page: the English section carries no Chinese step labels
+    assert "暂停服务" not in city_section(example_policy("xiamen"), "en").split("### SMS texts")[0]
 
 
 def test_the_sms_texts_on_the_city_page_are_what_the_outbox_writes() -> None:
@@ -31,10 +36,14 @@ def test_the_sms_texts_on_the_city_page_are_what_the_outbox_writes() -> None:
 
 
 def test_the_reference_page_draws_the_state_tables() -> None:
-    page = collection_page({"xiamen": example_policy("xiamen")})
-    for frm, to, _ in (*states.BILL_TRANSITIONS, *states.SMS_TRANSITIONS, *states.TASK_TRANSITIONS):
-        assert f"    {frm} --> {to}: " in page
-    assert "| `overdue` | `paid` |" in page and "| `sending` | `sent` |" in page
+    for lang in ("zh", "en"):
+        page = collection_page({"xiamen": example_policy("xiamen")}, lang)
+        for frm, to, _ in (*states.BILL_TRANSITIONS, *states.SMS_TRANSITIONS, *states.TASK_TRANSITIONS):
+            assert f"    {frm} --> {to}: " in page
+        assert "| `overdue` | `paid` |" in page and "| `sending` | `sent` |" in page
+    # Each language's reasons only
+    assert "| `overdue` | `paid` | 还清 |" in collection_page({"xiamen": example_policy("xiamen")}, "zh")
+    assert "| `overdue` | `paid` | paid in full |" in collection_page({"xiamen": example_policy("xiamen")}, "en")
 
 
 def test_the_gateway_message_example_has_the_documented_fields() -> None:

@@ -73,22 +73,27 @@ def test_city_page_shows_the_policy_rules(built: Path) -> None:
     assert policy.blacklist_legal_basis and policy.blacklist_legal_basis[:30] in text
     for step in policy.collection_ladder:
         assert step.name in text
-    assert "未启用 Not enabled" in page(built, "cities/xiamen")
+    assert "未启用" in page(built, "cities/xiamen")
+    assert "Not enabled" in page(built, "en/cities/xiamen")
 
 
 @pytest.mark.parametrize("city", CITIES)
 def test_city_page_promises_nothing_the_code_does_not_do(built: Path, city: str) -> None:
-    text = page(built, f"cities/{city}")
+    zh, en = page(built, f"cities/{city}"), page(built, f"en/cities/{city}")
     # The daily sweep applies the ladder and the strike rule (enforced); credit repair is still the policy's future
-    assert "The daily collection sweep (per business date) applies the most severe step" in text
-    assert not re.search(re.escape("失信规则 Strike rule") + r"[^\n]{0,40}（尚未执行 not enforced yet）", text)
-    assert re.search(re.escape("信用修复 Credit repair") + r"[^\n]{0,40}（尚未执行 not enforced yet）", text)
+    assert "The daily collection sweep (per business date) applies the most severe step" in en
+    assert "每日催收扫描（城市营业日）按逾期天数" in zh
+    assert not re.search(r"失信规则[^\n]{0,10}（尚未执行）", zh)
+    assert not re.search(r"Strike rule[^\n]{0,10} \(not enforced yet\)", en)
+    assert re.search(r"信用修复[^\n]{0,10}（尚未执行）", zh)
+    assert re.search(r"Credit repair[^\n]{0,10} \(not enforced yet\)", en)
     # Every policy field is listed with the code that enforces it, or as documentation only
-    assert "treatfirst.services.closing.close_visit" in text and "treatfirst.domain.eligibility.decide" in text
-    assert "strikes.count" in text
-    assert text.count("documentation only") >= 10
+    for text in (zh, en):
+        assert "treatfirst.services.closing.close_visit" in text and "treatfirst.domain.eligibility.decide" in text
+        assert "strikes.count" in text
+    assert en.count("documentation only") >= 10 and zh.count("仅文档") >= 10
     # The due time to the second, as the policy sets it
-    assert "23:59:59" in text
+    assert "23:59:59" in zh and "23:59:59" in en
 
 
 def test_xiamen_follows_its_program(built: Path) -> None:
@@ -212,8 +217,8 @@ def test_error_code_page_puts_each_code_under_its_status_and_its_general_code(bu
 
 
 def test_error_code_page_never_tells_clients_to_treat_a_refusal_as_a_fault(built: Path) -> None:
-    text = page(built, "reference/errors")
-    assert "only HTTP 500 is a platform fault" in text and "只有 HTTP 500 表示平台故障" in text
+    assert "只有 HTTP 500 表示平台故障" in page(built, "reference/errors")
+    assert "only HTTP 500 is a platform fault" in page(built, "en/reference/errors")
 
 
 def test_signing_pages_show_the_whole_string_to_sign_and_the_published_vectors(built: Path) -> None:

@@ -1,0 +1,446 @@
+"""Chinese notes for the message structs' fields, shown on the Chinese API reference (the English pages show the
+structs' own `Meta(description=...)`). Read only by the docs build; nothing here changes what the API accepts.
+
+A field's Chinese note is, in order: its `Meta(extra_json_schema={"x-zh": "..."})` if the struct gives one,
+else FIELDS["Struct.field"], else FIELDS["field"]; followed by the translation of its English description
+(DESCRIPTIONS). tests/docs/test_reference_pages.py fails when a field of the OpenAPI document has no Chinese note or
+an English description has no translation: a new struct brings its notes here (or inline with "x-zh").
+"""
+
+from __future__ import annotations
+
+ZH_KEY = "x-zh"
+
+# What each field is, by name; "Struct.field" where one name means different things in different structs.
+FIELDS: dict[str, str] = {
+    "account_id": "签约账户编号",
+    "aging": "账龄档（人民银行还款状态：N 未逾期，1–7 每 30 天一档）",
+    "allocations": "本笔还款分配到各账单的金额",
+    "amount_fen": "金额（分）",
+    "at": "发生时间",
+    "attempts": "已尝试投递的次数",
+    "automated": "是否为自动化决定（个人可要求说明理由或拒绝仅由自动化作出的决定）",
+    "available_fen": "当前可用额度（分）",
+    "band": "账龄档",
+    "bands": "各账龄档的账单数和金额",
+    "bill": "本次就诊生成的账单",
+    "bill_id": "账单编号",
+    "bills": "该档的账单数",
+    "blocks": "当前催收阶段限制的操作（急危重症永不受限）",
+    "cancel": "是否为撤销（全额）",
+    "channel": "发送方式：短信或电话任务",
+    "channel_id": "支付渠道编号",
+    "channel_txn_id": "渠道交易号",
+    "charge_count": "费用明细条数",
+    "charges": "急诊费用明细条数",
+    "check_id": "实名核验编号",
+    "city_code": "城市代码",
+    "claimed_at": "认领时间",
+    "claimed_by": "认领的运营人员密钥",
+    "closed_at": "结束时间（未结束为 null）",
+    "code": "错误码",
+    "consents": "患者同意的知情同意书",
+    "created_at": "创建时间",
+    "credit_line": "信用额度",
+    "credit_score": "信用分（按分档城市的政策）",
+    "cursor": "下一页的游标；没有下一页为 null",
+    "days": "向前拨的天数",
+    "days_overdue": "逾期天数（自最早未还账单的到期日起，扣除暂停天数）",
+    "decided_at": "决定时间",
+    "decided_by": "作出决定的运营人员密钥",
+    "decision": "额度决定",
+    "decision_reason": "决定理由",
+    "declared_at": "声明急危重症的时间",
+    "department": "科室",
+    "details": "补充信息（按错误码而定）",
+    "done_at": "完成时间",
+    "due_at": "到期时间",
+    "due_date": "到期日",
+    "earliest_due_date": "最早一张未还账单的到期日（逾期起算日）",
+    "effective_within_seconds": "生效时限（秒）",
+    "eligible": "是否符合签约条件",
+    "emergency": "急危重症",
+    "emergency_amount_fen": "其中急危重症自付金额（分）",
+    "emergency_held_fen": "急危重症冻结金额（分），在额度之外",
+    "emergency_only": "是否只能开立急危重症就诊",
+    "emergency_owed_fen": "急危重症欠款（分），在额度之外",
+    "end": "结束日（不含）",
+    "enrolled_at": "签约时间",
+    "error": "错误",
+    "fee_line_id": "医院的费用明细编号",
+    "field": "出错的请求字段",
+    "has_more": "是否还有下一页",
+    "held_fen": "就诊中冻结的自付金额（分）",
+    "his_visit_id": "医院 HIS 中的就诊号",
+    "hospital_id": "医院编号",
+    "hospitals": "各医院的急诊合计",
+    "hours": "向前拨的小时数",
+    "human_review": "人工复核的途径",
+    "id": "调用方编号（医院或渠道）",
+    "id_number": "居民身份证号",
+    "in_window": "统计窗口内的失信次数",
+    "insurance_fen": "医保统筹支付金额（分）",
+    "insurance_status": "医保状态",
+    "issued_at": "出账时间",
+    "item_code": "收费项目编码",
+    "item_name": "收费项目名称",
+    "items": "本页条目",
+    "key_id": "密钥编号",
+    "kind": "类型",
+    "limit_fen": "授信额度（分）",
+    "message": "说明",
+    "message_id": "消息编号（稳定，用于去重）",
+    "method": "核验方式：人脸或短信",
+    "month": "月份",
+    "moratoriums": "全市暂停催收期",
+    "name": "姓名",
+    "name_masked": "脱敏姓名",
+    "net_self_pay_fen": "净自付金额（分）",
+    "next_step_at": "下一催收阶段的日期",
+    "note": "备注",
+    "now": "平台时钟的当前时间",
+    "occurred_at": "费用发生时间",
+    "offset_seconds": "测试时钟相对真实时间的偏移（秒）",
+    "on": "营业日",
+    "open_reviews": "待复核条目数",
+    "opened_at": "开立时间",
+    "outcome": "结果",
+    "outstanding_fen": "未还金额（分）",
+    "overdue": "是否已逾期",
+    "owed_fen": "已出账未还的欠款（分）",
+    "paid_at": "支付时间",
+    "paid_fen": "已还金额（分）",
+    "params": "短信或任务的参数（金额、日期、阶段，不含诊疗信息）",
+    "pause_id": "暂停记录编号",
+    "pauses": "争议等暂停记录",
+    "payer": "付款人",
+    "payment_id": "还款编号",
+    "personal_account_fen": "个人账户支付金额（分）",
+    "phone": "手机号",
+    "phone_masked": "脱敏手机号",
+    "policy": "城市政策",
+    "policy_city": "政策所属城市",
+    "policy_sha256": "政策文件的 SHA-256",
+    "policy_version": "政策版本",
+    "posted_at": "记账时间",
+    "previous_secret_expires_at": "旧 secret 的失效时间",
+    "previous_valid_seconds": "旧 secret 继续有效的秒数",
+    "quantity": "数量",
+    "ran": "在新时间运行的定时任务及其结果",
+    "reason": "理由",
+    "reason_code": "急危重症原因编码",
+    "reasons": "额度决定的理由",
+    "received_at": "平台收到通知的时间",
+    "refund_id": "退费编号",
+    "refunded_fen": "已退费金额（分）",
+    "refunded_insurance_fen": "已退的医保统筹金额（分）",
+    "refunded_personal_account_fen": "已退的个人账户金额（分）",
+    "refunded_self_pay_fen": "已退的自付金额（分）",
+    "refunds": "退费记录",
+    "request_id": "请求编号（报障时提供）",
+    "review_id": "复核条目编号",
+    "revoked_at": "吊销时间",
+    "rule_applied": "失信规则是否已执行",
+    "scopes": "密钥的权限",
+    "secret": "密钥 secret",
+    "self_pay_fen": "自付金额（分）",
+    "sent_at": "发送时间",
+    "source": "信用分来源",
+    "start": "开始日",
+    "status": "状态",
+    "step": "当前催收阶段",
+    "strikes": "失信次数",
+    "task_id": "电话任务编号",
+    "text": "全文",
+    "text_sha256": "文本的 SHA-256",
+    "threshold_fen": "复核门槛（分）",
+    "tier": "额度档位",
+    "timezone": "时区",
+    "title": "标题",
+    "title_en": "英文标题",
+    "total": "累计失信次数",
+    "total_fen": "费用总额（分）",
+    "triage_level": "分诊级别",
+    "unpaid": "未还账单",
+    "unpaid_fen": "未还总额（分）",
+    "value": "分值",
+    "verification": "实名核验",
+    "verified_at": "核验通过时间",
+    "version": "版本",
+    "visit": "结束后的就诊",
+    "visit_id": "就诊编号",
+    "visits": "急诊就诊次数",
+    "withdrawn_at": "解约时间",
+    # One name, different meanings
+    "Account.status": "账户状态：active 正常，suspended 暂停（只能急诊），withdrawn 已解约",
+    "AccountCredit.status": "账户状态：active 正常，suspended 暂停（只能急诊），withdrawn 已解约",
+    "AccountForPayer.status": "账户状态：active 正常，suspended 暂停（只能急诊），withdrawn 已解约",
+    "Bill.status": "账单状态：issued 已出账，overdue 逾期，paid 已还清，written_off 已核销",
+    "Charge.status": "明细状态：posted 已记账，partially_refunded 部分退费，cancelled 已撤销",
+    "ClaimedTask.status": "任务状态：open 待认领，claimed 已认领，done 已完成",
+    "PhoneTask.status": "任务状态：open 待认领，claimed 已认领，done 已完成",
+    "OutboxMessage.status": "投递状态",
+    "Review.status": "复核状态：open 待复核，confirmed 确认，rejected 驳回",
+    "Revocation.status": "密钥状态：revoked 已吊销",
+    "Visit.status": "就诊状态：open 进行中，closed 已结束",
+    "Health.status": "服务状态",
+    "CollectionState.status": "账户状态",
+    "CallerKey.kind": "调用方类型",
+    "CallerKey.id": "调用方编号",
+    "CallerRequest.kind": "调用方类型：hospital 医院，channel 支付渠道",
+    "CallerRequest.name": "调用方名称",
+    "ConsentGiven.kind": "知情同意书类型",
+    "ConsentText.kind": "知情同意书类型",
+    "OutboxMessage.kind": "消息类型：到期提醒、阶段预告、催收阶段、还清通知、电话任务",
+    "PaidBy.kind": "付款人：self 本人，family 亲情账户成员，proxy 代付",
+    "Payer.kind": "付款人：self 本人，family 亲情账户成员，proxy 代付",
+    "Review.kind": "复核类型",
+    "Revocation.kind": "调用方类型",
+    "Revocation.id": "调用方编号",
+    "Visit.kind": "就诊类型：outpatient 门诊，inpatient 住院",
+    "VisitRequest.kind": "就诊类型：outpatient 门诊，inpatient 住院",
+    "Visit.emergency": "急危重症声明（未声明为 null）",
+    "VisitRequest.emergency": "声明急危重症就诊",
+    "ChargeRequest.emergency": "急危重症费用",
+    "Charge.emergency": "是否为急危重症费用",
+    "EnrollmentRequest.name": "姓名",
+    "Account.name": "姓名（脱敏）",
+    "AccountForPayer.name": "姓名（脱敏）",
+    "Reason.code": "理由代码",
+    "Reason.message": "理由说明",
+    "ErrorDetail.message": "错误说明（英文，供开发者阅读）",
+    "BillPage.items": "账单",
+    "ChargePage.items": "费用明细",
+    "VisitPage.items": "就诊",
+    "OutboxPage.items": "短信和电话任务，最新的在前",
+    "PhoneTaskPage.items": "电话任务，最早的在前",
+    "ReviewPage.items": "复核条目，最早的在前",
+    "Consents.items": "知情同意书",
+    "Moratoriums.items": "暂停催收期",
+    "Refund.reason": "退费理由",
+    "Refund.insurance_fen": "本次退的医保统筹金额（分）",
+    "Refund.personal_account_fen": "本次退的个人账户金额（分）",
+    "Refund.self_pay_fen": "本次退的自付金额（分）",
+    "RefundRequest.insurance_fen": "要退的医保统筹金额（分）",
+    "RefundRequest.personal_account_fen": "要退的个人账户金额（分）",
+    "RefundRequest.self_pay_fen": "要退的自付金额（分），恢复相应额度",
+    "CancelRequest.reason": "撤销理由",
+    "Payment.amount_fen": "还款金额（分）",
+    "PaymentRequest.amount_fen": "还款金额（分）",
+    "Allocation.amount_fen": "分配到该账单的金额（分）",
+    "PaidAllocation.amount_fen": "分配到该账单的金额（分）",
+    "Bill.amount_fen": "账单金额（分）",
+    "Review.amount_fen": "触发复核的急诊自付金额（分）",
+    "HospitalEmergencyTotals.self_pay_fen": "急诊自付合计（分）",
+    "HospitalEmergencyTotals.refunded_self_pay_fen": "其中已退费或撤销（分）",
+    "AgingBand.outstanding_fen": "该档未还金额（分）",
+    "UnpaidBill.outstanding_fen": "该账单未还金额（分）",
+    "Review.opened_at": "复核条目开立时间",
+    "Visit.opened_at": "就诊开立时间",
+    "CreditScore.value": "分值",
+    "ClockAdvanced.now": "拨动后的平台时间",
+    "ClockState.now": "平台时钟的当前时间",
+    "PauseRecord.reason": "暂停理由",
+    "PauseRecord.bill_id": "有争议的账单（全市暂停为 null）",
+    "AgingReport.on": "统计所依据的营业日",
+    "CollectionState.on": "当前营业日",
+    "ConsentText.text": "知情同意书全文",
+    "ConsentText.version": "知情同意书版本",
+    "ConsentGiven.version": "知情同意书版本",
+    "OutboxMessage.text": "短信全文（电话任务为 null）",
+    "OutboxMessage.bill_id": "相关账单（如有）",
+    "Closed.visit": "结束后的就诊",
+    "Closed.bill": "本次就诊生成的账单",
+    "Decision.limit_fen": "决定的授信额度（分）",
+    "Decision.tier": "额度档位",
+    "CreditLine.limit_fen": "授信额度（分）：额度 = 可用 + 冻结 + 欠款",
+    "Strikes.total": "累计失信次数",
+    "ClaimedTask.phone": "要拨打的完整手机号（仅认领者可见）",
+    "OutcomeRequest.outcome": "通话结果",
+    "OutcomeRequest.note": "备注",
+    "ReviewDecision.outcome": "决定：confirmed 确认，rejected 驳回",
+    "ReviewDecision.reason": "决定理由",
+    "EmergencyReport.month": "月份（城市日历）",
+}
+
+# The English descriptions of the structs' Meta, and of their types (treatfirst.messages.common), in Chinese.
+DESCRIPTIONS: dict[str, str] = {
+    "1-100 characters, not blank": "1–100 个字符，不能为空白",
+    "1-200 characters, not blank": "1–200 个字符，不能为空白",
+    "1-64 characters of A-Z a-z 0-9 _ . : -": "1–64 个字符：A-Z a-z 0-9 _ . : -",
+    "1-64 characters, not blank": "1–64 个字符，不能为空白",
+    "3-64 characters of a-z, 0-9, _ and -, starting with a-z or 0-9": "3–64 个字符：a-z、0-9、_ 和 -，以字母或数字开头",
+    "RFC 3339 in the city's time zone (e.g. +08:00)": "RFC 3339，城市时区（如 +08:00）",
+    "RFC 3339 time in UTC with a Z suffix": "RFC 3339 UTC 时间，以 Z 结尾",
+    "RFC 3339 time with an offset (Z or ±hh:mm)": "RFC 3339 时间，带时区偏移（Z 或 ±hh:mm）",
+    "SHA-256 (hex) of the exact text shown, from GET /v1/consents; must match the current text": (
+        "所展示文本的 SHA-256（十六进制），取自 GET /v1/consents；须与当前文本一致"
+    ),
+    "a bill id": "账单编号",
+    "a date in the city's calendar": "城市日历中的日期",
+    "a stable error code (see the error-code page)": "稳定的错误码（见错误码页）",
+    "amount in fen (分), an integer greater than 0": "金额，单位分，大于 0 的整数",
+    "amount in fen (分), an integer; never a float, a string or a boolean": (
+        "金额，单位分，整数；不接受小数、字符串或布尔值"
+    ),
+    "an 11-digit mainland mobile number, optionally after +86": "11 位大陆手机号，可带 +86",
+    "confirmed: the emergency claim stands; rejected: the operator found it unfounded (the decision is recorded and "
+    "audited; it changes no balance)": (
+        "confirmed：急危重症成立；rejected：运营方认定不成立（决定留审计，不改变任何余额）"
+    ),
+    "credit available for self-pay now": "当前可用于自付的额度",
+    "declare an emergency visit: it opens even when the account is suspended": "声明急危重症就诊：账户暂停时也能开立",
+    "each bill at most once; the amounts must add up to amount_fen (else VALIDATION_FAILED on allocations)": (
+        "每张账单最多一次；各金额之和须等于 amount_fen（否则 allocations 上报 VALIDATION_FAILED）"
+    ),
+    "emergency charges posted in the month": "当月记账的急诊费用明细",
+    "emergency self-pay posted": "急诊自付记账金额",
+    "emergency self-pay: owed by the patient too, outside the limit; the policy names a backstop for it if unpaid, "
+    "but write-off is not built yet": (
+        "急危重症自付：患者同样需要偿还，不占额度；政策为未还部分指定了托底，但核销尚未实现"
+    ),
+    "emergency_charge: one emergency charge above the threshold; emergency_visit: a visit whose emergency self-pay "
+    "total is above it when it closes": (
+        "emergency_charge：单笔急诊费用超过门槛；emergency_visit：就诊结束时急诊自付合计超过门槛"
+    ),
+    "every consent the city policy requires, each once, at its current version and text SHA-256": (
+        "城市政策要求的每份知情同意书各一次，版本和文本 SHA-256 均为当前值"
+    ),
+    "every server refuses the key within this many seconds": "所有服务器在这么多秒内拒绝该密钥",
+    "from the visit's declaration (emergency_visit items)": "取自就诊的急危重症声明（emergency_visit 条目）",
+    "hours to move forward": "向前拨的小时数",
+    "how long the previous secret keeps working; 0 ends it at once": "旧 secret 继续有效的时长；0 表示立即失效",
+    "kept in the audit log": "记入审计日志",
+    "masked, e.g. 138****5678": "脱敏，如 138****5678",
+    "masked, e.g. 3207**********1234": "脱敏，如 3207**********1234",
+    "masked, e.g. 张*": "脱敏，如 张*",
+    "must equal insurance_fen + personal_account_fen + self_pay_fen (else SPLIT_MISMATCH)": (
+        "须等于 insurance_fen + personal_account_fen + self_pay_fen（否则 SPLIT_MISMATCH）"
+    ),
+    "must equal the sum of allocations[].amount_fen": "须等于 allocations[].amount_fen 之和",
+    "of which refunded or cancelled since": "其中此后已退费或撤销的",
+    "resident ID number (GB 11643): 17 digits and a check character (0-9 or X), checksum checked": (
+        "居民身份证号（GB 11643）：17 位数字加一位校验码（0-9 或 X），校验码会核对"
+    ),
+    "review items still waiting for an operator": "仍在等待运营方处理的复核条目",
+    "rotation only: until when the previous secret still works (null: not at all)": (
+        "仅轮换：旧 secret 的有效截止时间（null 表示立即失效）"
+    ),
+    "self_pay_fen - refunded_self_pay_fen: the claim on the fund": (
+        "self_pay_fen − refunded_self_pay_fen：向基金申请的金额"
+    ),
+    "shown once; a retry with the same Idempotency-Key by the same operator key shows it again within 24 hours, null "
+    "after that": "只显示一次；同一把运营方密钥在 24 小时内用同一 Idempotency-Key 重试可再次取得，之后为 null",
+    "the channel's real-name check of this person, passed at most 10 minutes ago (and not more than 5 minutes in the "
+    "future), else VERIFICATION_STALE": (
+        "渠道对本人的实名核验，须在 10 分钟内通过（且不超前 5 分钟），否则 VERIFICATION_STALE"
+    ),
+    "the channel's transaction id; a retry with it returns the first payment": "渠道交易号；用它重试返回第一次的还款",
+    "the charge (emergency_charge items)": "该笔费用（emergency_charge 条目）",
+    "the city policy file as data": "城市政策文件的数据",
+    "the hospital's code for the emergency (e.g. its diagnosis code)": "医院对急危重症的编码（如诊断编码）",
+    "the hospital's own fee-line id (like 医保 feedetl_sn)": "医院自己的费用明细编号（类似医保 feedetl_sn）",
+    "the instant and offset the channel sent (RFC 3339)": "渠道发送的时刻和时区偏移（RFC 3339）",
+    "the month is counted in this zone (the city's)": "按此时区（城市时区）计月",
+    "the policy's review_above_fen when the item opened": "条目开立时政策的 review_above_fen",
+    "the request field at fault, when one is": "出错的请求字段（如有）",
+    "the self-pay posted on credit": "记在额度上的自付金额",
+    "the verification provider's id of the check": "核验服务商给出的核验编号",
+    "triage level 1 (most urgent) to 4": "分诊级别 1（最紧急）到 4",
+    "true when only a visit declared an emergency may be opened (the account is suspended)": (
+        "为 true 时只能开立声明为急危重症的就诊（账户已暂停）"
+    ),
+    "visits those charges belong to": "这些费用所属的就诊次数",
+    "when the check passed (RFC 3339 with offset)": "核验通过时间（RFC 3339，带时区偏移）",
+    "whole days to move forward": "向前拨的整天数",
+    "why, for the audit trail": "理由，记入审计",
+    "个人账户: paid from the personal insurance account": "个人账户：由医保个人账户支付",
+    "医保 status; the city policy accepts some values (GET /v1/policy)": (
+        "医保状态；城市政策接受其中某些值（GET /v1/policy）"
+    ),
+    "医保统筹: paid by the insurance fund": "医保统筹：由医保基金支付",
+    "急危重症: accepted past the limit or a suspension, outside the limit, and flagged": (
+        "急危重症：超出额度或账户暂停也接受，不占额度，并加标记"
+    ),
+    "自付: held on the credit line (the only part that uses credit)": "自付：冻结在信用额度上（唯一占用额度的部分）",
+    # parameters
+    "1-128 printable ASCII characters, scoped to the caller's key and this route. A retry with the same key returns "
+    "the first result (with `Idempotent-Replayed: true`); the same key with another body is IDEMPOTENCY_KEY_REUSED "
+    "(409). Records are kept 24 hours.": (
+        "1–128 个可打印 ASCII 字符，作用范围为调用方密钥和本路由。同一个键重试返回第一次的结果（带 "
+        "`Idempotent-Replayed: true`）；同一个键配不同请求体返回 IDEMPOTENCY_KEY_REUSED（409）。记录保存 24 小时。"
+    ),
+    "1-128 printable ASCII characters; checked for its format, otherwise without effect here.": (
+        "1–128 个可打印 ASCII 字符；只检查格式，在此操作上没有其他作用。"
+    ),
+    "ASCII digits only": "只能是 ASCII 数字",
+    "a month of the city's calendar": "城市日历中的月份",
+    "a value of another form is ACCOUNT_NOT_FOUND": "格式不符返回 ACCOUNT_NOT_FOUND",
+    "a value of another form is BILL_NOT_FOUND": "格式不符返回 BILL_NOT_FOUND",
+    "a value of another form is CALLER_NOT_FOUND": "格式不符返回 CALLER_NOT_FOUND",
+    "a value of another form is CHARGE_NOT_FOUND": "格式不符返回 CHARGE_NOT_FOUND",
+    "a value of another form is PAUSE_NOT_FOUND": "格式不符返回 PAUSE_NOT_FOUND",
+    "a value of another form is REVIEW_NOT_FOUND": "格式不符返回 REVIEW_NOT_FOUND",
+    "a value of another form is TASK_NOT_FOUND": "格式不符返回 TASK_NOT_FOUND",
+    "a value of another form is VISIT_NOT_FOUND": "格式不符返回 VISIT_NOT_FOUND",
+    "opaque: the `cursor` of the previous page, bound to this list and this caller (another list's or caller's cursor "
+    "is INVALID_CURSOR)": (
+        "不透明值：上一页返回的 `cursor`，只对本列表和本调用方有效（其他列表或调用方的游标返回 INVALID_CURSOR）"
+    ),
+    # structs
+    "A channel's view of an account: what a payer needs (masked identity and amounts), no phone.": (
+        "支付渠道看到的账户：付款所需的信息（脱敏身份和金额），不含手机号。"
+    ),
+    "A hospital's view of an account: what opening a visit needs, no identity (PIPL minimum necessary).": (
+        "医院看到的账户：开立就诊所需的信息，不含身份信息（个人信息保护法最小必要）。"
+    ),
+    "A phone follow-up an operator makes, written with the ladder step that asked for it.": (
+        "运营人员要拨打的电话回访，与要求它的催收阶段一起写入。"
+    ),
+    "An account, every field (the operator's view, and the answer to the enrollment); identifiers masked.": (
+        "账户的全部字段（运营方视图，也是签约的应答）；身份信息脱敏。"
+    ),
+    "Cancel what remains of a charge; the body may be omitted.": "撤销一笔费用的剩余部分；可以不带请求体。",
+    "Days from `start` (inclusive) to `end` (exclusive; absent while open) do not age the debt.": (
+        "从 `start`（含）到 `end`（不含；进行中时没有）的天数不计入账龄。"
+    ),
+    "Enroll a resident: identity, real-name verification, separate consents.": (
+        "为居民签约：身份、实名核验、单独的知情同意。"
+    ),
+    "Evidence of the channel's real-name check of this person (face or SMS).": (
+        "渠道对本人实名核验的凭证（人脸或短信）。"
+    ),
+    "No fields: send no body, or `{}`.": "无字段：不带请求体，或发送 `{}`。",
+    "One outbox row: an SMS to the patient or a phone task for an operator, written with its cause.": (
+        "发件箱中的一行：发给患者的短信或给运营人员的电话任务，与其原因一同写入。"
+    ),
+    "Refund part of a charge: at least one fen in total, no part beyond what remains of it.": (
+        "部分退费：合计至少 1 分，每一部分不超过其剩余金额。"
+    ),
+    "The limit decision with its reasons and the policy that made it (PIPL art. 24).": (
+        "额度决定及其理由和所依据的政策（个人信息保护法第二十四条）。"
+    ),
+    "Unpaid bills by the central bank's repayment-status band: N (not overdue), 1-6 by 30 days, 7 over 180.": (
+        "按人民银行还款状态分档的未还账单：N（未逾期），1–6 每 30 天一档，7 为超过 180 天。"
+    ),
+    "What the patient owes for a closed visit. Payments apply to the credit part first, then the emergency part.": (
+        "一次已结束就诊患者应付的金额。还款先冲抵额度部分，再冲抵急危重症部分。"
+    ),
+    "Withdrawal needs fresh real-name evidence of the person (only a channel, the patient's side, sends it).": (
+        "解约需要本人最新的实名核验凭证（只有代表患者一方的支付渠道可以发送）。"
+    ),
+    "limit_fen == available_fen + held_fen + owed_fen; emergency amounts sit outside the limit.": (
+        "limit_fen == available_fen + held_fen + owed_fen；急危重症金额不占额度。"
+    ),
+    "急危重症: the visit is declared an emergency; its charges may then be flagged emergency.": (
+        "急危重症：就诊声明为急危重症后，其费用可标记为急危重症。"
+    ),
+}
+
+
+def field_note(struct: str, name: str, schema: dict[str, object]) -> str | None:
+    """The Chinese note for one field of a struct's schema, None when there is none."""
+    inline = schema.get(ZH_KEY)
+    if isinstance(inline, str):
+        return inline
+    return FIELDS.get(f"{struct}.{name}") or FIELDS.get(name)
