@@ -1005,6 +1005,18 @@ MEANING_ZH = {
     "VISIT_CLOSED": "就诊已结束",
     "VISIT_NOT_FOUND": "没有这次就诊",
     "VISIT_OPEN": "账户有进行中的就诊；请先结束",
+    # reconciliation
+    "BUSINESS_DATE_OPEN": "该营业日尚未结束；过了截止时间再对账",
+    "STATEMENT_CONFLICT": "该渠道该营业日已用另一份对账单对过账",
+    "STATEMENT_MALFORMED": "对账单文件不是其声明的格式",
+    "SUSPENSE_ALREADY_RESOLVED": "该挂账条目已不在待处理状态",
+    "SUSPENSE_NOT_FOUND": "没有这个挂账条目",
+    # events and webhooks
+    "EVENT_KIND_NOT_ALLOWED": "该调用方不能订阅这种事件",
+    "EVENT_NOT_FOUND": "没有这个事件",
+    "WEBHOOK_ENDPOINT_LIMIT": "该调用方的 webhook 地址已达上限",
+    "WEBHOOK_ENDPOINT_NOT_FOUND": "没有这个 webhook 地址",
+    "WEBHOOK_URL_REFUSED": "webhook 地址须为 https，且只解析到公网地址",
 }
 
 
