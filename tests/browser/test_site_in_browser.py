@@ -1,8 +1,10 @@
 """The built docs site read in a real browser (Chromium driven by Playwright), as a reader in China would.
 
-Over the site served on 127.0.0.1, every page: loads with no console error and no request to any other host;
-every Mermaid block becomes an SVG; on a 390-pixel phone no page scrolls sideways; axe-core finds no serious
-or critical violation. Search finds, for each query readers type, every page that contains the word.
+Over the site served on 127.0.0.1, every page of both languages (Chinese at the root, English under en/): loads
+with no console error and no request to any other host; declares its own language; every Mermaid block becomes an
+SVG; on a 390-pixel phone viewport no page scrolls sideways and no table is wider than the screen; axe-core finds
+no serious or critical violation. Each language's search finds, for each query readers type, every page of that
+language that contains the word, and no page of the other.
 
 Screenshots of the home and API pages on a phone, and the figures (pages, bytes per first visit, foreign
 requests, search hits, axe counts, run time), are written to build/browser/.
@@ -51,6 +53,15 @@ QUERIES = ("逾期", "签名", "退款", "急诊", "额度", "signature", "refun
 # The queries each language's search must answer with at least one page.
 QUERIES_OF = {"zh": QUERIES[:5], "en": QUERIES[5:]}
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# [page scroll width, viewport width], then (index, width) of each content table wider than the viewport.
+PHONE_WIDTHS = """() => {
+    const page = [document.documentElement.scrollWidth, document.documentElement.clientWidth];
+    const tables = [...document.querySelectorAll("article table")]
+        .map((table, i) => [i, Math.ceil(table.getBoundingClientRect().width)])
+        .filter(([, width]) => width > page[1]);
+    return [page, tables];
+}"""
 # Material renders each diagram into a closed shadow root; the test opens it to look inside.
 OPEN_SHADOW_ROOTS = """
 const attach = Element.prototype.attachShadow;
@@ -157,7 +168,7 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
     started = time.monotonic()
     pages = pages_of(site)
     assert len(pages) >= 10
-    desktop_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    desktop_context = browser.new_context(viewport=DESKTOP)
     desktop_context.add_init_script(OPEN_SHADOW_ROOTS)
     desktop = desktop_context.new_page()
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True).new_page()
@@ -165,9 +176,11 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
     impacts: Counter[str] = Counter()
     first_visit_bytes: dict[str, int] = {}
     diagrams = 0
+    phases: Counter[str] = Counter()  # seconds spent per kind of check, for the figures
 
     for page in pages:
         # Given a fresh load of the page on a desktop
+        clock = time.monotonic()
         seen = visit(desktop, base_url, page)
         # Then nothing is asked of another host, and nothing fails in the console
         problems += [f"{page}: request to another host {url}" for url in seen.foreign]
@@ -185,7 +198,13 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
                 timeout=90_000,  # a loaded 2-core CI machine draws the largest diagrams slowly
             )
             diagrams += blocks
+        # And the page declares its own language (Chinese at the root, English under en/)
+        lang = desktop.evaluate("document.documentElement.lang")
+        if lang != language_of(page):
+            problems.append(f"{page}: <html lang={lang!r}>, not {language_of(page)!r}")
+        phases["load"] += time.monotonic() - clock
         # And axe-core finds no serious or critical violation
+        clock = time.monotonic()
         desktop.add_script_tag(path=str(AXE))
         violations = desktop.evaluate(
             "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -195,22 +214,32 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
             impacts[v["impact"]] += v["nodes"]
             if v["impact"] in ("serious", "critical"):
                 problems.append(f"{page}: axe {v['impact']} {v['id']} on {v['nodes']} nodes, e.g. {v['target']}")
+        phases["axe"] += time.monotonic() - clock
 
-        # Given the page on a 390-pixel phone, Then the page as a whole does not scroll sideways
-        phone.goto(base_url + page, wait_until="load")
-        width = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        # Given the same page narrowed to a 390-pixel phone's viewport
+        clock = time.monotonic()
+        desktop.set_viewport_size(PHONE)
+        width, tables = desktop.evaluate(PHONE_WIDTHS)
+        desktop.set_viewport_size(DESKTOP)
+        # Then the page as a whole does not scroll sideways, and no table is wider than the screen (rows are cards)
         if width[0] > width[1]:
             problems.append(f"{page}: {width[0]} px wide on a {width[1]} px phone")
+        problems += [f"{page}: table {i + 1} is {w} px wide on a {width[1]} px phone" for i, w in tables]
+        phases["phone"] += time.monotonic() - clock
 
     for name, page in (
         ("phone-home.png", "index.html"),
         ("phone-api.png", "reference/api.html"),
         ("phone-api-visits.png", "reference/api/visits.html"),
+        ("phone-en-home.png", "en/index.html"),
+        ("phone-en-api-visits.png", "en/reference/api/visits.html"),
     ):
         phone.goto(base_url + page, wait_until="load")
         phone.screenshot(path=str(OUT / "screenshots" / name))
 
+    clock = time.monotonic()
     hits = search_hits(desktop, site, base_url, pages, problems)
+    phases["search"] += time.monotonic() - clock
     figures = {
         "pages": len(pages),
         "diagrams_drawn": diagrams,
@@ -223,6 +252,7 @@ def test_every_page_in_a_browser(site: Path, base_url: str, browser: Any) -> Non
         "search_hits": hits,
         "axe_nodes_by_impact": dict(impacts),
         "seconds": round(time.monotonic() - started, 1),
+        "seconds_by_check": {k: round(v, 1) for k, v in phases.items()},
     }
     (OUT / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     assert not problems, "\n".join(problems)
