@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ ACCOUNT = "acc_01JDX3M4V8K2QF6T9ZB7N5R1WH"
 VISIT = "vis_01JDX3N0A7C4HD2E8FJ6K9M3PQ"
 BILL = "bil_01JDX3Q5R8S1TV4WX7YZ2A6B9C"
 KEY_ID = "key_01JDX3AB2CD4EF6GH8JK0MN2PQ"
+TASK = "msg_5d41402abc4b2a76b9719d911017c592"
+PAUSE = "pau_01JDX3W7X0Y3Z6A9B2C5D8E1F4"
+REVIEW = f"rev_{VISIT}_FEE-20261124-0001"
 
 # Field name → example value, for the fields a reader recognises; the rest follow their type.
 SAMPLES: dict[str, Any] = {
@@ -34,6 +38,10 @@ SAMPLES: dict[str, Any] = {
     "visit_id": VISIT,
     "bill_id": BILL,
     "key_id": KEY_ID,
+    "task_id": TASK,
+    "message_id": TASK,
+    "pause_id": PAUSE,
+    "review_id": REVIEW,
     "payment_id": "pay_01JDX3T2U5V8W1X4Y7Z0A3B6C9",
     "refund_id": "ref_01JDX3R9S2T5U8V1W4X7Y0Z3A6",
     "hospital_id": "city-hospital-1",
@@ -81,6 +89,15 @@ SAMPLES: dict[str, Any] = {
     "automated": True,
     "eligible": True,
     "kind": None,  # each struct's own literal, see _value
+    # what a ladder step writes into an outbox row (services.outbox): masked name, amounts, dates, never an item
+    "params": {
+        "name_masked": "张*",
+        "amount_fen": 3000,
+        "due_date": "2026-12-09",
+        "days_overdue": 7,
+        "step": "phone_follow_up",
+        "actions": ["phone_task"],
+    },
 }
 # What the API answers for a resident's personal data: masked.
 MASKED = {"name": "张*", "id_number": "1101**************2X", "phone": "138****8000"}
@@ -182,7 +199,17 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
         "consents": [{"kind": c.kind, "version": c.version, "text_sha256": c.sha256} for c in render_all(POLICY)],
     },
     "closeVisit": {},
+    "claimPhoneTask": {"reason": "今日电话回访 follow-up calls today"},
+    "recordPhoneTaskOutcome": {"outcome": "promised_to_pay", "note": "承诺周五还款 will pay on Friday"},
+    "openDispute": {"bill_id": BILL, "reason": "患者对检查费有异议 the patient disputes the exam fee"},
+    "closeDispute": {"reason": "医院已核实费用 the hospital confirmed the fee"},
+    "openMoratorium": {"reason": "台风停工 typhoon closure"},
+    "closeMoratorium": {"reason": "恢复正常 back to normal"},
+    "decideReview": {"outcome": "confirmed", "reason": "病历显示为急危重症 the record shows an emergency"},
+    "advanceTestClock": {"days": 8, "reason": "演示逾期 show a bill going overdue"},
 }
+# Query parameters an operation needs (its query struct's required fields), by field name.
+QUERY_SAMPLES: dict[str, str] = {"month": "2026-11"}
 CONSENT = render_all(POLICY)[0]
 RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
     "listConsents": {
@@ -199,7 +226,17 @@ RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
     },
     "getPolicy": {"policy": POLICY.raw},
 }
-PATH_VALUES = {"account_id": ACCOUNT, "visit_id": VISIT, "bill_id": BILL, "key_id": KEY_ID}
+PATH_VALUES = {
+    "account_id": ACCOUNT,
+    "visit_id": VISIT,
+    "bill_id": BILL,
+    "key_id": KEY_ID,
+    "fee_line_id": SAMPLES["fee_line_id"],
+    "task_id": TASK,
+    "pause_id": PAUSE,
+    "review_id": REVIEW,
+}
+PATH_PARAM = re.compile(r"\{(\w+)\}")
 
 
 def _checked(data: dict[str, Any], struct: type[msgspec.Struct], what: str) -> dict[str, Any]:
@@ -213,10 +250,18 @@ def _checked(data: dict[str, Any], struct: type[msgspec.Struct], what: str) -> d
 def examples() -> dict[str, Example]:
     out = {}
     for op in openapi.OPERATIONS:
-        path = op.path
-        for name, value in PATH_VALUES.items():
-            path = path.replace("{" + name + "}", value)
-        path = path.replace("{fee_line_id}", SAMPLES["fee_line_id"])
+        missing = [name for name in PATH_PARAM.findall(op.path) if name not in PATH_VALUES]
+        if missing:
+            raise ExampleError(f"{op.operation_id}: add a sample value for {missing} to PATH_VALUES")
+        path = PATH_PARAM.sub(lambda m: PATH_VALUES[m[1]], op.path)
+        query = {}
+        if op.query is not None:
+            for f in msgspec.structs.fields(op.query):
+                if f.required:
+                    if f.name not in QUERY_SAMPLES:
+                        raise ExampleError(f"{op.operation_id}: add a sample value for query {f.name} to QUERY_SAMPLES")
+                    query[f.encode_name] = QUERY_SAMPLES[f.name]
+            _checked(query, op.query, op.operation_id + " query")
         request = None
         if op.request is not None:
             request = REQUEST_OVERRIDES.get(op.operation_id)
@@ -230,7 +275,14 @@ def examples() -> dict[str, Example]:
             views[struct.__name__] = _checked(built, struct, f"{op.operation_id} response {struct.__name__}")
         response = next(iter(views.values()), None)
         out[op.operation_id] = Example(
-            op.method.upper(), path, request, response, op.status, op.idempotent, views=views if len(views) > 1 else {}
+            op.method.upper(),
+            path,
+            request,
+            response,
+            op.status,
+            op.idempotent,
+            query=query,
+            views=views if len(views) > 1 else {},
         )
     return out
 
@@ -243,7 +295,8 @@ def curl(example: Example, signed: bool) -> str:
     """A curl command with the headers the signing rules need; the values of the signature are placeholders
     a client computes (see the signing pages and treatfirst.client)."""
     body = json.dumps(example.request, ensure_ascii=False) if example.request is not None else ""
-    lines = [f'curl -X {example.method} "$TF_URL{example.path}"']
+    query = "&".join(f"{k}={v}" for k, v in sorted(example.query.items()))
+    lines = [f'curl -X {example.method} "$TF_URL{example.path}{"?" + query if query else ""}"']
     if signed:
         lines += [
             f'  -H "{signing.HEADER_KEY_ID}: $TF_KEY_ID"',
@@ -254,7 +307,8 @@ def curl(example: Example, signed: bool) -> str:
     if example.idempotent:
         lines.append('  -H "Idempotency-Key: $(uuidgen)"')
     if body:
-        lines += ['  -H "Content-Type: application/json"', f"  --data '{body}'"]
+        quoted = body.replace("'", "'\\''")  # a single quote inside the shell's single-quoted string
+        lines += ['  -H "Content-Type: application/json"', f"  --data '{quoted}'"]
     return " \\\n".join(lines)
 
 

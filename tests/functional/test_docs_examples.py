@@ -1,19 +1,30 @@
 """Every example on the API reference pages (tools/mkdocs_examples.py) is sent to the app as a caller would send
-it, and the app's answer has the status and the fields the example shows."""
+it, and the app's answer has the status and the fields the example shows.
+
+Every operation of the OpenAPI document must be in PLAN: an operation added without a place in it fails the first
+assertion, so its example (built from its structs) is sent to the app from the day the route exists.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from treatfirst import openapi
 from treatfirst.access import ACCESS, ROUTES
+from treatfirst.config import runtime
+from treatfirst.services.outbox import outbox_put
+from treatfirst.services.unit_of_work import Context
 
+from tests.factories import charge, enrollment
 from tests.functional.conftest import Api, Key
-from tools.mkdocs_examples import ACCOUNT, BILL, KEY_ID, SAMPLES, VISIT, Example, examples
+from tools.mkdocs_examples import ACCOUNT, BILL, KEY_ID, PAUSE, REVIEW, SAMPLES, TASK, VISIT, Example, examples
 
-# The order a reader's first day follows, so each example's ids exist when it is sent.
-ORDER = (
+# The order a reader's first days follow, so each example's ids exist when it is sent.
+PLAN = (
+    # the platform and the keys
     "health",
     "openapi",
     "getPolicy",
@@ -21,6 +32,7 @@ ORDER = (
     "registerCaller",
     "rotateCaller",
     "revokeCaller",
+    # a resident, a visit, its charges, the bill
     "enroll",
     "lookupAccount",
     "getAccount",
@@ -34,82 +46,161 @@ ORDER = (
     "closeVisit",
     "getBill",
     "listAccountBills",
+    # operators: the account's collection, a dispute on its unpaid bill, the aging report
+    "getCollectionState",
+    "openDispute",
+    "closeDispute",
+    "getAging",
+    # the outbox and the phone task queue (a ladder step's rows, written below)
+    "listAccountMessages",
+    "listPhoneTasks",
+    "claimPhoneTask",
+    "recordPhoneTaskOutcome",
+    # emergency review (another resident's emergency charge above the city's threshold, posted below)
+    "listReviews",
+    "getReview",
+    "decideReview",
+    "emergencyReport",
+    # the bill is paid, the resident withdraws
     "notifyPayment",
     "withdraw",
+    # city-wide moratoriums, then the test clock (its schedules run over everything above)
+    "listMoratoriums",
+    "openMoratorium",
+    "closeMoratorium",
+    "getTestClock",
+    "advanceTestClock",
 )
+# The example's sample id → the live id it stands for (filled in as the answers come back).
+SAMPLE_IDS = {ACCOUNT: "account", VISIT: "visit", BILL: "bill", KEY_ID: "key", TASK: "task", PAUSE: "pause"}
+SAMPLE_IDS[REVIEW] = "review"
 
 
-def shape(value: Any) -> Any:
-    """The fields of an answer, nested, without their values."""
-    if isinstance(value, dict):
-        return {k: shape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return None
+def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The object schema a value follows: through $ref, a nullable anyOf and an array's items."""
+    while True:
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+        elif "anyOf" in schema:
+            schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), {})
+        elif schema.get("type") == "array":
+            schema = schema.get("items", {})
+        else:
+            return schema
 
 
-def same_fields(example: Any, live: Any, where: str = "") -> list[str]:
+def same_fields(example: Any, live: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str = "") -> list[str]:
+    """Where the answer's fields differ from the example's: a field the answer lacks is a difference only when its
+    struct requires it (the API leaves out optional fields at their default); an open object (a dict of any keys,
+    such as an SMS's params) is not looked into."""
+    schema = _schema(schema, schemas)
     if isinstance(example, dict) and isinstance(live, dict):
-        out = [f"{where}.{k}: in the example only" for k in example.keys() - live.keys()]
+        if "properties" not in schema:
+            return []
+        required = set(schema.get("required", []))
+        out = [f"{where}.{k}: in the example only" for k in example.keys() - live.keys() if k in required]
         out += [f"{where}.{k}: in the answer only" for k in live.keys() - example.keys()]
         for k in example.keys() & live.keys():
-            out += same_fields(example[k], live[k], f"{where}.{k}")
+            out += same_fields(example[k], live[k], schema["properties"].get(k, {}), schemas, f"{where}.{k}")
         return out
     if isinstance(example, list) and isinstance(live, list) and example and live:
-        return same_fields(example[0], live[0], where + "[]")
+        return same_fields(example[0], live[0], schema, schemas, where + "[]")
     return []
 
 
-def test_every_operation_has_an_example_and_each_is_answered_as_shown(
-    api: Api, platform: Any, hospital: Key, channel: Key, operator: Key
-) -> None:
+def test_every_operation_is_planned() -> None:
     # Given the examples the reference pages show, one per operation
     shown = examples()
+    # Then each operation has one, and each has its place in the plan (a new operation fails here until it does)
     assert sorted(shown) == sorted(op.operation_id for op in openapi.OPERATIONS)
-    # Operations of the collection, emergency review and test clock routes (added since) are decoded against
-    # their structs when the site is built, but not sent here yet; a new operation must be placed in one list.
-    not_sent = {op.operation_id for op in openapi.OPERATIONS if op.tag in ("Collection", "Emergency", "Test clock")}
-    assert sorted([*ORDER, *not_sent]) == sorted(shown)
+    assert sorted(set(shown) - set(PLAN)) == [], (
+        "add each new operation to PLAN in tests/functional/test_docs_examples.py"
+    )
+    assert sorted(set(PLAN) - set(shown)) == [] and len(PLAN) == len(set(PLAN))
+
+
+def test_every_operation_has_an_example_and_each_is_answered_as_shown(
+    api: Api, platform: Any, hospital: Key, channel: Key, operator: Key, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a local stack with its test clock (as `make serve` runs it)
+    monkeypatch.setenv("TF_TEST_CLOCK", "1")
+    runtime.cache_clear()
+    rt = runtime()
+    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
+    shown = examples()
     keys = {"hospital": hospital, "channel": channel, "operator": operator}
     scopes = {op.operation_id: op.scope for op in openapi.OPERATIONS}
-    live_ids = {}
+    responses = {
+        op.operation_id: (op.response[0] if isinstance(op.response, tuple) else op.response).__name__
+        for op in openapi.OPERATIONS
+        if op.response is not None
+    }
+    schemas = openapi.document()["components"]["schemas"]
+    live: dict[str, str] = {}
     problems: list[str] = []
 
     def send(op_id: str, example: Example, body: Any, path: str, retry_key: str = "") -> Any:
-        scope = scopes[op_id]
         key = None
-        if scope:
+        if scopes[op_id]:
             # the first kind, hospital before channel before operator, that the access table lets call it
             allowed = {g.kind for g in ACCESS if op_id in ROUTES[(g.resource, g.operation)]}
             key = next(keys[kind] for kind in ("hospital", "channel", "operator") if kind in allowed)
         headers = {"Idempotency-Key": f"docs-{op_id}{retry_key}"} if example.idempotent else None
-        return api.call(key, example.method, path, body, headers=headers)
+        return api.call(key, example.method, path, body, headers=headers, query=example.query or None)
 
-    for op_id in ORDER:
+    def write_ladder_rows() -> None:
+        """What a ladder step writes for the live account: a phone task and an SMS (services.outbox)."""
+        params = {"name_masked": "张*", "amount_fen": 2000, "due_date": "2026-12-01", "days_overdue": 7}
+        params |= {"step": "phone_follow_up", "actions": ["phone_task"]}
+        account = live["account"]
+        ctx.commit(
+            [
+                outbox_put(ctx, account_id=account, kind=kind, dedupe_key=f"{account}#{kind}#docs", params=params)
+                for kind in ("phone_task", "step")
+            ]
+        )
+
+    def post_emergency_above_threshold() -> None:
+        """Another resident's emergency visit with a charge above the city's review threshold."""
+        made = api.post(hospital, "/v1/enrollments", enrollment(rt.policy))
+        assert made.status_code == 201, made.body
+        declared = {"triage_level": 2, "reason_code": "R57.9"}
+        account = json.loads(made.body)["account_id"]
+        opened = api.post(hospital, "/v1/visits", {"account_id": account, "emergency": declared})
+        assert opened.status_code == 201, opened.body
+        visit = json.loads(opened.body)["visit_id"]
+        above = rt.policy.emergency_review_above_fen + 1
+        posted = api.post(hospital, f"/v1/visits/{visit}/charges", charge(above, emergency=True))
+        assert posted.status_code == 201, posted.body
+
+    before: dict[str, Callable[[], None]] = {
+        "listAccountMessages": write_ladder_rows,
+        "listReviews": post_emergency_above_threshold,
+    }
+
+    for op_id in PLAN:
         example = shown[op_id]
+        if op_id in before:
+            before[op_id]()
         # When the example's request is sent with the live ids in place of the example's
         text = json.dumps(example.request, ensure_ascii=False) if example.request is not None else None
         path = example.path
-        for sample, name in ((ACCOUNT, "account"), (VISIT, "visit"), (BILL, "bill"), (KEY_ID, "key")):
-            if name in live_ids:
-                path = path.replace(sample, live_ids[name])
-                text = text.replace(sample, live_ids[name]) if text else text
+        for sample, name in sorted(SAMPLE_IDS.items(), key=lambda item: -len(item[0])):  # the longest first
+            if name in live:
+                path = path.replace(sample, live[name])
+                text = text.replace(sample, live[name]) if text else text
         body = json.loads(text) if text else None
         if op_id == "cancelCharge":  # a second line to cancel; the first was refunded in part
             second = {**shown["postCharge"].request, "fee_line_id": "FEE-20261124-0002"}  # type: ignore[dict-item]
-            assert (
-                send(
-                    "postCharge", shown["postCharge"], second, path.split("/charges")[0] + "/charges", "-2"
-                ).status_code
-                == 201
-            )
+            charges = path.split("/charges")[0] + "/charges"
+            assert send("postCharge", shown["postCharge"], second, charges, "-2").status_code == 201
             path = path.replace(SAMPLES["fee_line_id"], "FEE-20261124-0002")
         if op_id == "notifyPayment":  # pay what the live bill asks
-            bill = json.loads(api.get(channel, f"/v1/bills/{live_ids['bill']}").body)
+            bill = json.loads(api.get(channel, f"/v1/bills/{live['bill']}").body)
             owed = bill["amount_fen"] - bill["refunded_fen"] - bill["paid_fen"]
-            body = {**body, "amount_fen": owed, "allocations": [{"bill_id": live_ids["bill"], "amount_fen": owed}]}
+            body = {**body, "amount_fen": owed, "allocations": [{"bill_id": live["bill"], "amount_fen": owed}]}
         if body and "verification" in body and op_id != "enroll":  # a withdrawal needs a check of the last minutes
-            body["verification"] = {**body["verification"], "verified_at": platform.clock.now().isoformat()}
+            body["verification"] = {**body["verification"], "verified_at": rt.clock.now().isoformat()}
         response = send(op_id, example, body, path)
         answer = json.loads(response.body)
         # Then the status is the example's, and the answer has exactly the example's fields
@@ -117,14 +208,19 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
             problems.append(f"{op_id}: {response.status_code} {answer}")
             continue
         if example.response is not None:
-            problems += [f"{op_id}{p}" for p in same_fields(shape(example.response), shape(answer))]
-        live_ids.update(
-            {
-                name: answer[field]
-                for name, field in (("account", "account_id"), ("visit", "visit_id"), ("key", "key_id"))
-                if isinstance(answer, dict) and field in answer and name not in live_ids
-            }
-        )
+            struct = next(iter(example.views), None) or responses[op_id]
+            schema = {"$ref": f"#/components/schemas/{struct}"}
+            problems += [f"{op_id}{p}" for p in same_fields(example.response, answer, schema, schemas)]
+        # And the ids it made stand in for the example's from now on
+        if op_id in ("registerCaller", "enroll", "openVisit", "openDispute", "openMoratorium"):
+            field = {"registerCaller": "key_id", "enroll": "account_id", "openVisit": "visit_id"}.get(op_id, "pause_id")
+            live[{"key_id": "key", "account_id": "account", "visit_id": "visit", "pause_id": "pause"}[field]] = answer[
+                field
+            ]
         if op_id == "closeVisit":
-            live_ids["bill"] = answer["bill"]["bill_id"]
+            live["bill"] = answer["bill"]["bill_id"]
+        if op_id in ("listPhoneTasks", "listReviews"):
+            assert answer["items"], f"{op_id}: the prepared item is not listed"
+            name, field = ("task", "task_id") if op_id == "listPhoneTasks" else ("review", "review_id")
+            live[name] = answer["items"][0][field]
     assert not problems, "\n".join(problems)
