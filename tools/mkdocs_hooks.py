@@ -175,8 +175,11 @@ def cities_page(policies: dict[str, Policy], lang: str) -> str:
         ),
         (_t(lang, "知情同意", "Consents"), *(str(len(p.consents)) for p in policies.values())),
     ]
-    name = (lambda p: p.city_name) if zh else (lambda p: p.city_name_en)
-    header = "| | " + " | ".join(f"[{name(p)}]({key}.md)" for key, p in policies.items()) + " |"
+    header = (
+        "| | "
+        + " | ".join(f"[{p.city_name if zh else p.city_name_en}]({key}.md)" for key, p in policies.items())
+        + " |"
+    )
     intro = (
         [
             "# 城市政策",
