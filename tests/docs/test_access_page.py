@@ -14,7 +14,7 @@ def rows(built: Path, lang: str) -> list[list[str]]:  # noqa: F811
     raw = html_file(built, f"{lang}/access").read_text(encoding="utf-8")
     table = raw.split("<table>")[1]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]
     ]
 

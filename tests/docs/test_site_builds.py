@@ -192,7 +192,7 @@ def error_table(built: Path) -> dict[str, tuple[int, str | None]]:
     for section in re.split(r"<h2 id=\"http-", raw)[1:]:
         status = int(section[:3])
         for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S):
-            cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
             if not cells:
                 continue
             code = re.sub(r"<[^>]+>", "", cells[0]).strip()
