@@ -207,6 +207,7 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
     "closeMoratorium": {"reason": "恢复正常 back to normal"},
     "decideReview": {"outcome": "confirmed", "reason": "病历显示为急危重症 the record shows an emergency"},
     "advanceTestClock": {"days": 8, "reason": "演示逾期 show a bill going overdue"},
+    "writeOffBill": {"reason": "hardship", "note": "民政局认定为特困人员 certified by the civil-affairs office"},
 }
 # Query parameters an operation needs (its query struct's required fields), by field name.
 QUERY_SAMPLES: dict[str, str] = {"month": "2026-11"}
@@ -225,6 +226,21 @@ RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
         ]
     },
     "getPolicy": {"policy": POLICY.raw},
+    "writeOffBill": {
+        "status": "written_off",
+        "paid_fen": 0,
+        "outstanding_fen": 0,
+        "paid_at": None,
+        "write_off": {
+            "reason": "hardship",
+            "on": "2026-12-20",
+            "credit_fen": 3000,
+            "emergency_fen": 0,
+            "credit_fund": POLICY.raw.get("hardship_backstop", "civil_affairs_aid"),
+            "emergency_fund": POLICY.emergency_backstop,
+            "recovered_fen": 0,
+        },
+    },
 }
 PATH_VALUES = {
     "account_id": ACCOUNT,

@@ -61,9 +61,10 @@ PLAN = (
     "getReview",
     "decideReview",
     "emergencyReport",
-    # the bill is paid, the resident withdraws
+    # the bill is paid, the resident withdraws; another resident's unpaid bill is written off (hardship)
     "notifyPayment",
     "withdraw",
+    "writeOffBill",
     # city-wide moratoriums, then the test clock (its schedules run over everything above)
     "listMoratoriums",
     "openMoratorium",
@@ -173,9 +174,21 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         posted = api.post(hospital, f"/v1/visits/{visit}/charges", charge(above, emergency=True))
         assert posted.status_code == 201, posted.body
 
+    def issue_another_bill() -> None:
+        """Another resident's closed visit: an unpaid bill, which the write-off example then stands for."""
+        made = api.post(hospital, "/v1/enrollments", enrollment(rt.policy))
+        assert made.status_code == 201, made.body
+        opened = api.post(hospital, "/v1/visits", {"account_id": json.loads(made.body)["account_id"]})
+        visit = json.loads(opened.body)["visit_id"]
+        assert api.post(hospital, f"/v1/visits/{visit}/charges", charge(3000)).status_code == 201
+        closed = api.post(hospital, f"/v1/visits/{visit}/close", idempotency_key="docs-prepare-close")
+        assert closed.status_code == 201, closed.body
+        live["bill"] = json.loads(closed.body)["bill"]["bill_id"]
+
     before: dict[str, Callable[[], None]] = {
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
+        "writeOffBill": issue_another_bill,
     }
 
     for op_id in PLAN:

@@ -171,6 +171,20 @@ FIELDS: dict[str, str] = {
     "visit_id": "就诊编号",
     "visits": "急诊就诊次数",
     "withdrawn_at": "解约时间",
+    "write_off": "核销记录（未核销为 null）",
+    "disputed": "是否有未结束的争议（争议期间该账单不计入催收）",
+    "credit_fen": "核销的额度内欠款（分）",
+    "emergency_fen": "核销的急危重症欠款（分）",
+    "credit_fund": "承担额度内部分的托底",
+    "emergency_fund": "承担急危重症部分的托底",
+    "recovered_fen": "核销后收回的金额（分），不超过核销金额",
+    "WriteOffRecord.reason": "核销原因",
+    "WriteOffRecord.on": "核销的营业日",
+    "WriteOffRequest.reason": (
+        "核销原因：hardship 困难救助，deceased 患者死亡，"
+        "emergency_unidentified 身份不明的急危重症，operator_decision 运营方决定"
+    ),
+    "WriteOffRequest.note": "说明（记入审计）",
     # One name, different meanings
     "Account.status": "账户状态：active 正常，suspended 暂停（只能急诊），withdrawn 已解约",
     "AccountCredit.status": "账户状态：active 正常，suspended 暂停（只能急诊），withdrawn 已解约",
@@ -353,6 +367,26 @@ DESCRIPTIONS: dict[str, str] = {
     "visits those charges belong to": "这些费用所属的就诊次数",
     "when the check passed (RFC 3339 with offset)": "核验通过时间（RFC 3339，带时区偏移）",
     "whole days to move forward": "向前拨的整天数",
+    "emergency self-pay: owed by the patient too, outside the limit; written off to the policy's emergency backstop "
+    "if it stays unpaid to the end of the ladder": (
+        "急危重症自付：患者同样需要偿还，不占额度；到催收阶梯末仍未还清的，核销转政策指定的急危重症托底"
+    ),
+    "ladder_exhausted by the sweep; the others by an operator, with a note": (
+        "ladder_exhausted 由催收扫描在阶梯末核销；其他原因由运营方核销并写明说明"
+    ),
+    "the city's business date of the write-off (YYYY-MM-DD)": "核销所在的城市营业日（YYYY-MM-DD）",
+    "hardship: the civil-affairs office certified the patient (低保、特困); its self-pay goes to the policy's hardship "
+    "backstop; the others go to the first fund of the backstop order; any emergency part goes to the emergency "
+    "backstop": (
+        "hardship：民政部门认定的低保、特困人员，其自付部分转政策指定的困难救助托底；"
+        "其他原因转托底顺序中的第一个基金；急危重症部分转急危重症托底"
+    ),
+    "Why and to which funds a bill was written off; money received afterwards is a recovery for those funds.": (
+        "账单为何核销、转入哪些托底；此后收到的还款作为这些托底的追回款。"
+    ),
+    "An operator's write-off of one unpaid bill (the sweep writes off at the end of the ladder by itself).": (
+        "运营方核销一张未还账单（催收扫描在阶梯末会自行核销）。"
+    ),
     "why, for the audit trail": "理由，记入审计",
     "个人账户: paid from the personal insurance account": "个人账户：由医保个人账户支付",
     "医保 status; the city policy accepts some values (GET /v1/policy)": (
