@@ -405,3 +405,28 @@ def test_an_inpatient_stay_pauses_the_debt_from_admission_to_discharge(xiamen: W
         _sweep_on(xiamen, DUE + timedelta(days=day))
         steps[day] = _account(xiamen, account_id)["step"]
     assert steps == {12: "sms_reminder", 13: "restrict", 14: "restrict", 15: "restrict"}
+
+
+def test_writing_off_the_last_unpaid_bill_lifts_the_ladders_blocks_at_once(xiamen: World) -> None:
+    from treatfirst.messages.collection import WriteOffRequest
+    from treatfirst.services import writeoffs
+    from treatfirst.services.identity import SCOPES, Caller
+
+    # Given a Xiamen account suspended 15 days after its only bill's due date
+    account_id = xiamen.enroll()["account_id"]
+    _start(xiamen)
+    bill = _bill(xiamen, account_id, 300)
+    day = date(2026, 11, 24)
+    while day <= DUE + timedelta(days=15):
+        _sweep_on(xiamen, day)
+        day += timedelta(days=1)
+    assert _account(xiamen, account_id)["step"] == "suspend" and _account(xiamen, account_id)["blocks"]
+    # When an operator writes the bill off for hardship
+    operator = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
+    body = command(WriteOffRequest, {"reason": "hardship", "note": "民政认定低保"})
+    written = writeoffs.write_off_bill(xiamen.ctx(), operator, bill, body, None).body
+    # Then nothing is owed and, in the same transaction, the ladder's step and blocks are gone (as a payment does)
+    account = _account(xiamen, account_id)
+    assert written["status"] == "written_off" and account["unpaid"] == {}
+    assert "step" not in account and "blocks" not in account
+    xiamen.assert_sound(account_id)

@@ -1,5 +1,5 @@
-"""Property test: random sequences of post, cancel, refund, close, pay, advancing the clock and sweeping the
-collection ladder keep every ledger invariant (write-offs and recoveries included)."""
+"""Property test: random sequences of post, cancel, refund, close, pay, an operator's write-off, advancing the clock
+and sweeping the collection ladder keep every ledger invariant (write-offs and recoveries included)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from treatfirst.domain.errors import TreatFirstError
 from treatfirst.domain.policy import example_policy
+from treatfirst.messages.collection import WriteOffRequest
 from treatfirst.messages.common import Empty
 from treatfirst.messages.payments import PaymentRequest
 from treatfirst.messages.visits import CancelRequest, ChargeRequest, RefundRequest
-from treatfirst.services import charges, closing, collection, payments, refunds
+from treatfirst.services import charges, closing, collection, payments, refunds, writeoffs
+from treatfirst.services.identity import SCOPES, Caller
 from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS
 
 from tests.factories import charge, command
 from tests.unit.conftest import World
 
+OPERATOR = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
 DECLARED = {"triage_level": 2, "reason_code": "I21"}  # emergency charges need a declared visit
 
 EXPECTED_REFUSALS = {
@@ -107,6 +110,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: payments.notify_payment(self.world.ctx(), self.world.channel, command(PaymentRequest, body), None)
         )
+
+    @precondition(lambda self: self.bills)
+    @rule(pick=st.integers(0, 10**6), reason=st.sampled_from(["hardship", "deceased", "operator_decision"]))
+    def write_off(self, pick: int, reason: str) -> None:
+        bill_id = self.bills[pick % len(self.bills)]
+        body = command(WriteOffRequest, {"reason": reason, "note": "核实"})
+        self.attempt(lambda: writeoffs.write_off_bill(self.world.ctx(), OPERATOR, bill_id, body, None))
 
     @rule(days=st.integers(1, 120), hours=st.integers(0, 23))
     def advance_the_clock(self, days: int, hours: int) -> None:

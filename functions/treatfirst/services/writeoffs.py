@@ -1,13 +1,15 @@
-"""An operator's write-off of one unpaid bill: hardship certified by the civil-affairs office, a deceased patient,
-an unidentified emergency patient, or an operator's decision (the sweep writes off by itself only at the end of
-the ladder, as `ladder_exhausted`).
+"""An operator's write-off of one unpaid bill: hardship certified by the civil-affairs office, a deceased patient, an
+unidentified emergency patient, or an operator's decision (the sweep writes off by itself only at the end of the
+ladder, as `ladder_exhausted`).
 
 The write-off is ONE transaction: the bill becomes `written_off` with its reason (terminal), its debt leaves the
 account's unpaid map and the line (the credit part shrinks the limit, as the sweep's write-off does), balanced
-ledger entries move it to the funds — the self-pay part to the policy's `hardship_backstop` for hardship and to
-the first fund of the backstop order otherwise, the emergency part to the emergency backstop — and the audit log
-keeps who, why and the note. The account's guard (its collection version) is re-checked in the same write, so a
-sweep or a payment racing it makes one of the two fail and retry; money received later is a recovery.
+ledger entries move it to the funds — the self-pay part to the policy's `hardship_backstop` for hardship and to the
+first fund of the backstop order otherwise, the emergency part to the emergency backstop — and the audit log keeps
+who, why and the note; when it was the last unpaid bill, the ladder's step and blocks are lifted in the same
+transaction, as a payment of everything lifts them. The account's guard (its collection version) is re-checked in
+the same write, so a sweep or a payment racing it makes one of the two fail and retry; money received later is a
+recovery.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from treatfirst.domain import ledger
 from treatfirst.domain.errors import AccountNotFound, BillNotFound, BillNotPayable, ConcurrentUpdate
 from treatfirst.domain.policy import Policy
 from treatfirst.messages.collection import WriteOffRequest
-from treatfirst.services.collection import _write_off_writes, city_today, collect_shard, look_again, write_off_record
+from treatfirst.services.collection import (
+    _write_off_writes,
+    city_today,
+    cleared,
+    collect_shard,
+    look_again,
+    write_off_record,
+)
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
@@ -59,7 +68,9 @@ def write_off_bill(
             Update(
                 ACCOUNTS,
                 {"account_id": account_id},
-                set=look_again(ctx, account_id),  # the sweep re-anchors on what is left (or clears the ladder)
+                # the sweep re-anchors on what is left; when nothing is left the ladder's step and blocks go now,
+                # in this transaction, as a payment of everything does (the strike rule's blocks stay)
+                set={**look_again(ctx, account_id), **(cleared(ctx, account, {bill_id}) or {})},
                 remove=(f"unpaid.{bill_id}",) if "unpaid" in account else (),
                 add=add,
                 expect={"collect_version": int(account.get("collect_version", 0))},
