@@ -274,6 +274,21 @@ def consent_section(name: str, consent: RenderedConsent, lang: str) -> list[str]
     ]
 
 
+# Why a policy field drives no code yet (POLICY_FIELDS), in Chinese; a reason added since shows in English.
+REASONS_ZH = {
+    "clearing and financier settlement are not built yet": "清算和资金方结算尚未实现",
+    "descriptive text shown in the consents and on the pages": "知情同意书和本站页面中的说明文字",
+    "family pools are not built yet": "亲情账户尚未实现",
+    "inpatient stays are not built yet": "住院尚未实现",
+    "limits do not change after enrollment yet": "签约后额度尚不调整",
+    "no export to the credit platform is built yet": "尚未实现向信用平台报送",
+    "no export to the credit platform is built yet (it decides whether the credit-reporting consent is asked)": (
+        "尚未实现向信用平台报送（该字段决定是否征求信用信息报送同意）"
+    ),
+    "the blacklist record exists; repair and appeals are not built yet": "失信名单记录已实现；信用修复和申诉尚未实现",
+}
+
+
 def enforcement_section(p: Policy, lang: str) -> list[str]:
     """Every field of this city's policy file and the code that enforces it, or why it is documentation-only."""
     paths = sorted(field_paths(p.raw))
@@ -284,7 +299,8 @@ def enforcement_section(p: Policy, lang: str) -> list[str]:
     def status(path: str) -> str:
         entry = POLICY_FIELDS[path]
         if isinstance(entry, DocumentationOnly):
-            return _t(lang, "**仅文档**", "**documentation only**") + f" — {_cell(entry.reason)}"
+            reason = REASONS_ZH.get(entry.reason, entry.reason) if lang == "zh" else entry.reason
+            return _t(lang, "**仅文档**", "**documentation only**") + f" — {_cell(reason)}"
         return _t(lang, "执行代码", "enforced by") + f" `{entry.function}`"
 
     zh = lang == "zh"
@@ -297,7 +313,7 @@ def enforcement_section(p: Policy, lang: str) -> list[str]:
         "",
         "下表由代码中的登记表 `treatfirst.domain.policy.POLICY_FIELDS` "
         "生成，测试核对每个“执行”条目所指的函数确实读取该字段。"
-        "标为“仅文档”的字段只出现在知情同意书和本站，目前不驱动任何代码（说明为登记表中的英文原文）。"
+        "标为“仅文档”的字段只出现在知情同意书和本站，目前不驱动任何代码。"
         if zh
         else "Generated from the registry `treatfirst.domain.policy.POLICY_FIELDS`; a test checks that each function "
         "named really reads its field. Fields marked documentation only appear in the consents and these pages and "

@@ -8,9 +8,18 @@ from typing import Any
 
 from treatfirst import openapi
 from treatfirst.domain.errors import all_error_classes
+from treatfirst.domain.policy import POLICY_FIELDS, DocumentationOnly
 from treatfirst.messages import notes_zh
 
-from tools.mkdocs_hooks import MEANING_ZH, SUMMARY_ZH, _field_table, api_pages, errors_page, operations
+from tools.mkdocs_hooks import (
+    MEANING_ZH,
+    REASONS_ZH,
+    SUMMARY_ZH,
+    _field_table,
+    api_pages,
+    errors_page,
+    operations,
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -59,6 +68,9 @@ def test_every_operation_has_a_chinese_summary_and_every_code_a_chinese_meaning(
     assert sorted(op["operationId"] for _m, _p, op in operations(doc) if op["operationId"] not in SUMMARY_ZH) == []
     assert all(CJK.search(text) for text in SUMMARY_ZH.values())
     assert sorted(c.code for c in all_error_classes() if c.code not in MEANING_ZH) == []
+    # And the city pages say in Chinese why a policy field drives no code yet
+    reasons = {e.reason for e in POLICY_FIELDS.values() if isinstance(e, DocumentationOnly)}
+    assert sorted(reasons - REASONS_ZH.keys()) == [], "add their Chinese to REASONS_ZH in tools/mkdocs_hooks.py"
 
 
 def test_the_chinese_field_table_shows_the_notes_and_the_english_one_the_structs_descriptions() -> None:
