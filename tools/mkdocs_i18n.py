@@ -95,7 +95,8 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     if lang == DEFAULT:
         return output
     # Search (the index, and the links of its results) is relative to the configured base: the language's tree.
-    output, count = CONFIG_BASE.subn(lambda m: f"{m[1]}{m[2]}/{lang}{m[3]}", output, count=1)
+    # The trailing slash matters: the theme resolves "search/search_index.json" against it with new URL().
+    output, count = CONFIG_BASE.subn(lambda m: f"{m[1]}{m[2]}/{lang}/{m[3]}", output, count=1)
     if count != 1:
         raise I18nError(f"{page.file.src_uri}: the theme's __config script changed; update tools/mkdocs_i18n.py")
     return output

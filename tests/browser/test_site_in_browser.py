@@ -275,7 +275,8 @@ def search_hits(
         found: dict[str, list[str]] = tab.evaluate(
             """async (queries) => {
                 const config = JSON.parse(document.getElementById("__config").textContent);
-                const base = new URL(config.base + "/", location.href);
+                // resolved as the theme resolves it (its search index and its results' links)
+                const base = new URL(config.base, location.href);
                 const index = await (await fetch(new URL("search/search_index.json", base))).json();
                 const worker = new Worker(new URL(config.search, location.href));
                 const next = () => new Promise(
@@ -308,11 +309,19 @@ def search_hits(
         # A reader typing 退款 finds the pages that say 退费.
         refunds = {page for page, text in own.items() if "退费" in text}
         problems += [f"search '退款' misses {page}, which says 退费" for page in sorted(refunds - set(found["退款"]))]
-    # And the search box itself answers a Chinese word inside a phrase.
-    tab.goto(base_url + "index.html", wait_until="load")
-    box = tab.locator("input[data-md-component=search-query]")
-    box.click()
-    box.press_sequentially("急诊")
-    box.press("End")  # search answers on keyup; typed Chinese arrives as text input without one
-    tab.wait_for_selector(".md-search-result__item", timeout=60_000)
+    # And the search box itself answers a Chinese word inside a phrase, and an English word with English pages only
+    for home, query in (("index.html", "急诊"), ("en/reference/api/visits.html", "refund")):
+        tab.goto(base_url + home, wait_until="load")
+        box = tab.locator("input[data-md-component=search-query]")
+        box.click()
+        box.press_sequentially(query)
+        box.press("End")  # search answers on keyup; typed Chinese arrives as text input without one
+        tab.wait_for_selector(".md-search-result__item", timeout=60_000)
+        links = tab.eval_on_selector_all(".md-search-result__item a", "links => links.map(a => a.href)")
+        lang = language_of(home)
+        problems += [
+            f"the search box on {home} links {link}, another language's page"
+            for link in links
+            if language_of(urlsplit(link).path.lstrip("/")) != lang
+        ]
     return hits

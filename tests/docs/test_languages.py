@@ -4,6 +4,7 @@ navigation and the search are per language (tools/mkdocs_i18n.py, mkdocs-static-
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,12 @@ def test_each_built_page_declares_its_language_and_searches_its_own_language(bui
         assert ('placeholder="Search"' in raw) == (lang == "en"), where
         assert ('placeholder="搜索"' in raw) == (lang == "zh"), where
         assert re.search(r'hreflang="(zh|en)" class="md-select__link"', raw), where
+        # And its search (index and result links) is rooted at its language's tree, a directory URL as the theme's
+        # new URL() needs it: "../en/" from en/x.html, "." from x.html
+        config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', raw, re.S)[1])
+        root = posixpath.normpath(posixpath.join(posixpath.dirname(where), config["base"]))
+        assert root == ("en" if lang == "en" else "."), where
+        assert lang == "zh" or config["base"].endswith("/en/"), where
     # And each language's search index holds that language's pages only (English ones relative to en/)
     zh_index = json.loads((built / "search" / "search_index.json").read_text(encoding="utf-8"))
     en_index = json.loads((built / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
