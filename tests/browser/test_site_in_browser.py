@@ -92,7 +92,7 @@ def site() -> Path:
         capture_output=True,
         text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT / "functions")},
-        timeout=180,
+        timeout=300,  # both languages are built
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

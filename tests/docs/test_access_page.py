@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.test_site_builds import built, html_file, page  # noqa: F401  (the built site, once per run)
+from tests.docs.test_site_builds import html_file, page
 
 
-def rows(built: Path, lang: str) -> list[list[str]]:  # noqa: F811
+def rows(built: Path, lang: str) -> list[list[str]]:
     raw = html_file(built, f"{lang}/access").read_text(encoding="utf-8")
     table = raw.split("<table>")[1]
     return [
@@ -21,7 +21,7 @@ def rows(built: Path, lang: str) -> list[list[str]]:  # noqa: F811
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_withdrawal_is_listed_for_channels_only_and_hospitals_see_credit_not_identity(
-    built: Path,  # noqa: F811
+    built: Path,
     lang: str,
 ) -> None:
     table = rows(built, lang)

@@ -11,8 +11,6 @@ from typing import Any
 
 import yaml
 
-from tests.docs.test_site_builds import built  # noqa: F401  (the built site, once per run)
-
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site"
 LANGS = ("zh", "en")
@@ -81,7 +79,7 @@ def _html_lang(raw: str) -> str:
     return found[1]
 
 
-def test_each_built_page_declares_its_language_and_searches_its_own_language(built: Path) -> None:  # noqa: F811
+def test_each_built_page_declares_its_language_and_searches_its_own_language(built: Path) -> None:
     # Given every page of the built site
     pages = [p for p in built.rglob("*.html") if p.name != "404.html"]
     english = [p for p in pages if p.relative_to(built).parts[0] == "en"]
@@ -122,7 +120,7 @@ def test_each_built_page_declares_its_language_and_searches_its_own_language(bui
         )
 
 
-def test_the_language_switch_goes_to_the_same_page_in_the_other_language(built: Path) -> None:  # noqa: F811
+def test_the_language_switch_goes_to_the_same_page_in_the_other_language(built: Path) -> None:
     # Given a generated page and a hand-written one, in each language
     for name in ("reference/api/visits.html", "conventions.html", "cities/xiamen.html"):
         zh = (built / name).read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.docs.test_site_builds import built, html_file  # noqa: F401  (the built site, once per run)
+from tests.docs.test_site_builds import html_file
 from tools.mkdocs_tables import labelled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def test_each_body_cell_is_labelled_with_its_column() -> None:
     assert labelled("<tbody><tr><td>x</td></tr></tbody>") == "<tbody><tr><td>x</td></tr></tbody>"
 
 
-def test_the_built_pages_label_their_cells_and_the_phone_stylesheet_uses_the_labels(built: Path) -> None:  # noqa: F811
+def test_the_built_pages_label_their_cells_and_the_phone_stylesheet_uses_the_labels(built: Path) -> None:
     for name in ("reference/api/visits", "en/reference/errors", "cities/xiamen"):
         raw = html_file(built, name).read_text(encoding="utf-8")
         assert "<td>" not in raw and "<td data-label=" in raw, name

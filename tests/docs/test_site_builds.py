@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,24 +15,6 @@ from treatfirst.domain.policy import example_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = ("lianyungang", "xiamen")
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    mkdocs = Path(sys.executable).parent / "mkdocs"
-    result = subprocess.run(
-        [str(mkdocs), "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        # This checkout's package, not whichever copy the virtual environment has installed
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT / "functions")},
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
 
 
 def html_file(built: Path, name: str) -> Path:
