@@ -105,7 +105,7 @@ def _eligibility(p: Policy, lang: str) -> str:
 
 def _limits(p: Policy, lang: str) -> str:
     unit = _t(lang, " 元", " CNY")
-    return "; ".join(
+    return _t(lang, "；", "; ").join(
         (f"{t.min_score}+ → " if t.min_score is not None else "") + f"{format_yuan(t.limit_fen)}{unit}" for t in p.tiers
     )
 
@@ -149,7 +149,7 @@ def cities_page(policies: dict[str, Policy], lang: str) -> str:
             _t(lang, "催收阶梯", "Ladder") + f("collection_ladder[].actions"),
             *(
                 "<br>".join(
-                    _t(lang, f"逾期 {s.day_offset} 天", f"day {s.day_offset}") + f": {_labels(s.actions, lang)}"
+                    _t(lang, f"逾期 {s.day_offset} 天：", f"day {s.day_offset}: ") + _labels(s.actions, lang)
                     for s in p.collection_ladder[::-1]
                 )
                 for p in policies.values()
@@ -401,7 +401,7 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent], lang: str) 
             for s in p.collection_ladder
         ],
         "",
-        _t(lang, "**失信规则**", "**Strike rule**") + f"{f('strikes.count')}: {_strikes(p, lang)}",
+        _t(lang, "**失信规则**", "**Strike rule**") + f("strikes.count") + _t(lang, "：", ": ") + _strikes(p, lang),
         "",
         _t(lang, "## 信用报送 {#credit-reporting}", "## Credit reporting {#credit-reporting}"),
         "",
