@@ -7,6 +7,8 @@
   the docs' own files) with a path inside the language tree ("reference/api.md"), once per build, in the
   build's language (`language(config)`); the file lands at `path` for Chinese and at `en/path` for English, with
   the other language's copy as its alternate (the header's language switch goes there).
+- A page still made the old way (File.generated from memory, at the default priority) is moved into each
+  language's tree after the plugin ran, with the same text in both: write it per language instead.
 - Search is per language: the plugin leaves one index of both languages at the root; after the last build this
   hook writes the Chinese entries to search/ and the English ones to en/search/ (JSON, and the inlined script the
   offline plugin reads from a folder opened as file://), and points each English page's search at en/.
@@ -21,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
@@ -78,6 +80,46 @@ def add_file(files: Files, config: MkDocsConfig, path: str, content: str | bytes
     }
     files.append(f)
     return f
+
+
+# ---- pages generated the old way ----------------------------------------------------------------------------
+log = get_plugin_logger("tools.mkdocs_i18n")
+_stashed: list[File] = []
+
+
+@event_priority(-90)  # after the hooks' own on_files (priority 0), before mkdocs-static-i18n's (-100)
+def _stash_generated(files: Files, config: MkDocsConfig) -> Files:
+    """A file made with File.generated from memory would stop the plugin, which sorts files by their path on disk:
+    take such files out before it runs ..."""
+    _stashed.clear()
+    for f in list(files):
+        if f.abs_src_path is None:
+            _stashed.append(f)
+            files.remove(f)
+    return files
+
+
+@event_priority(GENERATED)
+def _restore_generated(files: Files, config: MkDocsConfig) -> Files:
+    """... and add them back in the build's language, at the same path in its tree (the same text in both
+    languages: write the page per language with add_file instead)."""
+    lang = language(config)
+    for f in _stashed:
+        first, _, rest = f.src_uri.partition("/")
+        if first in LANGUAGES:
+            if first != lang:
+                continue
+            path = rest
+        else:
+            path = f.src_uri
+            if f.is_documentation_page():
+                log.info(f"{path}: one text for both languages; write it per language with add_file")
+        add_file(files, config, path, f.content_string if f.is_documentation_page() else f.content_bytes)
+    _stashed.clear()
+    return files
+
+
+on_files = CombinedEvent(_stash_generated, _restore_generated)
 
 
 # ---- per-language search ---------------------------------------------------------------------------------

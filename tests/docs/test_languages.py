@@ -129,3 +129,33 @@ def test_the_language_switch_goes_to_the_same_page_in_the_other_language(built: 
         # Then the switch links each to its twin
         assert f'<a href="{depth}en/{name}" hreflang="en" class="md-select__link">' in zh
         assert f'<a href="../{depth}{name}" hreflang="zh" class="md-select__link">' in en
+
+
+def test_a_page_generated_the_old_way_lands_in_each_languages_tree(tmp_path: Path) -> None:
+    # Given a build of the English tree, and a hook that made a page with File.generated at the default priority
+    from types import SimpleNamespace
+
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import File, Files
+
+    from tools import mkdocs_i18n
+
+    (tmp_path / "docs").mkdir()
+    config = MkDocsConfig()
+    config.load_dict({"site_name": "t", "docs_dir": str(tmp_path / "docs"), "site_dir": str(tmp_path / "out")})
+    assert config.validate() == ([], [])
+    config.plugins["i18n"] = SimpleNamespace(current_language="en")  # type: ignore[assignment]
+    config.plugins._current_plugin = "a hook"
+    files = Files([File.generated(config, "reference/old.md", content="# Old\n")])
+    # When the hook takes it out before the plugin sorts the files, and adds it back after
+    stashed = mkdocs_i18n._stash_generated(files, config)
+    # Then the plugin never sees it (it would stop on a file with no path on disk)
+    assert [f.src_uri for f in stashed] == []
+    restored = mkdocs_i18n._restore_generated(stashed, config)
+    # And it comes back in the English tree, written under en/
+    [page] = list(restored)
+    assert (page.src_uri, page.dest_uri, page.content_string) == (
+        "en/reference/old.md",
+        "en/reference/old.html",
+        "# Old\n",
+    )
