@@ -226,6 +226,25 @@ RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
         ]
     },
     "getPolicy": {"policy": POLICY.raw},
+    "getTestClock": {"now": "2026-11-24T01:30:00Z", "offset_seconds": 0},
+    # eight days later: the daily sweep caught up the eight business dates and acted on one account
+    "advanceTestClock": {
+        "now": "2026-12-02T01:30:00Z",
+        "offset_seconds": 8 * 86400,
+        "ran": {
+            "collect": {
+                "dates": [f"2026-11-{day}" for day in range(24, 31)] + ["2026-12-01"],
+                "read": 1,
+                "reread": 0,
+                "acted": 1,
+                "moved": 1,
+                "messages": 1,
+                "written_off": 0,
+                "failed": 0,
+            },
+            "dispatch_outbox": {"sent": 1, "failed": 0, "undeliverable": 0, "skipped": 0},
+        },
+    },
     "writeOffBill": {
         "status": "written_off",
         "paid_fen": 0,

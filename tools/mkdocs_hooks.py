@@ -566,24 +566,41 @@ def translated(description: str) -> str:
     return notes_zh.DESCRIPTIONS.get(description, description)
 
 
-def _notes(schema: dict[str, Any], lang: str, zh_note: str | None = None) -> str:
+def _notes(schema: dict[str, Any], lang: str, zh_note: str | None = None, own: bool = False) -> str:
+    """A field's notes: in Chinese, what it is (zh_note) unless its own description already says it (`own`: a
+    description written for this field, not one its type gives many fields), then the description, then bounds."""
     facets = _facets(schema)
-    notes = [zh_note] if lang == "zh" and zh_note else []
+    notes = [zh_note] if lang == "zh" and zh_note and not (own and facets.get("description")) else []
     if facets.get("description"):
         notes.append(translated(facets["description"]) if lang == "zh" else facets["description"])
     notes += [
         fmt.format(json.dumps(facets[k]) if k == "default" else facets[k]) for k, fmt in BOUNDS[lang] if k in facets
     ]
-    return _t(lang, "；", "; ").join(_cell(n) for n in notes)
+    if lang == "zh":
+        return "；".join(_cell(n.rstrip("。")) for n in notes)
+    return "; ".join(_cell(n) for n in notes)
+
+
+def shared_descriptions(schemas: dict[str, Any]) -> set[str]:
+    """Descriptions that more than one field name carries: a type's (an amount in fen, a time), not a field's."""
+    names: dict[str, set[str]] = {}
+    for schema in schemas.values():
+        for field, prop in schema.get("properties", {}).items():
+            description = _facets(prop).get("description")
+            if description:
+                names.setdefault(description, set()).add(field)
+    return {d for d, fields in names.items() if len(fields) > 1}
 
 
 def _field_rows(schema: dict[str, Any], schemas: dict[str, Any], lang: str, struct: str, prefix: str = "") -> list[str]:
     rows = []
     required = set(schema.get("required", []))
+    shared = shared_descriptions(schemas)
     for name, prop in schema.get("properties", {}).items():
         zh_note = notes_zh.field_note(struct, name, prop)
         needed = _t(lang, "是", "yes") if name in required else ""
-        rows.append(f"| `{prefix}{name}` | {_type(prop, lang)} | {needed} | {_notes(prop, lang, zh_note)} |")
+        own = _facets(prop).get("description") not in shared
+        rows.append(f"| `{prefix}{name}` | {_type(prop, lang)} | {needed} | {_notes(prop, lang, zh_note, own)} |")
         inner = prop.get("items", {}) if prop.get("type") == "array" else prop
         if "properties" in inner:
             rows += _field_rows(inner, schemas, lang, struct, f"{prefix}{name}{'[]' if inner is not prop else ''}.")
@@ -893,7 +910,7 @@ def api_pages(doc: dict[str, Any], lang: str) -> dict[str, str]:
             raise DocsSourceError(f"tag {tag!r} has no operation left in the OpenAPI document")
         lines = [f"# {zh if lang == 'zh' else tag}", "", f"[{_t(lang, '接口参考', 'API reference')}](../api.md)", ""]
         for method, path, op in ops:
-            lines += _operation(method, path, op, schemas, known, lang) + _example_section(op, lang)
+            lines += [*_operation(method, path, op, schemas, known, lang), "", *_example_section(op, lang)]
         pages[f"reference/api/{slug}.md"] = "\n".join(lines)
     lines = [_t(lang, "# 数据结构", "# Schemas"), "", f"[{_t(lang, '接口参考', 'API reference')}](api.md)", ""]
     for name, schema in schemas.items():

@@ -79,12 +79,18 @@ def test_the_chinese_field_table_shows_the_notes_and_the_english_one_the_structs
     schemas = doc["components"]["schemas"]
     zh = "\n".join(_field_table({"$ref": "#/components/schemas/ChargeRequest"}, schemas, "zh"))
     en = "\n".join(_field_table({"$ref": "#/components/schemas/ChargeRequest"}, schemas, "en"))
-    # Then the Chinese one says what each field is, in Chinese, with its bounds (values written by hand here)
+    # Then the Chinese one says what each field is, in Chinese, with its bounds (values written by hand here): the
+    # field's own description when it has one, else what it is and what its type says
     assert (
-        "| `self_pay_fen` | integer | 是 | 自付金额（分）；自付：冻结在信用额度上（唯一占用额度的部分）；"
-        "≥ 0；≤ 1000000000000 |" in zh
+        "| `self_pay_fen` | integer | 是 | 自付：冻结在信用额度上（唯一占用额度的部分）；≥ 0；≤ 1000000000000 |" in zh
     )
     assert "| `quantity` | integer |  | 数量；≥ 1；≤ 100000；默认 `1` |" in zh
+    assert "| `item_code` | string | 是 | 收费项目编码；1–64 个字符：A-Z a-z 0-9 _ . : -；格式 " in zh
+    visit = "\n".join(_field_table({"$ref": "#/components/schemas/Visit"}, schemas, "zh"))
+    assert (
+        "| `held_fen` | integer | 是 | 就诊中冻结的自付金额（分）；"
+        "金额，单位分，整数；不接受小数、字符串或布尔值；≥ 0；" in visit
+    )
     # And the English one the struct's own description
     assert (
         "| `self_pay_fen` | integer | yes | 自付: held on the credit line (the only part that uses credit); "
