@@ -9,6 +9,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Request, Response
@@ -45,7 +46,16 @@ from chalicelib.logs import log
 MAX_BODY_BYTES = 64 * 1024
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
-Service = Callable[[Context, Caller, Any], Outcome | dict[str, Any]]
+
+@dataclass(frozen=True)
+class Text:
+    """A success answered as text of another media type (a report's CSV), not JSON."""
+
+    body: str
+    content_type: str
+
+
+Service = Callable[[Context, Caller, Any], Outcome | dict[str, Any] | Text]
 PublicService = Callable[[Context], dict[str, Any]]
 
 _PATHS = {name: (re.compile(pattern), missing) for name, (pattern, missing) in PATH_PARAMETERS.items()}
@@ -175,7 +185,7 @@ def handle(
         check_media_type(request, raw)
         if public is not None:
             check_query(request.query_params, paged=False)
-            result: Outcome | dict[str, Any] = public(ctx)
+            result: Outcome | dict[str, Any] | Text = public(ctx)
         else:
             assert service is not None
             caller = rt.auth.verify(
@@ -187,7 +197,7 @@ def handle(
                 body=raw,
             )
             check_path(request.uri_params)
-            declared = query.__struct_fields__ if query is not None else ()
+            declared = query.__struct_encode_fields__ if query is not None else ()
             page = check_query(request.query_params, paged, declared)
             if request.method == "POST":
                 idempotency_key(request)
@@ -201,6 +211,10 @@ def handle(
                 message = page
             result = service(ctx, caller, message)
             ctx.flush()
+        if isinstance(result, Text):
+            status, code = 200, "OK"
+            headers: dict[str, str | list[str]] = {"Content-Type": result.content_type, "X-Request-Id": ctx.request_id}
+            return Response(body=result.body, status_code=200, headers=headers)
         outcome = result if isinstance(result, Outcome) else Outcome(200, result)
         status, code = outcome.status, "OK"
         extra = {"Idempotent-Replayed": "true"} if outcome.replayed else None

@@ -8,6 +8,7 @@ from chalice.app import Blueprint, Response
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, collection, platform
 from treatfirst.messages import payments as payment_messages
+from treatfirst.messages import reports as report_messages
 from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
@@ -20,6 +21,7 @@ from treatfirst.services import (
     pauses,
     payments,
     refunds,
+    reports,
     reviews,
     tasks,
     testclock,
@@ -31,7 +33,7 @@ from treatfirst.services.identity import Caller
 from treatfirst.services.schedule import JOBS
 from treatfirst.services.unit_of_work import Context
 
-from chalicelib.http import handle, idempotency_key
+from chalicelib.http import Text, handle, idempotency_key
 
 api = Blueprint(__name__)
 
@@ -372,3 +374,18 @@ def aging() -> Response:
     return handle(
         _request(), lambda ctx, caller, _: to_item(collection.AgingReport(**pauses.aging_report(ctx, caller)))
     )
+
+
+# ---- operator reports ----
+@api.route("/v1/reports", methods=["GET"])
+def operator_report() -> Response:
+    request = _request()
+
+    def run(ctx: Context, caller: Caller, query: report_messages.ReportQuery) -> dict[str, Any] | Text:
+        body = reports.operator_report(ctx, caller, query)
+        accept = str((request.headers or {}).get("accept") or "")
+        if query.format == "csv" or (query.format is None and "text/csv" in accept.lower()):
+            return Text("\ufeff" + reports.to_csv(body), "text/csv; charset=utf-8")
+        return body
+
+    return handle(request, run, query=report_messages.ReportQuery)

@@ -183,6 +183,15 @@ ACCESS: tuple[Grant, ...] = (
         "各医院每月急诊合计",
         "each hospital's emergency totals per month",
     ),
+    Grant(
+        "operator",
+        "reports",
+        "read",
+        "collection:read",
+        "any",
+        "日期区间的运营报表（JSON/CSV）",
+        "the operator report of a date range (JSON or CSV)",
+    ),
 )
 
 # (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the
@@ -222,6 +231,7 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("reviews", "read"): ("getReview",),
     ("reviews", "decide"): ("decideReview",),
     ("reports", "emergency"): ("emergencyReport",),
+    ("reports", "read"): ("operatorReport",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

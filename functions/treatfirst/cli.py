@@ -10,6 +10,7 @@ treatfirst-admin outbox [--account acc_...]         # SMS waiting to go out, or 
 treatfirst-admin clock show                          # the test clock (local stack only)
 treatfirst-admin clock advance --days 8 --reason "demo"   # move it forward, then run the scheduled functions
 treatfirst-admin migrate collection-state           # one-off, after the upgrade that added the collection ladder
+treatfirst-admin report --from 2026-11-01 --to 2026-11-30 --out report.html   # the operator report as one HTML file
 
 Which platform:
   - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
@@ -77,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     adv.add_argument("--reason", required=True)
     mig = sub.add_parser("migrate", help="a one-off data migration after an upgrade that names one (idempotent)")
     mig.add_argument("name", choices=("collection-state",))
+    rep = sub.add_parser("report", help="the operator report of business dates --from..--to as one HTML file")
+    rep.add_argument("--from", dest="from_", required=True, help="first business date, YYYY-MM-DD")
+    rep.add_argument("--to", required=True, help="last business date (a closed one), YYYY-MM-DD")
+    rep.add_argument("--out", type=Path, required=True, help="the HTML file to write (self-contained: no script)")
     return parser
 
 
@@ -240,6 +245,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             raise SetupError("--days (0-3650) and --hours move the clock forward only")
         seconds = args.days * 86400 + args.hours * 3600
         return testclock.advance(ctx, actor, seconds=seconds, reason=args.reason, jobs=JOBS)
+    if args.command == "report":
+        return _report(ctx, args.from_, args.to, args.out)
     assert args.command == "revoke"
     return callers.revoke(ctx, actor, args.key_id, reason=args.reason).body
 
@@ -256,6 +263,22 @@ def _outbox(ctx: Any, account: str | None, limit: int) -> dict[str, Any]:
         rows += ctx.store.query(OUTBOX, f"sms#{shard}", index="by_queue", limit=limit).items
     rows.sort(key=lambda r: r["created_at"])
     return {"waiting": [message_view(r) for r in rows[:limit]]}
+
+
+def _report(ctx: Any, first: str, last: str, out: Path) -> dict[str, Any]:
+    from treatfirst import report_html
+    from treatfirst.services import reports
+
+    start, end = reports.parse_day(first, "from"), reports.parse_day(last, "to")
+    body = reports.report(ctx, start, end, blacklist=reports.blacklist_counts(ctx, start, end))
+    out.write_text(report_html.render(body, city=ctx.policy.city_name), encoding="utf-8")
+    return {
+        "out": str(out),
+        "from": body["from"],
+        "to": body["to"],
+        "lent_fen": body["lent"]["fen"],
+        "past_due_fen": body["past_due"]["fen"],
+    }
 
 
 def _login() -> str:

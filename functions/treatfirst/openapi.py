@@ -17,7 +17,7 @@ import msgspec
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.http_status import status_of
-from treatfirst.messages import accounts, collection, payments, platform, reviews, visits
+from treatfirst.messages import accounts, collection, payments, platform, reports, reviews, visits
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -49,6 +49,7 @@ class Operation:
     query: type[Request] | None = None  # a struct of the operation's own query parameters
     errors: tuple[str, ...] = field(default=())
     description: str = ""
+    csv: bool = False  # also answers text/csv (format=csv or Accept: text/csv)
 
 
 REVIEWS_TEXT = (
@@ -592,6 +593,23 @@ OPERATIONS: tuple[Operation, ...] = (
         description="The month is counted in the city's time zone. Read from a sparse index of emergency charges: "
         "the cost grows with the month's emergency charges, not with all charges.",
     ),
+    # ---- operator reports (reports engineer's block) ----
+    Operation(
+        "get",
+        "/v1/reports",
+        "operatorReport",
+        "Operator report of a date range: arrears, aging bands, roll and cure rates, write-offs, backstop draws",
+        "Collection",
+        "collection:read",
+        reports.OperatorReport,
+        query=reports.ReportQuery,
+        errors=("INVALID_DATE_RANGE",),
+        csv=True,
+        description="Operators only. Business dates `from`..`to` (both closed; at most 366). JSON, or CSV "
+        "(UTF-8 with a byte order mark) with `format=csv` or `Accept: text/csv`. Every figure's exact definition is "
+        "on the reports page. Read from per-day counters kept in the events' own transactions (never a charge post) "
+        "and each business date's closing balances; never a scan.",
+    ),
 )
 
 IDEMPOTENT_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.idempotent)
@@ -685,6 +703,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(op.status): {"description": "success", "content": {"application/json": {"schema": success}}}
     }
+    if op.csv:
+        responses[str(op.status)]["content"]["text/csv"] = {"schema": {"type": "string"}}
     by_status: dict[int, list[str]] = {}
     statuses = {c.code: status_of(c) for c in all_error_classes()}
     for code in error_codes(op):

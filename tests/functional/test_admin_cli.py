@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,50 @@ def test_the_test_clock_and_the_outbox_from_the_command_line(
 def test_without_the_test_clock_the_command_refuses(local_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = _admin(capsys, "clock", "advance", "--days", "1", "--reason", "x")
     assert status == 2 and "TEST_CLOCK_DISABLED" in _one_sentence(err)
+
+
+def test_the_report_command_writes_one_self_contained_html_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a local stack with one bill issued on 11-24 (due 12-01), then the clock 40 days on
+    from treatfirst.domain.reports import Tally
+    from treatfirst.services import reports
+    from treatfirst.services.unit_of_work import Context
+
+    folder = _stack(tmp_path, TF_TEST_CLOCK="1")
+    monkeypatch.chdir(folder)
+    with mock_aws():
+        os.environ.update({"AWS_DEFAULT_REGION": "cn-north-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+        create_tables_stack(PREFIX)
+        assert _admin(capsys, "clock", "show")[0] == 0  # the command line chose the local stack's settings
+        rt = runtime()
+        ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
+        start = reports.business_date(ctx)
+        tally = Tally()
+        tally.add(f"issued|{(start + timedelta(days=7)).isoformat()}", 1, 123_456)
+        ctx.commit(reports.tally_writes(ctx, tally, "bil_x"))
+        assert _admin(capsys, "clock", "advance", "--days", "40", "--reason", "report")[0] == 0
+        end = start + timedelta(days=39)
+        out = folder / "report.html"
+
+        # When the operator writes the report of those 40 days
+        status, shown, err = _admin(
+            capsys, "report", "--from", start.isoformat(), "--to", end.isoformat(), "--out", str(out)
+        )
+
+        # Then one HTML file: Chinese first, the figures, inline SVG charts, no script, nothing fetched
+        assert status == 0, err
+        assert shown == {
+            "out": str(out),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "lent_fen": 123_456,
+            "past_due_fen": 123_456,
+        }
+        html = out.read_text(encoding="utf-8")
+        assert html.index("运营报表") < html.index("Operator report")
+        assert "1,234.56" in html and html.count("<svg") == 3
+        assert "<script" not in html and "http://" not in html and "https://" not in html and "src=" not in html
+        # And a bad range is refused in one sentence with the code
+        status, _, err = _admin(capsys, "report", "--from", end.isoformat(), "--to", start.isoformat(), "--out", "x")
+        assert status == 2 and "INVALID_DATE_RANGE" in _one_sentence(err)

@@ -493,6 +493,20 @@ class EndpointModel(_Base):
     events = _j()
 
 
+class ReportModel(_Base):
+    """Report counters ("<business date>#<shard>", "<counter name>") and each business date's closing balances
+    ("closing", "<business date>"); services/reports.py."""
+
+    class Meta(_Base.Meta):
+        logical = ports.REPORTS
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    counter = UnicodeAttribute(range_key=True)
+    n, fen, lent_fen, lent_n = _n(), _n(), _n(), _n()
+    cohorts = _j()
+    written_at = _s()
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -512,6 +526,7 @@ MODELS: dict[str, type[Model]] = {
         BlacklistModel,
         EventModel,
         EndpointModel,
+        ReportModel,
     )
 }
 
@@ -679,7 +694,8 @@ class DynamoStore:
                 put["ExpressionAttributeNames"] = {v: k for k, v in aliases.items()}
             return {"Put": put}
 
-        conditions = [f"attribute_exists({name(hash_name)})"]
+        upsert = isinstance(write, ports.Update) and write.upsert
+        conditions = [] if upsert else [f"attribute_exists({name(hash_name)})"]
         conditions += [f"{name(k)} = {value(k, v)}" for k, v in write.expect.items()]
         if isinstance(write, ports.Update):
             conditions += [f"NOT contains({name(k)}, {_string(values, v)})" for k, v in write.lacks.items()]
@@ -711,9 +727,10 @@ class DynamoStore:
             "TableName": table_name,
             "Key": key,
             "UpdateExpression": expression.strip(),
-            "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": {v: k for k, v in aliases.items()},
         }
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
         if values:
             update["ExpressionAttributeValues"] = values
         return {"Update": update}

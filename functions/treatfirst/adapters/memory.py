@@ -30,17 +30,17 @@ def check(write: Write, current: Item | None) -> str | None:
     """Why `write` cannot apply to `current` (None when it can). Shared meaning with DynamoDB's conditions."""
     if isinstance(write, Put):
         return "ConditionalCheckFailed" if current is not None and not write.overwrite else None
-    if current is None:
+    if current is None and not (isinstance(write, Update) and write.upsert):
         return "ConditionalCheckFailed"
     for name, expected in write.expect.items():
-        if current.get(name) != expected:
+        if (current or {}).get(name) != expected:
             return "ConditionalCheckFailed"
     if isinstance(write, Update):
         for name, value in write.lacks.items():
-            if value in (current.get(name) or ()):
+            if value in ((current or {}).get(name) or ()):
                 return "ConditionalCheckFailed"
         for name, amount in write.add.items():
-            if amount < 0 and current.get(name, 0) + amount < 0:
+            if amount < 0 and (current or {}).get(name, 0) + amount < 0:
                 return "ConditionalCheckFailed"
     return None
 
@@ -50,8 +50,8 @@ def apply(write: Write, current: Item | None) -> Item | None:
         return copy.deepcopy(write.item)
     if isinstance(write, Delete):
         return None
-    assert current is not None
-    updated = copy.deepcopy(current)
+    assert current is not None or (isinstance(write, Update) and write.upsert)
+    updated = copy.deepcopy(current) if current is not None else dict(write.key)
     for name, amount in write.add.items():
         updated[name] = updated.get(name, 0) + amount
     for name, value in write.set.items():

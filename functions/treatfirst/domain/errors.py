@@ -54,6 +54,11 @@ class InvalidCursor(ValidationFailed):
     default_message = "the cursor is not valid"
 
 
+class InvalidDateRange(ValidationFailed):
+    code = "INVALID_DATE_RANGE"
+    default_message = "the date range is not one a report can cover"
+
+
 class ConsentMissing(ValidationFailed):
     code = "CONSENT_REQUIRED"
     default_message = "a required consent was not given"

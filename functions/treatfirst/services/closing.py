@@ -8,8 +8,9 @@ from treatfirst.domain import ledger
 from treatfirst.domain.clock import due_time, local_rfc3339, rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError, VisitClosed
 from treatfirst.domain.ids import new_id
+from treatfirst.domain.reports import Tally
 from treatfirst.messages.common import Empty
-from treatfirst.services import collection
+from treatfirst.services import collection, reports
 from treatfirst.services.events import bill_event
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
@@ -98,6 +99,9 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 **ctx.policy.stamp,
             ),
         ]
+        tally = Tally()
+        reports.count_issued(ctx, tally, bill)
+        writes += reports.tally_writes(ctx, tally, bill_id)  # report counters, in this transaction
         closed = {**visit, "status": "closed", "bill_id": bill_id, "closed_at": ctx.now_text()}
         return writes, Outcome(201, {"visit": visit_view(closed), "bill": bill_view(bill)})
 

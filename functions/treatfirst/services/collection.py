@@ -20,6 +20,8 @@ from treatfirst.domain import collection as c
 from treatfirst.domain import ledger
 from treatfirst.domain.collection import closed_through, local_date
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.domain.reports import Tally
+from treatfirst.services import reports
 from treatfirst.services.events import event_put
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, Item, Put, Update, Write
@@ -262,8 +264,11 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
                 )
             )
     shard = collect_shard(account_id)
+    tally = Tally()  # report counters of the step (write-offs, messages), added in this transaction
+    dues = {b.bill_id: b.due for b in state.unpaid}
     for w in plan.write_offs:
-        writes += _write_off_writes(ctx, account_id, w, was_overdue.get(w.bill_id, False), on, shard)
+        overdue = was_overdue.get(w.bill_id, False)
+        writes += _write_off_writes(ctx, account_id, w, overdue, on, shard, due=dues[w.bill_id], tally=tally)
     for strike in plan.state.strikes:
         if strike not in state.strikes:
             writes.append(
@@ -284,6 +289,9 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
             )
     writes += [_outbox(ctx, account_id, item.get("name_masked"), m) for m in plan.messages]
     writes += _hospital_events(ctx, account_id, state, plan)
+    for m in plan.messages:
+        reports.count_message(tally, m.kind)
+    writes += reports.tally_writes(ctx, tally, account_id)
     if plan.changed:
         writes.append(
             audit(
@@ -375,10 +383,13 @@ def _write_off_writes(
     *,
     credit_fund: str | None = None,
     actor: str = "system:collection",
+    due: date,
+    tally: Tally | None = None,
 ) -> list[Write]:
     """The bill becomes written_off (terminal, with its reason) and the ledger moves its debt to the funds: the
     credit part to `credit_fund` (by default the first fund of the policy's backstop order), the emergency part to
-    the emergency backstop."""
+    the emergency backstop. The report counters (the bill's due date `due`) go to `tally` when the caller adds
+    more to the same transaction, else into writes of their own."""
     credit_fund = credit_fund or ctx.policy.backstop_order[0]
     emergency_fund = ctx.policy.emergency_backstop
     record = write_off_record(ctx, w, on, credit_fund)
@@ -411,6 +422,10 @@ def _write_off_writes(
         if amount:
             writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, actor))
             writes.append(entry(ctx, fund_account(fund, shard), "backstop_write_off", amount, "bill", w.bill_id, actor))
+    counts = tally if tally is not None else Tally()
+    reports.count_written_off(counts, due, w.reason, [(credit_fund, w.credit_fen), (emergency_fund, w.emergency_fen)])
+    if tally is None:
+        writes += reports.tally_writes(ctx, counts, w.bill_id)
     return writes
 
 

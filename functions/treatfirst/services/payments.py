@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from treatfirst.domain import ledger
+from treatfirst.domain.collection import KIND_CLEARED
 from treatfirst.domain.errors import (
     AccountNotFound,
     BillNotFound,
@@ -16,9 +17,10 @@ from treatfirst.domain.errors import (
     TreatFirstError,
 )
 from treatfirst.domain.ids import new_id
+from treatfirst.domain.reports import Tally
 from treatfirst.messages import payments as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services import collection
+from treatfirst.services import collection, reports
 from treatfirst.services.events import bill_event
 from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.identity import Caller
@@ -103,13 +105,14 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
         unpaid_set: dict[str, dict[str, Any]] = {}
         unpaid_remove: dict[str, list[str]] = {}
         settled_bills: dict[str, set[str]] = {}
+        tally = Tally()  # report counters, added in this transaction
         for i, alloc in enumerate(allocations):
             field = f"allocations[{i}]"
             bill = ctx.store.get(BILLS, {"bill_id": alloc["bill_id"]}) if alloc["bill_id"].startswith("bil_") else None
             if bill is None:
                 raise BillNotFound(field=f"{field}.bill_id")
             if bill["status"] == "written_off":
-                writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field)
+                writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field, tally)
                 continue
             if bill["status"] not in PAYABLE:
                 raise BillNotPayable(f"bill {bill['bill_id']} is {bill['status']}", field=f"{field}.bill_id")
@@ -122,6 +125,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
             credit = min(alloc["amount_fen"], bill["credit_outstanding_fen"])
             emergency = alloc["amount_fen"] - credit
             settled = alloc["amount_fen"] == bill["outstanding_fen"]
+            reports.count_paid(ctx, tally, bill, alloc["amount_fen"], settled)
             writes.append(
                 Update(
                     BILLS,
@@ -176,6 +180,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                     expect = {"collect_version": account.get("collect_version", 0)}
                     if account.get("step") or account.get("blocks"):
                         writes.append(collection.cleared_message(ctx, account, payment["payment_id"]))
+                        reports.count_message(tally, KIND_CLEARED)
             writes.append(
                 Update(
                     ACCOUNTS,
@@ -187,6 +192,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                     fail=functools.partial(_account_failure, ctx, account_id),
                 )
             )
+        writes += reports.tally_writes(ctx, tally, payment["payment_id"])
         writes.append(
             audit(
                 ctx,
@@ -223,7 +229,9 @@ def _run(ctx: Context, idem: Idempotency, build: Any, payment_key: Item, fingerp
     )
 
 
-def _recovery(ctx: Context, caller: Caller, bill: Item, amount: int, payment_id: str, field: str) -> list[Write]:
+def _recovery(
+    ctx: Context, caller: Caller, bill: Item, amount: int, payment_id: str, field: str, tally: Tally
+) -> list[Write]:
     """Money for a written-off bill: a recovery credited to the fund that absorbed it, capped at what is still
     written off (written off minus recovered), with no effect on the credit line."""
     left = bill["written_off_fen"] - bill.get("recovered_fen", 0)
@@ -236,6 +244,7 @@ def _recovery(ctx: Context, caller: Caller, bill: Item, amount: int, payment_id:
     record = bill["write_off"]
     fund = record.get("credit_fund") or record.get("emergency_fund")
     shard = collection.collect_shard(bill["account_id"])
+    reports.count_recovered(tally, fund, amount)
     return [
         Update(
             BILLS,

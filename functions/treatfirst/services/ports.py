@@ -23,6 +23,7 @@ LEDGER, PAYMENTS, AUDIT, IDEMPOTENCY, CALLERS, NONCES, REVIEWS = (
 OUTBOX = "outbox"
 BLACKLIST = "blacklist"  # blacklist records ("blr_"), appeals ("bla_") and the export change log ("blc_")
 EVENTS, ENDPOINTS = "events", "webhook_endpoints"  # services/events.py, services/webhooks.py
+REPORTS = "reports"  # per-day report counters (sharded) and each business date's closing balances
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -43,6 +44,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     # event rows ("event"), their delivery state per endpoint ("to#<endpoint>") and attempt log ("try#...")
     EVENTS: ("event_id", "part"),
     ENDPOINTS: ("owner", "endpoint_id"),
+    REPORTS: ("day_shard", "counter"),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -117,6 +119,7 @@ class Update:
     `expect` holds equality conditions; `lacks` conditions that a list field (absent counts as empty) does not
     contain a value; `set` and `remove` change other fields. A name in `set`/`remove` may be a path into a map
     field, "unpaid.bil_x" (the map must exist); a value None in `set` removes the field.
+    `upsert`: the item may not exist yet (it is then created with its key; additions start from 0).
     """
 
     table: str
@@ -127,6 +130,7 @@ class Update:
     expect: Mapping[str, Any] = field(default_factory=dict)
     fail: Failure | None = None
     lacks: Mapping[str, str] = field(default_factory=dict)
+    upsert: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from treatfirst.domain import ledger
+from treatfirst.domain.collection import KIND_CLEARED
 from treatfirst.domain.errors import (
     ChargeNotFound,
     ChargeNotRefundable,
@@ -13,8 +14,9 @@ from treatfirst.domain.errors import (
     ValidationFailed,
 )
 from treatfirst.domain.ids import new_id
+from treatfirst.domain.reports import Tally
 from treatfirst.messages import visits as msg
-from treatfirst.services import collection
+from treatfirst.services import collection, reports
 from treatfirst.services.charges import PARTS, charge_view
 from treatfirst.services.events import bill_event, event_put
 from treatfirst.services.idempotency import Idempotency, Outcome
@@ -181,9 +183,14 @@ def _refund_on_bill(
     paid_event: list[Write] = []
     if settled:
         paid_event = [bill_event(ctx, "bill.paid", {**bill, "paid_at": ctx.now_text()}, settled_by="refund")]
+    tally = Tally()  # report counters, added in this transaction
+    reports.count_refunded(ctx, tally, bill, sp, settled)
+    if lifted_message:
+        reports.count_message(tally, KIND_CLEARED)
     return [
         *lifted_message,
         *paid_event,
+        *reports.tally_writes(ctx, tally, refund_id),
         Update(
             BILLS,
             {"bill_id": bill_id},

@@ -19,6 +19,7 @@ from treatfirst.domain import ledger
 from treatfirst.domain.errors import AccountNotFound, BillNotFound, BillNotPayable, ConcurrentUpdate
 from treatfirst.domain.policy import Policy
 from treatfirst.messages.collection import WriteOffRequest
+from treatfirst.services import reports
 from treatfirst.services.collection import (
     _write_off_writes,
     city_today,
@@ -85,6 +86,7 @@ def write_off_bill(
                 collect_shard(account_id),
                 credit_fund=fund,
                 actor=caller.actor,
+                due=reports.due_date(ctx, bill),  # the report counters' due-date group
             ),
             audit(
                 ctx,
