@@ -270,7 +270,7 @@ def _report(ctx: Any, first: str, last: str, out: Path) -> dict[str, Any]:
     from treatfirst.services import reports
 
     start, end = reports.parse_day(first, "from"), reports.parse_day(last, "to")
-    body = reports.report(ctx, start, end, blacklist=reports.blacklist_counts(ctx, start, end))
+    body = reports.report(ctx, start, end)
     out.write_text(report_html.render(body, city=ctx.policy.city_name), encoding="utf-8")
     return {
         "out": str(out),

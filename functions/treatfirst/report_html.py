@@ -177,11 +177,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 {% else %}<tr><td colspan="2">无 None</td></tr>{% endfor %}</table>
 
 <h2>失信名单 <span class="en">Listed and removed persons</span></h2>
-{% if report['blacklist'] is none %}<p>待失信名单记录上线后接入。<span class="en">Pending: read from the blacklist
-records once they exist.</span></p>
-{% else %}<p>新增 {{ report['blacklist']['listed'] }} 人，移出 {{ report['blacklist']['removed'] }} 人。
+<p>新增 {{ report['blacklist']['listed'] }} 人，移出 {{ report['blacklist']['removed'] }} 人。
 <span class="en">Listed {{ report['blacklist']['listed'] }}, removed {{ report['blacklist']['removed'] }}.</span></p>
-{% endif %}
 
 <h2>指标定义 <span class="en">Definitions</span></h2>
 <table><tr><th>指标 Figure</th><th>定义 Definition</th></tr>

@@ -69,10 +69,11 @@ def test_the_report_in_json_and_csv_after_a_bill_walks_past_due(
     assert bands["2"] == (1, 2_000) and bands["C"] == (1, 1_500) and bands["M"] == (0, 500)
     assert report["arrears_rate_ppm"] == 500_000
     assert report["repaid"] == {"on_time_fen": 1_500, "late_fen": 500, "fen": 2_000}
-    assert report["blacklist"] is None
+    assert report["blacklist"] == {"listed": 0, "removed": 0}
 
-    # When the same report is asked as CSV (the format parameter, then the Accept header)
-    for extra in ({"query": {**query, "format": "csv"}}, {"query": query, "headers": {"Accept": "text/csv"}}):
+    # When the last days are asked as CSV (the format parameter, then the Accept header)
+    tail = {"from": _day_before(_day_before(query["to"])), "to": query["to"]}
+    for extra in ({"query": {**tail, "format": "csv"}}, {"query": tail, "headers": {"Accept": "text/csv"}}):
         as_csv = api.get(operator, "/v1/reports", **extra)
         # Then it is UTF-8 CSV with a byte order mark, one row per figure and dimension, the same numbers
         assert as_csv.status_code == 200
@@ -81,10 +82,10 @@ def test_the_report_in_json_and_csv_after_a_bill_walks_past_due(
         assert text.startswith("\ufeff")
         rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
         by = {(row["figure"], row["dimension"]): row for row in rows}
-        assert by[("lent", "range")]["fen"] == "4000"
+        assert by[("lent", "since_start")]["fen"] == "4000" and by[("lent", "range")]["fen"] == "0"
         assert by[("aging", "2")]["fen"] == "2000" and by[("aging", "2")]["figure_zh"].startswith("账龄")
         assert by[("arrears_rate", "at_close")]["ppm"] == "500000"
-        assert by[("blacklist", "pending")]["n"] == ""
+        assert by[("blacklist", "listed")]["n"] == "0"
 
 
 def _day_before(day: str) -> str:

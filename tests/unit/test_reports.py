@@ -74,7 +74,12 @@ def _report(per_day: dict[date, dict[str, list[int]]], start: date, end: date) -
         closing[day] = closing[day - timedelta(days=1)].after(day, per_day.get(day, {}))
     base_day = end - timedelta(days=r.ROLL_DAYS)
     return r.build_report(
-        start=start, end=end, per_day=per_day, closing=closing, roll_base=closing.get(base_day), blacklist=None
+        start=start,
+        end=end,
+        per_day=per_day,
+        closing=closing,
+        roll_base=closing.get(base_day),
+        blacklist={"listed": 0, "removed": 0},
     )
 
 
@@ -123,7 +128,7 @@ def test_every_figure_from_hand_made_counters() -> None:
     assert out["backstop"] == [{"fund": "emergency_aid_fund", "draws": 1, "drawn_fen": 3_000, "recovered_fen": 500}]
     assert out["emergency"] == [{"hospital_id": "h1", "visits": 1, "fen": 3_000}]
     assert out["messages"] == [{"kind": "due_reminder", "n": 2}]
-    assert out["blacklist"] is None
+    assert out["blacklist"] == {"listed": 0, "removed": 0}
 
 
 def test_cure_rate_counts_payments_on_what_was_past_due_before_the_range_only() -> None:
@@ -366,3 +371,31 @@ def test_the_report_reconciles_to_the_ledger_to_the_fen(
     assert sum(b["bills"] for b in final["aging"] if b["band"] in r.OPEN_BANDS) == len(open_bills)
     written_off = [b for b in world.store.tables["bills"].values() if b["status"] == "written_off"]
     assert sum(b["bills"] for x in ranges for b in x["aging"] if b["band"] in ("D", "B")) == len(written_off)
+
+
+def test_listed_and_removed_persons_come_from_the_blacklist_change_log_each_person_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the blacklist's read API yielding, for the window asked, two additions of one person, one of another,
+    # and a removal (a fake of services.blacklist.changes, whose window is [from, to))
+    from treatfirst.services import blacklist
+
+    asked: list[tuple[date, date]] = []
+
+    def changes(ctx: Any, *, city_code: str, from_date: date, to_date: date) -> Any:
+        asked.append((from_date, to_date))
+        assert city_code == world.policy.city_code
+        yield from (
+            {"kind": "added", "account_id": "acc_a"},
+            {"kind": "added", "account_id": "acc_a"},
+            {"kind": "added", "account_id": "acc_b"},
+            {"kind": "removed", "account_id": "acc_c"},
+        )
+
+    monkeypatch.setattr(blacklist, "changes", changes)
+    world.clock.current = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
+    # When the report of 12-01..12-05 is built
+    out = reports.report(world.ctx(), date(2026, 12, 1), date(2026, 12, 5))
+    # Then two persons were listed, one removed, and the log was read for [12-01, 12-06)
+    assert out["blacklist"] == {"listed": 2, "removed": 1}
+    assert asked == [(date(2026, 12, 1), date(2026, 12, 6))]

@@ -197,9 +197,11 @@ FIGURES: tuple[Figure, ...] = (
         "blacklist",
         "失信名单新增与移出",
         "Listed and removed persons",
-        "区间内新增列入与移出失信名单记录的人数（待失信名单模块上线后接入；在此之前为空）。",
-        "Persons added to and removed from the blacklist records in the range (read from the blacklist records "
-        "once they exist; until then null).",
+        "区间内失信名单变更记录中新增列入（异议期满后公布）与移出（已公布记录因还清、申诉成立、到期或更正而移出）"
+        "的人数，按人去重，按变更的业务日期计。",
+        "Persons added to the blacklist (published, after the objection period) and removed from it (a published "
+        "record removed on repayment, an accepted appeal, expiry or correction) in the range, each person once, by "
+        "the business date of the change in the blacklist's change log.",
         "count",
     ),
 )
@@ -332,7 +334,7 @@ def build_report(
     per_day: Mapping[date, Mapping[str, list[int]]],
     closing: Mapping[date, ClosingBalances],
     roll_base: ClosingBalances | None,
-    blacklist: Mapping[str, int] | None = None,
+    blacklist: Mapping[str, int],
 ) -> dict[str, Any]:
     """The report of business dates start..end from each day's counters and closing balances.
 
@@ -426,7 +428,7 @@ def build_report(
         ],
         "emergency": [{"hospital_id": k, "visits": v[0], "fen": v[1]} for k, v in _group(counts, EMERGENCY, 1).items()],
         "messages": [{"kind": k, "n": v[0]} for k, v in _group(counts, MESSAGE, 1).items()],
-        "blacklist": dict(blacklist) if blacklist is not None else None,
+        "blacklist": dict(blacklist),
         "daily": [
             {
                 "day": d.isoformat(),

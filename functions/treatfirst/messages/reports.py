@@ -108,5 +108,5 @@ class OperatorReport(Response):
     backstop: list[FundDraws]
     emergency: list[HospitalEmergency]
     messages: list[Messages]
-    blacklist: Annotated[Blacklist | None, Meta(description="null until the blacklist records exist to read")]
+    blacklist: Annotated[Blacklist, Meta(description="persons, from the blacklist's change log")]
     daily: list[Daily]

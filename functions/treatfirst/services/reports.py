@@ -34,6 +34,7 @@ from treatfirst.services.unit_of_work import Context
 
 CLOSING = "closing"
 _PAGE = 100
+_RECORD_BATCH = 25
 
 
 # ---- counters, written with the events ---------------------------------------------------------------------------
@@ -104,10 +105,10 @@ def count_message(tally: r.Tally, kind: str) -> None:
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
-def _every(ctx: Context, hash_value: str, *, until: str | None = None) -> Iterator[Item]:
+def _every(ctx: Context, hash_value: str, *, until: str | None = None, forward: bool = True) -> Iterator[Item]:
     start: Item | None = None
     while True:
-        page = ctx.store.query(REPORTS, hash_value, limit=_PAGE, start=start, until=until)
+        page = ctx.store.query(REPORTS, hash_value, limit=_PAGE, start=start, until=until, forward=forward)
         yield from page.items
         if page.cursor is None:
             return
@@ -129,11 +130,6 @@ def last_closed(ctx: Context) -> date:
     return business_date(ctx) - timedelta(days=1)
 
 
-def _closing_item(ctx: Context, day: date) -> r.ClosingBalances | None:
-    item = ctx.store.get(REPORTS, {"day_shard": CLOSING, "counter": day.isoformat()})
-    return r.ClosingBalances.from_item(day, item) if item else None
-
-
 def _latest_closing(ctx: Context) -> r.ClosingBalances | None:
     page = ctx.store.query(REPORTS, CLOSING, limit=1, forward=False)
     if not page.items:
@@ -147,29 +143,51 @@ def first_closing(ctx: Context) -> date | None:
     return date.fromisoformat(page.items[0]["counter"]) if page.items else None
 
 
-def close_days(ctx: Context, through: date, *, begin: date | None = None) -> r.ClosingBalances:
+def close_days(
+    ctx: Context, through: date, *, begin: date | None = None, known: Mapping[date, r.Counts] | None = None
+) -> r.ClosingBalances:
     """Record the closing balances of every business date after the last one recorded, through `through` (a
-    closed date), and return those of `through`. With nothing recorded, the reports begin at `begin` (balances
-    empty at its close... of the day before it)."""
+    closed date), and return those of `through`. With nothing recorded, the reports begin at `begin` (empty
+    balances at the close of the day before it). `known`: counters already read, by day."""
     latest = _latest_closing(ctx)
+    pending: list[r.ClosingBalances] = []
     if latest is None:
-        origin = (begin or through) - timedelta(days=1)
-        latest = r.ClosingBalances(origin)
-        _record(ctx, latest)
+        latest = r.ClosingBalances((begin or through) - timedelta(days=1))
+        pending.append(latest)
     current = latest
     day = latest.day
     while day < through:
         day += timedelta(days=1)
-        current = current.after(day, day_counts(ctx, day))
-        _record(ctx, current)
+        counts = known[day] if known is not None and day in known else day_counts(ctx, day)
+        current = current.after(day, counts)
+        pending.append(current)
+        if len(pending) == _RECORD_BATCH:
+            _record(ctx, pending)
+            pending = []
+    _record(ctx, pending)
     return current
 
 
-def _record(ctx: Context, balances: r.ClosingBalances) -> None:
-    # the same item whoever computes it (a pure function of what came before), so a race writes it twice, equal
-    key = {"day_shard": CLOSING, "counter": balances.day.isoformat()}
-    item = {**key, **balances.as_item(), "written_at": ctx.now_text()}
-    ctx.commit([Put(REPORTS, item, overwrite=True)])
+def closings(ctx: Context, start: date, end: date) -> dict[date, r.ClosingBalances]:
+    """The recorded closing balances of start..end, read newest first from the one partition (pages of 100)."""
+    found: dict[date, r.ClosingBalances] = {}
+    for item in _every(ctx, CLOSING, until=end.isoformat(), forward=False):
+        day = date.fromisoformat(item["counter"])
+        if day < start:
+            break
+        found[day] = r.ClosingBalances.from_item(day, item)
+    return found
+
+
+def _record(ctx: Context, days: list[r.ClosingBalances]) -> None:
+    """Record closing balances, oldest first, a few days per transaction. Each is the same item whoever computes
+    it (a pure function of what came before), so two reports racing write it twice, equal."""
+    if days:
+        items = [
+            {"day_shard": CLOSING, "counter": b.day.isoformat(), **b.as_item(), "written_at": ctx.now_text()}
+            for b in days
+        ]
+        ctx.commit([Put(REPORTS, item, overwrite=True) for item in items])
 
 
 # ---- the report -----------------------------------------------------------------------------------------------
@@ -186,20 +204,22 @@ def check_range(ctx: Context, start: date, end: date) -> None:
         raise InvalidDateRange(f"the reports begin after {first.isoformat()}", field="from")
 
 
-def report(ctx: Context, start: date, end: date, blacklist: Mapping[str, int] | None = None) -> dict[str, Any]:
+def report(ctx: Context, start: date, end: date) -> dict[str, Any]:
     """The report of business dates start..end (both closed), every figure of domain.reports.FIGURES."""
     check_range(ctx, start, end)
-    close_days(ctx, end, begin=start)
-    wanted = [start - timedelta(days=1), *r.days(start, end)]
-    closing: dict[date, r.ClosingBalances] = {}
-    for d in wanted:
-        found = _closing_item(ctx, d)
-        assert found is not None, "closing balances are recorded through the range"
-        closing[d] = found
-    per_day = {d: day_counts(ctx, d) for d in r.days(start, end)}
-    roll_base = _closing_item(ctx, end - timedelta(days=r.ROLL_DAYS))
+    per_day = {d: day_counts(ctx, d) for d in r.days(start, end)}  # each day's counters read once
+    close_days(ctx, end, begin=start, known=per_day)
+    roll_day = end - timedelta(days=r.ROLL_DAYS)
+    closing = closings(ctx, min(start - timedelta(days=1), roll_day), end)
+    assert all(d in closing for d in [start - timedelta(days=1), *per_day]), "recorded through the range"
+    roll_base = closing.get(roll_day)
     return r.build_report(
-        start=start, end=end, per_day=per_day, closing=closing, roll_base=roll_base, blacklist=blacklist
+        start=start,
+        end=end,
+        per_day=per_day,
+        closing=closing,
+        roll_base=roll_base,
+        blacklist=blacklist_counts(ctx, start, end),
     )
 
 
@@ -214,27 +234,23 @@ def operator_report(ctx: Context, caller: Caller, query: ReportQuery) -> dict[st
     """The operator report as the route answers it (the struct checks its shape)."""
     caller.may("reports", "read")
     start, end = parse_day(query.from_, "from"), parse_day(query.to, "to")
-    body = report(ctx, start, end, blacklist=blacklist_counts(ctx, start, end))
+    body = report(ctx, start, end)
     return to_item(msgspec.convert(body, OperatorReport))
 
 
-def blacklist_counts(ctx: Context, start: date, end: date) -> dict[str, int] | None:
-    """Persons added to and removed from the blacklist records in the range, through the blacklist's own read API
-    (services.blacklist.changes); None while that API is not there."""
-    try:
-        from treatfirst.services import blacklist  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    changes = getattr(blacklist, "changes", None)
-    if changes is None:
-        return None
+def blacklist_counts(ctx: Context, start: date, end: date) -> dict[str, int]:
+    """Persons added to and removed from the blacklist records in the range (business dates start..end), read
+    through the blacklist's own API (services.blacklist.changes: its change log, per business day, no scan). A
+    person with two records added in the range counts once."""
+    from treatfirst.services import blacklist
+
     added: set[str] = set()
     removed: set[str] = set()
-    for change in changes(
+    for change in blacklist.changes(
         ctx, city_code=ctx.policy.city_code, from_date=start, to_date=end + timedelta(days=1)
-    ):  # pragma: no cover - until the blacklist records land
+    ):
         (added if change["kind"] == "added" else removed).add(change["account_id"])
-    return {"listed": len(added), "removed": len(removed)}  # pragma: no cover
+    return {"listed": len(added), "removed": len(removed)}
 
 
 # ---- CSV: one row per figure and dimension -------------------------------------------------------------------------
@@ -267,10 +283,7 @@ def csv_rows(report_body: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         *[row("emergency", e["hospital_id"], e["visits"], e["fen"]) for e in b["emergency"]],
         *[row("messages", m["kind"], m["n"]) for m in b["messages"]],
     ]
-    if b["blacklist"] is None:
-        rows.append(row("blacklist", "pending"))
-    else:
-        rows += [row("blacklist", k, v) for k, v in sorted(b["blacklist"].items())]
+    rows += [row("blacklist", k, v) for k, v in sorted(b["blacklist"].items())]
     return rows
 
 
