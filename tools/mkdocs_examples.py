@@ -210,7 +210,7 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
     "writeOffBill": {"reason": "hardship", "note": "民政局认定为特困人员 certified by the civil-affairs office"},
 }
 # Query parameters an operation needs (its query struct's required fields), by field name.
-QUERY_SAMPLES: dict[str, str] = {"month": "2026-11"}
+QUERY_SAMPLES: dict[str, str] = {"month": "2026-11", "from_": "2026-11-01", "to": "2026-11-07"}
 CONSENT = render_all(POLICY)[0]
 RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
     "listConsents": {

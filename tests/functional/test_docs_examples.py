@@ -61,6 +61,7 @@ PLAN = (
     "getReview",
     "decideReview",
     "emergencyReport",
+    "operatorReport",
     # the bill is paid, the resident withdraws; another resident's unpaid bill is written off (hardship)
     "notifyPayment",
     "withdraw",

@@ -478,3 +478,83 @@ def field_note(struct: str, name: str, schema: dict[str, object]) -> str | None:
     if isinstance(inline, str):
         return inline
     return FIELDS.get(f"{struct}.{name}") or FIELDS.get(name)
+
+
+# Operator reports (treatfirst.messages.reports)
+FIELDS.update(
+    {
+        "ReportAmount.fen": "金额（分）",
+        "ReportAmount.bills": "账单数",
+        "ReportBand.fen": "该档金额（分）",
+        "ReportBand.bills": "该档账单数",
+        "ReportBand.band": "还款状态档：N、1–7 为区间末日未还；C、M、D、B 为区间内离开未还状态",
+        "ReportBlacklist.listed": "区间内新增列入失信名单的人数",
+        "ReportBlacklist.removed": "区间内移出失信名单的人数",
+        "ReportCure.base_fen": "区间开始前一日日切时逾期未还的金额（分）",
+        "ReportCure.cured_fen": "其中在区间内由还款收回的金额（分）",
+        "ReportCure.rate_ppm": "治愈率（百万分比）",
+        "ReportDay.day": "业务日期",
+        "ReportDay.lent_fen": "当日放款（分）",
+        "ReportDay.repaid_fen": "当日还款（分）",
+        "ReportDay.written_off_fen": "当日核销（分）",
+        "ReportDay.past_due_fen": "当日日切时逾期未还余额（分）",
+        "ReportFundDraws.fund": "托底基金",
+        "ReportFundDraws.draws": "承担核销的笔数",
+        "ReportFundDraws.drawn_fen": "承担的核销金额（分）",
+        "ReportFundDraws.recovered_fen": "核销后收回并返还该基金的金额（分）",
+        "ReportEmergency.fen": "急危重症自付金额（分）",
+        "ReportEmergency.visits": "急危重症就诊数",
+        "ReportEmergency.hospital_id": "医院编号",
+        "ReportMessages.n": "条数",
+        "ReportMessages.kind": "消息类型",
+        "ReportWriteOffs.n": "核销账单数",
+        "ReportWriteOffs.fen": "核销金额（分）",
+        "ReportWriteOffs.reason": "核销原因码",
+        "ReportRoll.from": "期初所在档",
+        "ReportRoll.to": "期末所在档",
+        "ReportRoll.base_fen": "期初金额（分）",
+        "ReportRoll.rolled_fen": "期末仍未还、进入下一档的金额（分）",
+        "ReportRoll.rate_ppm": "迁徙率（百万分比）",
+        "ReportRepaid.on_time_fen": "按时还款（分）",
+        "ReportRepaid.late_fen": "逾期后还款（分）",
+        "ReportRepaid.fen": "还款合计（分）",
+        "OperatorReport.from": "区间第一个业务日期（含）",
+        "OperatorReport.to": "区间最后一个业务日期（含）",
+        "OperatorReport.lent": "区间内放款",
+        "OperatorReport.lent_since_start_fen": "自报表开始累计放款（分）",
+        "OperatorReport.past_due": "区间末日日切时逾期未还",
+        "OperatorReport.arrears_rate_ppm": "欠费率（百万分比）",
+        "OperatorReport.aging": "还款状态分档",
+        "OperatorReport.roll_rates": "迁徙率",
+        "OperatorReport.cure": "治愈率",
+        "OperatorReport.repaid": "还款",
+        "OperatorReport.refunded": "账单退款",
+        "OperatorReport.write_offs": "核销（按原因）",
+        "OperatorReport.backstop": "托底基金动用（按基金）",
+        "OperatorReport.emergency": "急危重症（按医院）",
+        "OperatorReport.messages": "催收提醒（按类型）",
+        "OperatorReport.blacklist": "失信名单新增与移出人数",
+        "OperatorReport.daily": "每日放款、还款、核销与逾期余额",
+        "ReportQuery.from": "区间第一个业务日期（含）",
+        "ReportQuery.to": "区间最后一个业务日期（含），须已日切",
+        "ReportQuery.format": "json 或 csv",
+    }
+)
+DESCRIPTIONS.update(
+    {
+        "Every figure of the reports page, for business dates `from`..`to` (amounts in fen).": (
+            "报表页的全部指标，业务日期 `from`..`to`（金额单位：分）。"
+        ),
+        "a business date of the city": "城市的业务日期",
+        "band at its end": "期末所在档",
+        "band at the start of the period": "期初所在档",
+        "csv: text/csv (UTF-8 with a byte order mark); otherwise the Accept header decides": (
+            "csv：返回 text/csv（UTF-8 带 BOM）；否则由 Accept 头决定"
+        ),
+        "first business date (inclusive)": "第一个业务日期（含）",
+        "last business date (inclusive); a closed date": "最后一个业务日期（含），须已日切",
+        "null when the reports had not begun 30 days before": "30 天前报表尚未开始时为 null",
+        "parts per million (1 000 000 = 100 %); null when 0/0": "百万分比（1 000 000 即 100%）；0/0 时为 null",
+        "persons, from the blacklist's change log": "人数，取自失信名单变更记录",
+    }
+)

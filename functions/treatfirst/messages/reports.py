@@ -22,18 +22,18 @@ class ReportQuery(Request):
     ] = None
 
 
-class Amount(Response):
+class ReportAmount(Response):
     bills: int
     fen: Fen
 
 
-class Band(Response):
+class ReportBand(Response):
     band: Literal["N", "1", "2", "3", "4", "5", "6", "7", "C", "M", "D", "B"]
     bills: int
     fen: Fen
 
 
-class Roll(Response):
+class ReportRoll(Response):
     from_: Annotated[str, Meta(description="band at the start of the period")] = msgspec.field(name="from")
     to: Annotated[str, Meta(description="band at its end")]
     base_fen: Annotated[int | None, Meta(description="null when the reports had not begun 30 days before")]
@@ -41,48 +41,48 @@ class Roll(Response):
     rate_ppm: Ppm
 
 
-class Cure(Response):
+class ReportCure(Response):
     base_fen: Fen
     cured_fen: Fen
     rate_ppm: Ppm
 
 
-class Repaid(Response):
+class ReportRepaid(Response):
     on_time_fen: Fen
     late_fen: Fen
     fen: Fen
 
 
-class WriteOffs(Response):
+class ReportWriteOffs(Response):
     reason: str
     n: int
     fen: Fen
 
 
-class FundDraws(Response):
+class ReportFundDraws(Response):
     fund: str
     draws: int
     drawn_fen: Fen
     recovered_fen: Fen
 
 
-class HospitalEmergency(Response):
+class ReportEmergency(Response):
     hospital_id: str
     visits: int
     fen: Fen
 
 
-class Messages(Response):
+class ReportMessages(Response):
     kind: str
     n: int
 
 
-class Blacklist(Response):
+class ReportBlacklist(Response):
     listed: int
     removed: int
 
 
-class Daily(Response):
+class ReportDay(Response):
     day: Day
     lent_fen: Fen
     repaid_fen: Fen
@@ -95,18 +95,18 @@ class OperatorReport(Response):
 
     from_: Day = msgspec.field(name="from")
     to: Day
-    lent: Amount
+    lent: ReportAmount
     lent_since_start_fen: Fen
-    past_due: Amount
+    past_due: ReportAmount
     arrears_rate_ppm: Ppm
-    aging: list[Band]
-    roll_rates: list[Roll]
-    cure: Cure
-    repaid: Repaid
-    refunded: Amount
-    write_offs: list[WriteOffs]
-    backstop: list[FundDraws]
-    emergency: list[HospitalEmergency]
-    messages: list[Messages]
-    blacklist: Annotated[Blacklist, Meta(description="persons, from the blacklist's change log")]
-    daily: list[Daily]
+    aging: list[ReportBand]
+    roll_rates: list[ReportRoll]
+    cure: ReportCure
+    repaid: ReportRepaid
+    refunded: ReportAmount
+    write_offs: list[ReportWriteOffs]
+    backstop: list[ReportFundDraws]
+    emergency: list[ReportEmergency]
+    messages: list[ReportMessages]
+    blacklist: Annotated[ReportBlacklist, Meta(description="persons, from the blacklist's change log")]
+    daily: list[ReportDay]
