@@ -229,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         f"sha256 {rt.policy.sha256[:16]}…"
     )
     callers = demo_callers(folder, rt.store)
+    from treatfirst.services import reports
+    from treatfirst.services.unit_of_work import Context
+
+    # the operator reports begin now (as the hourly schedule makes them begin on AWS): a no-op on a restart
+    reports.roll_up(Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy))
     description = stack_description(args, folder, env, engine.endpoint)
     text = json.dumps(description, ensure_ascii=False, indent=2) + "\n"
     write_private(folder / "stack.json", text)

@@ -10,7 +10,7 @@ from typing import Any
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
-from treatfirst.services import collection
+from treatfirst.services import collection, reports
 from treatfirst.services.dispatch import dispatch
 from treatfirst.services.schedule import publisher
 from treatfirst.services.unit_of_work import Context
@@ -37,7 +37,7 @@ def start_collection() -> dict[str, Any]:
         SqsQueue(url).send_all(messages)
         result: dict[str, Any] = {"queued": len(messages), "through": messages[0]["through"] if messages else None}
     else:
-        result = collection.sweep(ctx).as_dict()
+        result = {**collection.sweep(ctx).as_dict(), "reports": reports.roll_up(ctx)}
     log(logging.INFO, "collection.start", request_id=ctx.request_id, **result)
     return result
 
@@ -49,7 +49,9 @@ def sweep_shards(bodies: list[str]) -> dict[str, Any]:
     for body in bodies:
         message = json.loads(body)
         total.add(collection.sweep_shard(ctx, str(message["shard"]), date.fromisoformat(message["through"])))
-    result = total.as_dict()
+    result: dict[str, Any] = total.as_dict()
+    if any(json.loads(body)["shard"] == "0" for body in bodies):  # one consumer a run records the report closings
+        result["reports"] = reports.roll_up(ctx)
     log(logging.INFO, "collection.shards", request_id=ctx.request_id, shards=len(bodies), **result)
     return result
 

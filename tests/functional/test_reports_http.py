@@ -38,7 +38,13 @@ def _bill(api: Api, hospital: Key, account_id: str, self_pay: int) -> dict[str, 
 def test_the_report_in_json_and_csv_after_a_bill_walks_past_due(
     api: Api, clock_on: Any, operator: Key, hospital: Key, channel: Key, enrolled: dict[str, Any]
 ) -> None:
-    # Given two bills of 1 500 and 2 500 fen, the first paid on time, then 40 days pass and the second is paid in part
+    # Given a platform whose reports began when it started (the hourly schedule's roll-up, as on AWS)
+    from treatfirst.services import reports
+    from treatfirst.services.unit_of_work import Context
+
+    rt = clock_on
+    reports.roll_up(Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy))
+    # and two bills of 1 500 and 2 500 fen, the first paid on time, then 40 days pass and the second is paid in part
     first = _bill(api, hospital, enrolled["account_id"], 1_500)
     second = _bill(api, hospital, enrolled["account_id"], 2_500)
     start = first["issued_at"][:10]

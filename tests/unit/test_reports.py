@@ -187,7 +187,7 @@ def test_a_payment_on_the_due_date_before_the_cut_off_is_on_time_and_one_after_i
     world.pay("t1", (first["bill_id"], 3_000))
     world.clock.current = datetime(2026, 12, 1, 16, 0, 0, tzinfo=UTC)
     world.pay("t2", (second["bill_id"], 2_000))
-    world.clock.advance(days=1)
+    world.clock.advance(days=1, minutes=10)  # past the next close and its grace
     # Then the first counts as on time on 12-01, the second late on 12-02
     assert reports.day_counts(world.ctx(), date(2026, 12, 1))["paid|2026-12-01|on_time"] == [1, 3_000]
     assert reports.day_counts(world.ctx(), date(2026, 12, 2))["paid|2026-12-01|late"] == [1, 2_000]
@@ -320,8 +320,8 @@ def test_the_report_reconciles_to_the_ledger_to_the_fen(
         for n, (bill_id, _) in enumerate(bills):
             with contextlib.suppress(TreatFirstError):  # a bill paid or refunded already
                 world.pay(f"tail{n}", (bill_id, 100))
-    world.clock.advance(days=1)
-    end = reports.business_date(world.ctx()) - timedelta(days=1)
+    world.clock.advance(days=1, minutes=10)  # past the next close and its grace
+    end = reports.last_closed(world.ctx())
     # When the report of everything so far is built (in two ranges if it is longer than a report may be)
     ranges, first = [], start
     while first <= end:
@@ -399,3 +399,33 @@ def test_listed_and_removed_persons_come_from_the_blacklist_change_log_each_pers
     # Then two persons were listed, one removed, and the log was read for [12-01, 12-06)
     assert out["blacklist"] == {"listed": 2, "removed": 1}
     assert asked == [(date(2026, 12, 1), date(2026, 12, 6))]
+
+
+def test_the_hourly_roll_up_records_each_closed_date_once_and_the_reports_begin_with_it(world: World) -> None:
+    # Given a platform started on 11-24 (09:00 in the city): the hourly schedule's first roll-up
+    first = reports.roll_up(world.ctx())
+    assert first == {"closed_through": "2026-11-23"}
+    # When a bill is issued that day and three days later the schedule runs again, twice
+    account = world.enroll()["account_id"]
+    _bill(world, account, 2_000)
+    world.clock.advance(days=3)
+    assert reports.roll_up(world.ctx()) == {"closed_through": "2026-11-26"}
+    before = repr(world.store.tables)
+    reports.roll_up(world.ctx())
+    # Then each closed date is recorded once (a rerun changes nothing), the first being the day before the start
+    assert repr(world.store.tables) == before
+    recorded = [k[1] for k in world.store.tables[REPORTS] if k[0] == reports.CLOSING]
+    assert sorted(recorded) == ["2026-11-22", "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"]
+    # And a report of the days since reads them; a day before the reports began is refused
+    assert reports.report(world.ctx(), date(2026, 11, 23), date(2026, 11, 26))["lent_since_start_fen"] == 2_000
+    with pytest.raises(InvalidDateRange):
+        reports.report(world.ctx(), date(2026, 11, 22), date(2026, 11, 26))
+
+
+def test_a_date_is_reported_only_once_it_closed_five_minutes_ago(world: World) -> None:
+    # Given Lianyungang's cut-off 23:59:59 (15:59:59 UTC)
+    world.clock.current = datetime(2026, 11, 24, 16, 3, 0, tzinfo=UTC)  # 00:03:00 on 11-25 in the city
+    # Then 11-24 closed only 3 minutes ago: not reportable yet; at 00:05 it is
+    assert reports.last_closed(world.ctx()) == date(2026, 11, 23)
+    world.clock.current = datetime(2026, 11, 24, 16, 4, 59, tzinfo=UTC)
+    assert reports.last_closed(world.ctx()) == date(2026, 11, 24)

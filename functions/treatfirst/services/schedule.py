@@ -29,9 +29,10 @@ def _dispatch(ctx: Context) -> Mapping[str, Any]:
 
 def _collect(ctx: Context) -> Mapping[str, Any]:
     """The collection sweep in process, every shard, every business date closed since its watermark."""
+    from treatfirst.services import reports
     from treatfirst.services.collection import sweep
 
-    return sweep(ctx).as_dict()
+    return {**sweep(ctx).as_dict(), "reports": reports.roll_up(ctx)}
 
 
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
