@@ -270,6 +270,7 @@ def test_the_report_command_writes_one_self_contained_html_file(
         assert _admin(capsys, "clock", "show")[0] == 0  # the command line chose the local stack's settings
         rt = runtime()
         ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
+        reports.roll_up(ctx)  # the reports begin when the platform starts (the hourly schedule's roll-up)
         start = reports.business_date(ctx)
         tally = Tally()
         tally.add(f"issued|{(start + timedelta(days=7)).isoformat()}", 1, 123_456)
