@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, SQSEvent
 from chalicelib import gateway
-from chalicelib.events import dispatch_messages, start_collection, sweep_shards
+from chalicelib.events import dispatch_messages, export_blacklist, start_collection, sweep_shards
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
@@ -32,3 +32,10 @@ def collect_shard(event: SQSEvent) -> dict[str, Any]:
 def dispatch_outbox(event: object) -> dict[str, int]:
     """Every 5 minutes: pending SMS rows of the outbox go to the city's SMS gateway (at least once, stable id)."""
     return dispatch_messages()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="export_blacklist")
+def export_blacklist_schedule(event: object) -> dict[str, Any]:
+    """Hourly: the blacklist export delivers each closed business day once, in order, to the exports bucket (signed
+    manifest last); where the city policy does not allow export it writes nothing."""
+    return export_blacklist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -29,10 +30,27 @@ def create_tables_stack(prefix: str, stack_name: str = "treatfirst-data") -> lis
     return sorted(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::DynamoDB::Table")
 
 
+EXPORTS_BUCKET = "tf-test-exports"
+EXPORT_SIGNING_KEY = Path(__file__).parent / "unit" / "golden" / "export" / "test-signing-key.pem"
+
+
+def create_exports_bucket() -> None:
+    """The exports bucket inside an active moto mock (infra/platform.yaml makes it on AWS)."""
+    boto3.client("s3").create_bucket(
+        Bucket=EXPORTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"}
+    )
+
+
 def moto_settings(monkeypatch: pytest.MonkeyPatch, prefix: str, policy: str) -> None:
     """Settings for a platform on moto: no endpoint override (it would bypass the mock), dummy credentials,
-    local key mode with a fresh key."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+    local key mode with a fresh key, the exports bucket on moto S3 and a test key signing export manifests."""
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_PROFILE",
+        "TF_EXPORTS_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -42,6 +60,8 @@ def moto_settings(monkeypatch: pytest.MonkeyPatch, prefix: str, policy: str) -> 
         "TF_POLICY": policy,
         "TF_KEY_MODE": "local",
         "TF_LOCAL_KEY": LocalCipher.new_key(),
+        "TF_EXPORTS_BUCKET": EXPORTS_BUCKET,
+        "TF_EXPORT_SIGNING_KEY_FILE": str(EXPORT_SIGNING_KEY),
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -55,6 +75,7 @@ def moto_platform(
     with mock_aws():
         runtime.cache_clear()
         create_tables_stack(prefix, stack_name=stack_name)
+        create_exports_bucket()
         try:
             yield runtime()
         finally:

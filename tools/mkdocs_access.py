@@ -40,6 +40,7 @@ RESOURCES = {
     "reviews": ("急诊复核项", "emergency review items"),
     "reports": ("报表", "reports"),
     "aging": ("账龄", "aging"),
+    "exports": ("失信名单报送的交付", "blacklist export deliveries"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -62,6 +63,8 @@ OPERATIONS = {
     "decide": ("作出决定", "decide"),
     "emergency": ("急诊合计", "emergency totals"),
     "write_off": ("核销", "write off"),
+    "download": ("下载文件", "download a file"),
+    "acknowledge": ("确认收到", "acknowledge"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

@@ -62,6 +62,15 @@ SAMPLES: dict[str, Any] = {
     "secret": "tfs_example-secret-shown-once",
     "status": "ok",
     "city_code": "320700",
+    "export_id": "exp_20261125",
+    "window_from": "2026-11-25",
+    "window_to": "2026-11-26",
+    "sequence": 42,
+    "manifest_sha256": "5d1f0c3b9a7e2d4f6b8a0c1e3d5f7a9b1c3e5d7f9a1b3c5e7d9f1a3b5c7e9d1f",
+    "previous_manifest_sha256": "8e2a4c6b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a",
+    "sha256": "2c4e6a8b0d1f3a5c7e9b1d3f5a7c9e0b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c",
+    "written_at": "2026-11-26T00:05:12.000Z",
+    "acknowledged_at": None,
     "policy_city": "lianyungang",
     "policy_version": "2026.11-1",
     "policy_sha256": "9f2c1b7e4a0d3c5b8e6f1a2d4c7b9e0f3a5d8c1b4e7f0a3d6c9b2e5f8a1d4c7b",
@@ -270,6 +279,8 @@ PATH_VALUES = {
     "task_id": TASK,
     "pause_id": PAUSE,
     "review_id": REVIEW,
+    "export_id": "exp_20261125",
+    "file_name": "delta-00001.csv",
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

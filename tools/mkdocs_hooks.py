@@ -412,11 +412,11 @@ def city_page(name: str, p: Policy, consents: list[RenderedConsent], lang: str) 
         lines += [
             _t(
                 lang,
-                f"**已声明**{f('blacklist_export.enabled')}：政策规定逾期 {p.blacklist_day_offset} 天起"
-                "报送市公共信用信息平台；报送功能尚未实现，平台目前不报送任何信息。",
-                f"**Declared**{f('blacklist_export.enabled')}: the policy declares reporting to the city public "
-                f"credit platform from day {p.blacklist_day_offset} overdue; reporting is not built yet and the "
-                "platform reports nothing today.",
+                f"**报送**{f('blacklist_export.enabled')}：逾期 {p.blacklist_day_offset} 天起列入名单的记录，"
+                "每个业务日报送一次新列入和移出的变化（见[失信名单报送](../export.md)）。",
+                f"**Reported**{f('blacklist_export.enabled')}: entries listed from day {p.blacklist_day_offset} "
+                "overdue; each business day's additions and removals are delivered to the city public credit "
+                "platform (see [the blacklist export](../export.md)).",
             ),
             "",
             _t(lang, "法律依据：", "Legal basis: ") + p.blacklist_legal_basis,
@@ -703,13 +703,15 @@ def _operation(
         "|---|---|---|",
     ]
     for status, response in op["responses"].items():
-        schema = response["content"]["application/json"]["schema"]
+        content = response["content"]
+        json_body = content.get("application/json")  # a file download names its media types instead
+        shown = _type(json_body["schema"], lang) if json_body else ", ".join(f"`{m.split(';')[0]}`" for m in content)
         codes = (
             ""
             if status.startswith("2")
             else ", ".join(f"[`{c}`](errors.md#{_anchor(c)})" for c in _error_codes(status, response, known))
         )
-        lines.append(f"| `{status}` | {_type(schema, lang)} | {codes} |")
+        lines.append(f"| `{status}` | {shown} | {codes} |")
     lines.append("")
     return _relocated(lines)
 
@@ -725,6 +727,7 @@ TAG_PAGES = {
     "Collection": ("collection", "催收"),
     "Emergency": ("emergency", "急诊复核"),
     "Test clock": ("test-clock", "测试时钟"),
+    "Credit platform": ("credit-platform", "信用平台"),
 }
 SUMMARY_ZH = {
     "health": "存活检查，返回正在执行的政策",
@@ -768,6 +771,10 @@ SUMMARY_ZH = {
     "getTestClock": "测试时钟的时间和偏移（仅本机和沙箱）",
     "advanceTestClock": "把平台时钟向前拨，并在新时间运行定时任务",
     "getAging": "按人民银行还款状态分档的未还账单数和金额（运营方）",
+    "listExports": "失信名单报送的每日交付，最新的在前（信用平台）",
+    "getExport": "一次交付：窗口、条数、清单 SHA-256 和文件（信用平台）",
+    "downloadExportFile": "按原样下载交付中的一个文件，X-Content-SHA256 头给出其 SHA-256（信用平台）",
+    "acknowledgeExport": "确认已核验的交付，写明清单 SHA-256（信用平台；记入审计）",
 }
 
 
@@ -1027,6 +1034,8 @@ MEANING_ZH = {
     "REFUND_EXCEEDS_OUTSTANDING": "账单已还款，超出可退部分；请通过支付渠道退款",
     "REPLAYED_NONCE": "该 nonce 已被使用",
     "REVIEW_ALREADY_DECIDED": "该复核条目已有决定",
+    "EXPORT_MANIFEST_MISMATCH": "manifest_sha256 不是这次交付清单的 SHA-256（未做任何更改）",
+    "EXPORT_NOT_FOUND": "没有这次交付，或交付中没有这个文件",
     "REVIEW_NOT_FOUND": "没有这个复核条目",
     "ROUTE_NOT_FOUND": "没有这个路径",
     "SPLIT_MISMATCH": "total_fen 须等于 insurance_fen + personal_account_fen + self_pay_fen",

@@ -350,11 +350,41 @@ def function_resources(
             {
                 "Sid": "WriteObjects",
                 "Effect": "Allow",
-                "Action": ["s3:PutObject"],
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],  # large files go up in parts
                 "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/*"} for b in buckets],
             }
         )
         services.append("s3")
+    readable = spec.get("read_objects", [])
+    if readable:
+        statements.append(
+            {
+                "Sid": "ReadObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/*"} for b in readable],
+            }
+        )
+        services.append("s3")
+    bucket_names = list(dict.fromkeys([*buckets, *readable]))
+    if len(bucket_names) > 1:
+        raise PackagingError(
+            f"infra/functions.yaml: {function} names more than one bucket (files share one, by prefix)"
+        )
+    if bucket_names:
+        properties["Environment"]["Variables"]["TF_EXPORTS_BUCKET"] = {"Ref": bucket_names[0]}
+    signing_key = spec.get("sign_with")
+    if signing_key:
+        # The export manifests' signing key: asymmetric, used only to sign (and to hand out its public half).
+        statements.append(
+            {
+                "Sid": "SignManifests",
+                "Effect": "Allow",
+                "Action": ["kms:Sign", "kms:GetPublicKey"],
+                "Resource": {"Fn::GetAtt": [signing_key, "Arn"]},
+            }
+        )
+        properties["Environment"]["Variables"]["TF_EXPORT_SIGNING_KEY_ID"] = {"Fn::GetAtt": [signing_key, "Arn"]}
     if services:
         # Tables, queues, topics and buckets are encrypted with the data key; the role may use the key only
         # through those services.

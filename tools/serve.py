@@ -13,6 +13,7 @@ Each city has its own data folder, so switching city never mixes two cities' dat
     .local/<city>/local.key           the local master key for personal identifiers (base64 of 32 bytes), 0600
     .local/<city>/demo-callers.json   the demo callers' kinds, ids, key ids and secrets, 0600; printed at each start
     .local/<city>/exports/            the files the exports bucket holds on AWS (exports/blacklist/..., clearing/...)
+    .local/<city>/export-signing.pem  the local RSA key signing export manifests (KMS holds it on AWS), 0600
     .local/<city>/stack.json          how to reach this city's local stack (written at start, see below)
     .local/running.json               a copy of stack.json of the stack running now, removed when it stops
 
@@ -23,7 +24,8 @@ setup: {"city", "api_url", "dynamodb_endpoint", "data_dir", "pid", "environment"
 exact settings the API runs with: AWS_ENDPOINT_URL_DYNAMODB (the DynamoDB Local endpoint, e.g.
 http://127.0.0.1:8002), dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, TF_TABLE_PREFIX,
 TF_POLICY, TF_KEY_MODE=local, TF_LOCAL_KEY_FILE (the absolute path of .local/<city>/local.key), TF_EXPORTS_DIR (the
-absolute path of .local/<city>/exports) and TF_TEST_CLOCK=1
+absolute path of .local/<city>/exports), TF_EXPORT_SIGNING_KEY_FILE (.local/<city>/export-signing.pem) and
+TF_TEST_CLOCK=1
 (the test clock: POST /v1/test-clock/advance, `treatfirst-admin clock advance`).
 """
 
@@ -60,6 +62,7 @@ STACK_SETTINGS = (
     "TF_KEY_MODE",
     "TF_LOCAL_KEY_FILE",
     "TF_EXPORTS_DIR",
+    "TF_EXPORT_SIGNING_KEY_FILE",
     "TF_TEST_CLOCK",
 )
 DEMO = (
@@ -90,6 +93,17 @@ def local_key(folder: Path) -> Path:
         from treatfirst.adapters.crypto import LocalCipher
 
         write_private(path, LocalCipher.new_key())
+    path.chmod(0o600)
+    return path
+
+
+def export_signing_key(folder: Path) -> Path:
+    """The city's local key signing export manifests (KMS holds it on AWS): made once, readable by this user only."""
+    path = folder / "export-signing.pem"
+    if not path.exists():
+        from treatfirst.adapters.signing import LocalSigner
+
+        write_private(path, LocalSigner.new_key_pem().decode())
     path.chmod(0o600)
     return path
 
@@ -209,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "TF_KEY_MODE": "local",
         "TF_LOCAL_KEY_FILE": str(local_key(folder)),
         "TF_EXPORTS_DIR": str(folder / "exports"),  # the exports bucket's stand-in
+        "TF_EXPORT_SIGNING_KEY_FILE": str(export_signing_key(folder)),
         "TF_TEST_CLOCK": "1",  # the local stack has the test clock (POST /v1/test-clock/advance)
     }
     env.pop("TF_LOCAL_KEY", None)  # the key file of this city, never a key left in the shell

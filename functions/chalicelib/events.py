@@ -62,3 +62,15 @@ def dispatch_messages() -> dict[str, int]:
     result = dispatch(ctx, publisher())
     log(logging.INFO, "dispatch_outbox", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
     return result.as_dict()
+
+
+def export_blacklist() -> dict[str, Any]:
+    """The blacklist export: every closed business day not delivered yet (nothing where the policy does not allow
+    export). Logs counts only: no identifier, no name."""
+    from treatfirst.services import export
+
+    rt = runtime()
+    ctx = _context()
+    result = export.run(ctx, rt.objects, rt.signer) if export.why_not(ctx.policy) is None else export.run_nothing(ctx)
+    log(logging.INFO, "export.blacklist", request_id=ctx.request_id, **export.log_fields(result))
+    return result

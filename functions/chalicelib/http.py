@@ -36,7 +36,7 @@ from treatfirst.messages.common import (
 from treatfirst.messages.common import (
     Request as Message,
 )
-from treatfirst.services.idempotency import Outcome
+from treatfirst.services.idempotency import FileOutcome, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery
 from treatfirst.services.unit_of_work import Context
@@ -55,7 +55,7 @@ class Text:
     content_type: str
 
 
-Service = Callable[[Context, Caller, Any], Outcome | dict[str, Any] | Text]
+Service = Callable[[Context, Caller, Any], Outcome | FileOutcome | dict[str, Any] | Text]
 PublicService = Callable[[Context], dict[str, Any]]
 
 _PATHS = {name: (re.compile(pattern), missing) for name, (pattern, missing) in PATH_PARAMETERS.items()}
@@ -185,7 +185,7 @@ def handle(
         check_media_type(request, raw)
         if public is not None:
             check_query(request.query_params, paged=False)
-            result: Outcome | dict[str, Any] | Text = public(ctx)
+            result: Outcome | FileOutcome | dict[str, Any] | Text = public(ctx)
         else:
             assert service is not None
             caller = rt.auth.verify(
@@ -215,6 +215,10 @@ def handle(
             status, code = 200, "OK"
             headers: dict[str, str | list[str]] = {"Content-Type": result.content_type, "X-Request-Id": ctx.request_id}
             return Response(body=result.body, status_code=200, headers=headers)
+        if isinstance(result, FileOutcome):  # a stored file, answered as it is (not JSON)
+            status, code = 200, "OK"
+            file_headers = {"Content-Type": result.content_type, "X-Request-Id": ctx.request_id, **result.headers}
+            return Response(body=result.text, status_code=200, headers=dict(file_headers))
         outcome = result if isinstance(result, Outcome) else Outcome(200, result)
         status, code = outcome.status, "OK"
         extra = {"Idempotent-Replayed": "true"} if outcome.replayed else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Blueprint, Response
+from treatfirst.config import runtime
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, collection, platform
+from treatfirst.messages import exports as export_messages
 from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import reports as report_messages
 from treatfirst.messages import reviews as review_messages
@@ -17,6 +19,7 @@ from treatfirst.services import (
     charges,
     closing,
     enrollment,
+    export,
     outbox,
     pauses,
     payments,
@@ -389,3 +392,32 @@ def operator_report() -> Response:
         return body
 
     return handle(request, run, query=report_messages.ReportQuery)
+
+
+# ---- the city credit platform: the blacklist export's deliveries ----
+def _objects() -> Any:
+    return runtime().objects
+
+
+@api.route("/v1/exports", methods=["GET"])
+def list_exports() -> Response:
+    return handle(_request(), lambda ctx, caller, page: export.list_exports(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/exports/{export_id}", methods=["GET"])
+def get_export(export_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: export.get_export(ctx, caller, export_id))
+
+
+@api.route("/v1/exports/{export_id}/files/{file_name}", methods=["GET"])
+def download_export_file(export_id: str, file_name: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: export.download(ctx, caller, _objects(), export_id, file_name))
+
+
+@api.route("/v1/exports/{export_id}/acknowledgement", methods=["POST"])
+def acknowledge_export(export_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: export.acknowledge(ctx, caller, export_id, cmd),
+        body=export_messages.AcknowledgementRequest,
+    )

@@ -192,6 +192,35 @@ ACCESS: tuple[Grant, ...] = (
         "日期区间的运营报表（JSON/CSV）",
         "the operator report of a date range (JSON or CSV)",
     ),
+    # the city credit platform: the blacklist export's deliveries, and nothing else
+    Grant(
+        "credit_platform",
+        "exports",
+        "list",
+        "exports:read",
+        "any",
+        "每日交付，最新的在前",
+        "daily deliveries, newest first",
+    ),
+    Grant("credit_platform", "exports", "read", "exports:read", "any", "文件、行数、SHA-256", "files, rows, SHA-256"),
+    Grant(
+        "credit_platform",
+        "exports",
+        "download",
+        "exports:read",
+        "any",
+        "含完整身份证号（唯一出现之处）",
+        "holds full ID numbers (their one lawful place)",
+    ),
+    Grant(
+        "credit_platform",
+        "exports",
+        "acknowledge",
+        "exports:write",
+        "any",
+        "写明已核验的清单 SHA-256；记入审计",
+        "names the manifest SHA-256 it verified; audited",
+    ),
 )
 
 # (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the
@@ -232,6 +261,10 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("reviews", "decide"): ("decideReview",),
     ("reports", "emergency"): ("emergencyReport",),
     ("reports", "read"): ("operatorReport",),
+    ("exports", "list"): ("listExports",),
+    ("exports", "read"): ("getExport",),
+    ("exports", "download"): ("downloadExportFile",),
+    ("exports", "acknowledge"): ("acknowledgeExport",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

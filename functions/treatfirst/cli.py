@@ -11,6 +11,9 @@ treatfirst-admin clock show                          # the test clock (local sta
 treatfirst-admin clock advance --days 8 --reason "demo"   # move it forward, then run the scheduled functions
 treatfirst-admin migrate collection-state           # one-off, after the upgrade that added the collection ladder
 treatfirst-admin report --from 2026-11-01 --to 2026-11-30 --out report.html   # the operator report as one HTML file
+treatfirst-admin register credit_platform city-credit "市公共信用信息平台"   # the credit platform's key
+treatfirst-admin export verify [--pin SHA256] [--dir FOLDER]   # every delivery in the exports bucket and the chain
+treatfirst-admin export run [--date 2026-11-25]     # deliver the closed days due (or re-run one: same bytes)
 
 Which platform:
   - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
@@ -54,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-tables", help="create missing tables (uses TF_TABLE_PREFIX and the DynamoDB endpoint)")
     reg = sub.add_parser("register", help="register a caller key; the secret is printed once")
-    reg.add_argument("kind", choices=("hospital", "channel", "operator"))
+    reg.add_argument("kind", choices=("hospital", "channel", "operator", "credit_platform"))
     reg.add_argument("id")
     reg.add_argument("name")
     rot = sub.add_parser("rotate", help="a new secret for a key; the previous one works until it expires")
@@ -82,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="from_", required=True, help="first business date, YYYY-MM-DD")
     rep.add_argument("--to", required=True, help="last business date (a closed one), YYYY-MM-DD")
     rep.add_argument("--out", type=Path, required=True, help="the HTML file to write (self-contained: no script)")
+    exp = sub.add_parser("export", help="the blacklist export: verify the deliveries and their chain, or run it")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True)
+    ver = exp_sub.add_parser("verify", help="check every delivery's files, signature and the chain between them")
+    ver.add_argument("--pin", help="SHA-256 of the public key the manifests must be signed with")
+    ver.add_argument("--dir", type=Path, help="a folder laid out as the bucket (exports/blacklist/<date>/...)")
+    ran = exp_sub.add_parser("run", help="deliver the closed days not delivered yet, or re-run one day (--date)")
+    ran.add_argument("--date", help="a business date already delivered, to write again (the bytes must not change)")
     return parser
 
 
@@ -196,10 +206,36 @@ def explain(error: BaseException) -> str | None:
 # ---- commands ---------------------------------------------------------------------------------------------------
 
 
+def _verify_exports(args: argparse.Namespace) -> dict[str, Any]:
+    """`export verify`: exit status 2 when a delivery or a link of the chain fails (the problems say which)."""
+    from treatfirst.services import export
+
+    if args.dir is not None:
+        from treatfirst.adapters.objects import FolderObjects
+
+        objects: Any = FolderObjects(args.dir)
+    else:
+        from treatfirst.config import runtime
+
+        objects = runtime().objects
+    verdict = export.verify(objects, pinned_key_sha256=args.pin)
+    if not verdict.ok:
+        raise ExportsBroken(verdict.as_dict())
+    return verdict.as_dict()
+
+
+class ExportsBroken(Exception):
+    def __init__(self, verdict: dict[str, Any]) -> None:
+        super().__init__(f"{len(verdict['problems'])} problem(s) in the exports: {verdict['problems'][0]}")
+        self.verdict = verdict
+
+
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "check-policy":
         policy = load_policy(args.path)
         return {"city_code": policy.city_code, "version": policy.version, "sha256": policy.sha256}
+    if args.command == "export" and args.export_command == "verify" and args.dir is not None:
+        return _verify_exports(args)
     use_platform(args.city, args.local_dir)
     from treatfirst.config import runtime
 
@@ -233,6 +269,18 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         from treatfirst.services.migrations import MIGRATIONS
 
         return MIGRATIONS[args.name](ctx, rt.store).as_dict()
+    if args.command == "export":
+        from datetime import date
+
+        from treatfirst.services import export
+
+        if args.export_command == "verify":
+            return _verify_exports(args)
+        if export.why_not(ctx.policy):
+            return export.run_nothing(ctx)
+        if args.date:
+            return export.export_window(ctx, rt.objects, rt.signer, date.fromisoformat(args.date)).as_dict()
+        return export.run(ctx, rt.objects, rt.signer)
     if args.command == "clock":
         from treatfirst.services import testclock
         from treatfirst.services.identity import SCOPES
@@ -299,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as error:
         print(f"treatfirst-admin: {error}", file=sys.stderr)
         return 1
+    except ExportsBroken as broken:  # the verdict on stdout, one sentence on stderr, status 2
+        print(json.dumps(broken.verdict, ensure_ascii=False))
+        print(f"treatfirst-admin: {broken}", file=sys.stderr)
+        return 2
     except Exception as error:  # never a traceback: one sentence an operator can act on
         from treatfirst.config import SettingsError
 

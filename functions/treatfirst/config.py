@@ -11,6 +11,8 @@ Environment (the contract between infra/, the local stack and the code):
   TF_TEST_CLOCK      "1": the test clock (services/testclock.py); the local stack sets it, the packaged template never
   TF_EXPORTS_BUCKET  the exports bucket on AWS (files by prefix: exports/blacklist/..., clearing/...)
   TF_EXPORTS_DIR     the folder standing in for that bucket locally (.local/<city>/exports)
+  TF_EXPORT_SIGNING_KEY_ID    the KMS key (RSA, SIGN_VERIFY) that signs export manifests on AWS
+  TF_EXPORT_SIGNING_KEY_FILE  locally: an RSA private key (PEM) that signs them (.local/<city>/export-signing.pem)
   AWS_ENDPOINT_URL_DYNAMODB  DynamoDB Local / moto server locally; unset on AWS
 """
 
@@ -20,11 +22,15 @@ import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from treatfirst.domain.clock import Clock, SystemClock
 from treatfirst.domain.policy import POLICY_DIR, Policy, load_policy
 from treatfirst.services.callers import Authenticator
 from treatfirst.services.ports import Cipher, Objects, Store
+
+if TYPE_CHECKING:
+    from treatfirst.services.export import Signer
 
 
 class SettingsError(Exception):
@@ -42,6 +48,8 @@ class Settings:
     test_clock: bool = False
     exports_bucket: str | None = None
     exports_dir: str | None = None
+    export_signing_key_id: str | None = None
+    export_signing_key_file: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +70,8 @@ class Settings:
             test_clock=os.environ.get("TF_TEST_CLOCK") == "1",
             exports_bucket=os.environ.get("TF_EXPORTS_BUCKET") or None,
             exports_dir=os.environ.get("TF_EXPORTS_DIR") or None,
+            export_signing_key_id=os.environ.get("TF_EXPORT_SIGNING_KEY_ID") or None,
+            export_signing_key_file=os.environ.get("TF_EXPORT_SIGNING_KEY_FILE") or None,
         )
 
 
@@ -103,6 +113,24 @@ def make_objects(settings: Settings) -> Objects:
     raise SettingsError("files need TF_EXPORTS_BUCKET (the ExportBucketName output) on AWS or TF_EXPORTS_DIR locally")
 
 
+def make_signer(settings: Settings) -> Signer:
+    """What signs export manifests: KMS Sign on AWS, a local RSA key file locally."""
+    if settings.export_signing_key_id:
+        from treatfirst.adapters.signing import KmsSigner
+
+        return KmsSigner(settings.export_signing_key_id)
+    if settings.export_signing_key_file:
+        from treatfirst.adapters.signing import LocalSigner
+
+        try:
+            return LocalSigner.from_file(settings.export_signing_key_file)
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"TF_EXPORT_SIGNING_KEY_FILE {settings.export_signing_key_file} is no RSA key") from exc
+    raise SettingsError(
+        "export needs TF_EXPORT_SIGNING_KEY_ID (the ExportSigningKeyArn output) on AWS or TF_EXPORT_SIGNING_KEY_FILE"
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -116,6 +144,10 @@ class Runtime:
     def objects(self) -> Objects:
         """Built on first use: only the functions that write or serve files need the bucket."""
         return make_objects(self.settings)
+
+    @cached_property
+    def signer(self) -> Signer:
+        return make_signer(self.settings)
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ import msgspec
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.http_status import status_of
-from treatfirst.messages import accounts, collection, payments, platform, reports, reviews, visits
+from treatfirst.messages import accounts, collection, exports, payments, platform, reports, reviews, visits
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -50,12 +50,20 @@ class Operation:
     errors: tuple[str, ...] = field(default=())
     description: str = ""
     csv: bool = False  # also answers text/csv (format=csv or Accept: text/csv)
+    files: tuple[str, ...] = ()  # a file download: its media types instead of a JSON body
 
 
 REVIEWS_TEXT = (
     "An emergency charge whose self-pay is above the city policy's emergency.review_above_fen, and a visit whose "
     "emergency self-pay total is above it when it closes, each open one review item, written in the same "
     "transaction as the charge or the closing."
+)
+
+EXPORTS_TEXT = (
+    "One delivery per business day of the city: the additions to and removals from the blacklist in the window "
+    "[window_from, window_to), as JSON Lines and CSV, with SHA256SUMS, the signing key, the manifest's signature "
+    "and the manifest. Each manifest names the previous day's by its SHA-256, so a missing delivery is detectable. "
+    "Only the city credit platform's key reaches these operations."
 )
 
 SIGNED_ERRORS = (
@@ -610,6 +618,61 @@ OPERATIONS: tuple[Operation, ...] = (
         "on the reports page. Read from per-day counters kept in the events' own transactions (never a charge post) "
         "and each business date's closing balances; never a scan.",
     ),
+    # ---- the city credit platform: the blacklist export's deliveries (see the export page) ----
+    Operation(
+        "get",
+        "/v1/exports",
+        "listExports",
+        "Deliveries of the blacklist export, newest first (credit platform)",
+        "Credit platform",
+        "exports:read",
+        exports.ExportPage,
+        paged=True,
+        errors=("INVALID_CURSOR",),
+        description=EXPORTS_TEXT,
+    ),
+    Operation(
+        "get",
+        "/v1/exports/{export_id}",
+        "getExport",
+        "One delivery: its window, counts, manifest SHA-256 and files (credit platform)",
+        "Credit platform",
+        "exports:read",
+        exports.ExportDetail,
+        errors=("EXPORT_NOT_FOUND",),
+    ),
+    Operation(
+        "get",
+        "/v1/exports/{export_id}/files/{file_name}",
+        "downloadExportFile",
+        "Download one file of a delivery as stored, with its SHA-256 in X-Content-SHA256 (credit platform)",
+        "Credit platform",
+        "exports:read",
+        None,
+        errors=("EXPORT_NOT_FOUND",),
+        files=(
+            "application/x-ndjson; charset=utf-8",
+            "text/csv; charset=utf-8",
+            "application/json; charset=utf-8",
+            "text/plain; charset=utf-8",
+        ),
+        description="Data parts are at most 4 MiB, so each downloads in one answer. The CSV starts with a UTF-8 "
+        "byte-order mark. Check each file against SHA256SUMS and the manifest, and the manifest's signature, "
+        "before using it.",
+    ),
+    Operation(
+        "post",
+        "/v1/exports/{export_id}/acknowledgement",
+        "acknowledgeExport",
+        "Acknowledge a verified delivery, naming its manifest SHA-256 (credit platform; audited)",
+        "Credit platform",
+        "exports:write",
+        exports.ExportSummary,
+        request=exports.AcknowledgementRequest,
+        errors=("EXPORT_NOT_FOUND", "EXPORT_MANIFEST_MISMATCH"),
+        description="A second acknowledgement of the same manifest returns the first (Idempotent-Replayed: true); "
+        "another SHA-256 is EXPORT_MANIFEST_MISMATCH (409) and changes nothing.",
+    ),
 )
 
 IDEMPOTENT_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.idempotent)
@@ -700,11 +763,14 @@ def _operation(op: Operation) -> dict[str, Any]:
         success = {"anyOf": [{"$ref": REF.format(name=t.__name__)} for t in op.response]}
     else:
         success = {"$ref": REF.format(name=op.response.__name__)}
-    responses: dict[str, Any] = {
-        str(op.status): {"description": "success", "content": {"application/json": {"schema": success}}}
-    }
+    content: dict[str, Any] = (
+        {media: {"schema": {"type": "string"}} for media in op.files}
+        if op.files
+        else {"application/json": {"schema": success}}
+    )
     if op.csv:
-        responses[str(op.status)]["content"]["text/csv"] = {"schema": {"type": "string"}}
+        content["text/csv"] = {"schema": {"type": "string"}}
+    responses: dict[str, Any] = {str(op.status): {"description": "success", "content": content}}
     by_status: dict[int, list[str]] = {}
     statuses = {c.code: status_of(c) for c in all_error_classes()}
     for code in error_codes(op):

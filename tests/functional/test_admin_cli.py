@@ -18,7 +18,7 @@ from treatfirst.adapters.crypto import LocalCipher
 from treatfirst.config import runtime
 from treatfirst.services.ports import AUDIT, CALLERS
 
-from tests.stacks import create_tables_stack
+from tests.stacks import EXPORT_SIGNING_KEY, create_tables_stack
 from tools.ddblocal import free_port
 
 PREFIX = "tf-cli-"
@@ -52,6 +52,8 @@ def _stack(tmp_path: Path, **environment: str) -> Path:
         "TF_POLICY": "lianyungang",
         "TF_KEY_MODE": "local",
         "TF_LOCAL_KEY_FILE": str(key),
+        "TF_EXPORTS_DIR": str(key.parent / "exports"),
+        "TF_EXPORT_SIGNING_KEY_FILE": str(EXPORT_SIGNING_KEY),
         **environment,
     }
     stack = {"city": "lianyungang", "environment": settings}

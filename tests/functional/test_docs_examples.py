@@ -19,7 +19,7 @@ from treatfirst.services.outbox import outbox_put
 from treatfirst.services.unit_of_work import Context
 
 from tests.factories import charge, enrollment
-from tests.functional.conftest import Api, Key
+from tests.functional.conftest import Api, Key, _register
 from tools.mkdocs_examples import ACCOUNT, BILL, KEY_ID, PAUSE, REVIEW, SAMPLES, TASK, VISIT, Example, examples
 
 # The order a reader's first days follow, so each example's ids exist when it is sent.
@@ -72,10 +72,16 @@ PLAN = (
     "closeMoratorium",
     "getTestClock",
     "advanceTestClock",
+    # the credit platform: the deliveries the test clock's schedules just wrote (the blacklist export)
+    "listExports",
+    "getExport",
+    "downloadExportFile",
+    "acknowledgeExport",
 )
 # The example's sample id → the live id it stands for (filled in as the answers come back).
 SAMPLE_IDS = {ACCOUNT: "account", VISIT: "visit", BILL: "bill", KEY_ID: "key", TASK: "task", PAUSE: "pause"}
 SAMPLE_IDS[REVIEW] = "review"
+SAMPLE_IDS.update({SAMPLES["export_id"]: "export", SAMPLES["manifest_sha256"]: "manifest"})
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +137,7 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
     shown = examples()
     keys = {"hospital": hospital, "channel": channel, "operator": operator}
+    keys["credit_platform"] = _register(platform, "credit_platform", "city-credit")
     scopes = {op.operation_id: op.scope for op in openapi.OPERATIONS}
     responses = {
         op.operation_id: (op.response[0] if isinstance(op.response, tuple) else op.response).__name__
@@ -146,7 +153,7 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         if scopes[op_id]:
             # the first kind, hospital before channel before operator, that the access table lets call it
             allowed = {g.kind for g in ACCESS if op_id in ROUTES[(g.resource, g.operation)]}
-            key = next(keys[kind] for kind in ("hospital", "channel", "operator") if kind in allowed)
+            key = next(keys[kind] for kind in ("hospital", "channel", "operator", "credit_platform") if kind in allowed)
         headers = {"Idempotency-Key": f"docs-{op_id}{retry_key}"} if example.idempotent else None
         return api.call(key, example.method, path, body, headers=headers, query=example.query or None)
 
@@ -216,6 +223,10 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         if body and "verification" in body and op_id != "enroll":  # a withdrawal needs a check of the last minutes
             body["verification"] = {**body["verification"], "verified_at": rt.clock.now().isoformat()}
         response = send(op_id, example, body, path)
+        if op_id == "downloadExportFile":  # a file as stored, not JSON: the CSV part with its byte-order mark
+            if response.status_code != 200 or not response.body.startswith(b"\xef\xbb\xbfop,"):
+                problems.append(f"{op_id}: {response.status_code} {response.body[:200]!r}")
+            continue
         answer = json.loads(response.body)
         # Then the status is the example's, and the answer has exactly the example's fields
         if response.status_code != example.status:
@@ -233,6 +244,9 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
             ]
         if op_id == "closeVisit":
             live["bill"] = answer["bill"]["bill_id"]
+        if op_id == "listExports":
+            assert answer["items"], f"{op_id}: the test clock's schedules delivered nothing"
+            live["export"], live["manifest"] = answer["items"][0]["export_id"], answer["items"][0]["manifest_sha256"]
         if op_id in ("listPhoneTasks", "listReviews"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
             name, field = ("task", "task_id") if op_id == "listPhoneTasks" else ("review", "review_id")

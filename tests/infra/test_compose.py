@@ -46,7 +46,7 @@ def test_an_exporting_function_gets_exactly_its_topic_bucket_and_queue() -> None
         "DataKeyThroughServices",
     }
     assert granted["Publish"]["Resource"] == [{"Ref": "RemindersTopic"}]
-    assert granted["WriteObjects"]["Action"] == ["s3:PutObject"]
+    assert granted["WriteObjects"]["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]  # parts of large files
     assert granted["WriteObjects"]["Resource"] == [{"Fn::Sub": "${ExportBucket.Arn}/*"}]
     assert granted["TablesRead"]["Action"] == ["dynamodb:GetItem", "dynamodb:Query"]
     via = granted["DataKeyThroughServices"]["Condition"]["StringLike"]["kms:ViaService"]
@@ -56,6 +56,25 @@ def test_an_exporting_function_gets_exactly_its_topic_bucket_and_queue() -> None
     }
     assert {"ExportBlacklistDeadLetters", "ExportBlacklistDeadLettersAlarm", "ExportBlacklistLogGroup"} <= set(out)
     assert "ReservedConcurrentExecutions" not in out["ExportBlacklist"]["Properties"]
+    assert out["ExportBlacklist"]["Properties"]["Environment"]["Variables"]["TF_EXPORTS_BUCKET"] == {
+        "Ref": "ExportBucket"
+    }
+
+
+def test_a_function_reading_files_and_signing_gets_exactly_that() -> None:
+    # Given the API serving files to the credit platform, and the export signing its manifests
+    reader = _statements(_build("Reader", {"name": "r", "invoked": "sync", "read_objects": ["ExportBucket"]}), "Reader")
+    signer_out = _build("Signer", {"name": "s", "invoked": "async", "sign_with": "ExportSigningKey"})
+    signer = _statements(signer_out, "Signer")
+    # Then the reader may get that bucket's objects (and the data key through S3), nothing more
+    assert reader["ReadObjects"]["Action"] == ["s3:GetObject"]
+    assert reader["ReadObjects"]["Resource"] == [{"Fn::Sub": "${ExportBucket.Arn}/*"}]
+    assert "WriteObjects" not in reader
+    # And the signer may sign with that key and read its public half, and is told which key it is
+    assert signer["SignManifests"]["Action"] == ["kms:Sign", "kms:GetPublicKey"]
+    assert signer["SignManifests"]["Resource"] == {"Fn::GetAtt": ["ExportSigningKey", "Arn"]}
+    variables = signer_out["Signer"]["Properties"]["Environment"]["Variables"]
+    assert variables["TF_EXPORT_SIGNING_KEY_ID"] == {"Fn::GetAtt": ["ExportSigningKey", "Arn"]}
 
 
 def test_a_synchronous_function_has_no_dead_letter_queue() -> None:

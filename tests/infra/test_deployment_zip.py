@@ -50,7 +50,13 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         archive.extractall(code)
     functions = of_type(template, "AWS::Serverless::Function").values()
     handlers = sorted({f["Properties"]["Handler"] for f in functions})
-    assert handlers == ["app.app", "app.collect", "app.collect_shard", "app.dispatch_outbox"]
+    assert handlers == [
+        "app.app",
+        "app.collect",
+        "app.collect_shard",
+        "app.dispatch_outbox",
+        "app.export_blacklist_schedule",
+    ]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin"),
         "AWS_DEFAULT_REGION": "cn-north-1",
@@ -61,8 +67,9 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         "TF_KMS_MAC_KEY_ID": "arn:aws-cn:kms:cn-north-1:111122223333:key/00000000-0000-0000-0000-000000000002",
     }
     for function in functions:  # the probe's environment is the template's, but for the unresolved key ARNs
-        # (and the dispatcher's topic and the collection start's queue, which the import does not need)
-        unused = {"TF_REMINDERS_TOPIC_ARN", "TF_COLLECTION_QUEUE_URL"}
+        # (and the dispatcher's topic, the collection start's queue, the exports bucket and the export signing key,
+        # which the import does not need)
+        unused = {"TF_REMINDERS_TOPIC_ARN", "TF_COLLECTION_QUEUE_URL", "TF_EXPORTS_BUCKET", "TF_EXPORT_SIGNING_KEY_ID"}
         variables = set(function["Properties"]["Environment"]["Variables"]) - unused
         assert variables == {k for k in env if k.startswith("TF_")}
 

@@ -141,7 +141,7 @@ def test_each_role_allows_exactly_what_its_function_does(
     ctx = Context(store=stack.store, cipher=stack.cipher, clock=stack.clock, policy=stack.policy)
     keys = {
         kind: register(ctx, None, kind=kind, principal_id=f"{kind}-1", name=kind)
-        for kind in ("hospital", "channel", "operator")
+        for kind in ("hospital", "channel", "operator", "credit_platform")
     }
 
     with Client(app) as client:
@@ -184,6 +184,7 @@ def test_each_role_allows_exactly_what_its_function_does(
         channel("GET", f"/v1/accounts/{account}/bills")
         channel("GET", f"/v1/bills/{bills[0]['bill_id']}")
         operator("GET", f"/v1/accounts/{account}/messages")
+        Caller(client, keys["credit_platform"])("GET", "/v1/exports")  # the credit platform's list of deliveries
 
         def pay(txn: str, bill: dict[str, Any]) -> None:
             body = {

@@ -73,7 +73,7 @@ def test_api_is_regional_named_per_city_and_logged(template: dict[str, Any]) -> 
 
 def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[str, Any]) -> None:
     tables = of_type(template, "AWS::DynamoDB::Table")
-    assert len(tables) == 13
+    assert len(tables) == 18
     for name, table in tables.items():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
@@ -92,10 +92,17 @@ def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[st
 
 def test_keys_are_customer_managed_and_retained(template: dict[str, Any]) -> None:
     keys = of_type(template, "AWS::KMS::Key")
-    assert set(keys) == {"DataKey", "BlindIndexKey"}
+    assert set(keys) == {"DataKey", "BlindIndexKey", "ExportSigningKey"}
     assert keys["DataKey"]["Condition"] == "CreateDataKey"  # or the city brings its own (PiiKeyArn)
     assert keys["DataKey"]["Properties"]["EnableKeyRotation"] is True
     assert keys["BlindIndexKey"]["Properties"]["KeySpec"] == "HMAC_256"
+    # the export manifests' signing key: asymmetric, sign and verify only (its public half is an output)
+    signing = keys["ExportSigningKey"]["Properties"]
+    assert (signing["KeySpec"], signing["KeyUsage"]) == ("RSA_3072", "SIGN_VERIFY")
+    assert template["Outputs"]["ExportSigningKeyArn"]["Value"] in (
+        {"Fn::GetAtt": "ExportSigningKey.Arn"},
+        {"Fn::GetAtt": ["ExportSigningKey", "Arn"]},
+    )
     assert all(k["DeletionPolicy"] == "Retain" for k in keys.values())
 
 
@@ -121,7 +128,17 @@ def test_topics_are_encrypted_and_alarms_reach_the_alarm_email(template: dict[st
 
 def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    assert set(functions) == set(FUNCTIONS_SPEC) == {"APIHandler", "Collect", "CollectShard", "DispatchOutbox"}
+    assert (
+        set(functions)
+        == set(FUNCTIONS_SPEC)
+        == {
+            "APIHandler",
+            "Collect",
+            "CollectShard",
+            "DispatchOutbox",
+            "ExportBlacklist",
+        }
+    )
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
     alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
     for name, function in functions.items():
@@ -138,15 +155,22 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
         topics = {"TF_REMINDERS_TOPIC_ARN": {"Ref": "RemindersTopic"}} if name == "DispatchOutbox" else {}
         assert {k: env[k] for k in topics} == topics, name  # the dispatcher publishes to the reminders topic
         base = {"TF_TABLE_PREFIX", "TF_POLICY", "TF_KEY_MODE", "TF_KMS_KEY_ID", "TF_KMS_MAC_KEY_ID"}
-        assert set(env) - set(topics) == base | sends, name
+        spec = FUNCTIONS_SPEC[name]
+        files = {"TF_EXPORTS_BUCKET"} if spec.get("write_objects") or spec.get("read_objects") else set()
+        signing = {"TF_EXPORT_SIGNING_KEY_ID"} if spec.get("sign_with") else set()
+        assert set(env) - set(topics) == base | sends | files | signing, name
+        if files:
+            assert env["TF_EXPORTS_BUCKET"] == {"Ref": "ExportBucket"}, name
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 
 def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if "DeadLetterQueue" in f["Properties"]}
-    assert scheduled == {"Collect", "DispatchOutbox"}
+    assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist"}
     assert functions["Collect"]["Properties"]["Events"]["CollectEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
+    export_events = functions["ExportBlacklist"]["Properties"]["Events"]
+    assert export_events["ExportBlacklistEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     assert functions["DispatchOutbox"]["Properties"]["Events"]["DispatchOutboxEvent"]["Properties"] == {
         "Schedule": "rate(5 minutes)"
     }
@@ -251,6 +275,29 @@ def test_least_privilege_tables_keys_and_append_only_records(template: dict[str,
                 assert list(statement["Condition"]["StringLike"]) == ["kms:ViaService"]
             if statement["Sid"] == "Identifiers":
                 assert statement["Condition"]["ForAllValues:StringEquals"] == {"kms:EncryptionContextKeys": ["purpose"]}
+    # the blacklist export reads the day's change log (its index only), identities and consents, records its
+    # deliveries and audit events, writes files and signs: it deletes nothing, writes no identifier, signs with
+    # the signing key only; only the API reads files back (for the credit platform), and only the export signs
+    exporter = grants("ExportBlacklistRole")
+    assert {k for k in exporter if k in tables} == {
+        "BlacklistTable",
+        "AccountsTable",
+        "ConsentsTable",
+        "ExportsTable",
+        "AuditTable",
+    }
+    assert exporter["BlacklistTable"] == exporter["AccountsTable"] == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert exporter["ExportsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert exporter["ExportSigningKey"] == {"kms:Sign", "kms:GetPublicKey"} and "ExportSigningKey" not in api
+    assert "kms:Encrypt" not in json.dumps([s for s in statements(template, "ExportBlacklistRole")])
+    index_grants = [s["Resource"] for s in statements(template, "ExportBlacklistRole") if s["Sid"] == "Indexes"]
+    assert index_grants == [[{"Fn::Sub": "${BlacklistTable.Arn}/index/blacklist_changes"}]]
+    writes = [s for s in statements(template, "ExportBlacklistRole") if s["Sid"] == "WriteObjects"]
+    assert writes[0]["Resource"] == [{"Fn::Sub": "${ExportBucket.Arn}/*"}]
+    reads = [s for s in statements(template, "APIHandlerRole") if s["Sid"] == "ReadObjects"]
+    assert reads[0]["Action"] == ["s3:GetObject"] and "WriteObjects" not in {
+        s["Sid"] for s in statements(template, "APIHandlerRole")
+    }
 
 
 def test_parameters_and_example_city_files(template: dict[str, Any]) -> None:

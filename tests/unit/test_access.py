@@ -43,12 +43,16 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "reviews:read",
             "reviews:write",
         ),
+        "credit_platform": ("exports:read", "exports:write"),
     }
     # collection is for operators only: hospitals and channels see no message, task, pause or clock
     collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
     assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}
     # emergency review items and totals are the operator's alone
     assert {g.kind for g in ACCESS if g.resource in ("reviews", "reports")} == {"operator"}
+    # the city credit platform reaches the export's deliveries and nothing else, and nobody else reaches them
+    assert {g.resource for g in ACCESS if g.kind == "credit_platform"} == {"exports"}
+    assert {g.kind for g in ACCESS if g.resource == "exports"} == {"credit_platform"}
 
 
 def test_authorise_needs_the_grant_and_the_scope_on_the_key() -> None:

@@ -507,6 +507,20 @@ class ReportModel(_Base):
     written_at = _s()
 
 
+class ExportModel(_Base):
+    """The blacklist export's registry: delivered windows and the markers of records whose addition went out."""
+
+    class Meta(_Base.Meta):
+        logical = ports.EXPORTS
+
+    stream = UnicodeAttribute(hash_key=True)
+    item_key = UnicodeAttribute(range_key=True)
+    export_id, window_from, window_to, manifest_sha256, previous_manifest_sha256, status = (_s() for _ in range(6))
+    written_at, request_id, acknowledged_at, acknowledged_by, acknowledgement_note, window = (_s() for _ in range(6))
+    sequence = _n()
+    counts, files = _j(), _j()
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -527,6 +541,7 @@ MODELS: dict[str, type[Model]] = {
         EventModel,
         EndpointModel,
         ReportModel,
+        ExportModel,
     )
 }
 

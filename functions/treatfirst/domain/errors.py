@@ -141,6 +141,11 @@ class ReviewNotFound(NotFound):
     default_message = "no such review item"
 
 
+class ExportNotFound(NotFound):
+    code = "EXPORT_NOT_FOUND"
+    default_message = "no such export (or no such file in it)"
+
+
 class CallerNotFound(NotFound):
     code = "CALLER_NOT_FOUND"
     default_message = "no such caller key"
@@ -240,6 +245,11 @@ class TaskNotClaimable(Conflict):
 class ReviewAlreadyDecided(Conflict):
     code = "REVIEW_ALREADY_DECIDED"
     default_message = "this review item was already decided"
+
+
+class ExportManifestMismatch(Conflict):
+    code = "EXPORT_MANIFEST_MISMATCH"
+    default_message = "manifest_sha256 is not the SHA-256 of this export's manifest"
 
 
 class ConcurrentUpdate(Conflict):

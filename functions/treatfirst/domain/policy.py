@@ -153,6 +153,8 @@ class Policy:
     remind_before_due_days: int | None
     blacklist_export_enabled: bool
     blacklist_legal_basis: str | None
+    blacklist_export_basis: LegalBasis | None  # export needs it: a text-only basis exports nothing
+    blacklist_export_consent_required: bool  # deliver only persons whose credit-reporting consent is on record
     repair_cooling_days: int
     repair_appeal_allowed: bool
     blacklist: BlacklistRule | None
@@ -404,7 +406,17 @@ def parse_policy(text: str | bytes) -> Policy:
 
     bl = r.section("blacklist_export")
     export_enabled = bl.boolean("enabled")
-    legal_basis = bl.text("legal_basis", default=None)
+    export_basis: LegalBasis | None = None
+    if isinstance(bl.data.get("legal_basis"), dict):
+        lb = bl.section("legal_basis")
+        export_basis = LegalBasis(
+            lb.text("document"), lb.text("title"), lb.text("provision", default=None), lb.text("text")
+        )
+        lb.done()
+        legal_basis = export_basis.text
+    else:
+        legal_basis = bl.text("legal_basis", default=None)
+    export_consent_required = bl.boolean("consent_required", default=True)
     bl.done()
     if export_enabled and not legal_basis:
         raise PolicyInvalid(
@@ -499,6 +511,8 @@ def parse_policy(text: str | bytes) -> Policy:
         remind_before_due_days=remind_before_due,
         blacklist_export_enabled=export_enabled,
         blacklist_legal_basis=legal_basis,
+        blacklist_export_basis=export_basis,
+        blacklist_export_consent_required=export_consent_required,
         repair_cooling_days=repair[0],
         repair_appeal_allowed=repair[1],
         blacklist=blacklist_rule,
@@ -549,7 +563,6 @@ class DocumentationOnly:
         return f"documentation-only: {self.reason}"
 
 
-_NO_EXPORT = "no export to the credit platform is built yet"
 _NO_REPAIR = "the blacklist record exists; repair and appeals are not built yet"
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
@@ -593,10 +606,19 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "strikes.window_months": Enforced("treatfirst.domain.collection.plan", ("strike_window_months",)),
     "strikes.actions": Enforced("treatfirst.domain.collection.strike_blocks", ("strike_actions",)),
     "strikes.lift": Enforced("treatfirst.domain.collection.plan", ("strike_lift",)),
-    "blacklist_export.enabled": DocumentationOnly(
-        _NO_EXPORT + " (it decides whether the credit-reporting consent is asked)"
+    "blacklist_export.enabled": Enforced("treatfirst.services.export.export_basis", ("blacklist_export_enabled",)),
+    "blacklist_export.legal_basis.document": Enforced(
+        "treatfirst.services.export.export_basis", ("blacklist_export_basis",)
     ),
-    "blacklist_export.legal_basis": DocumentationOnly(_NO_EXPORT),
+    "blacklist_export.legal_basis.title": Enforced(
+        "treatfirst.services.export.export_basis", ("blacklist_export_basis",)
+    ),
+    "blacklist_export.legal_basis.text": Enforced(
+        "treatfirst.services.export.export_basis", ("blacklist_export_basis",)
+    ),
+    "blacklist_export.consent_required": Enforced(
+        "treatfirst.services.export.consent_required", ("blacklist_export_consent_required",)
+    ),
     "credit_repair.cooling_days": DocumentationOnly(_NO_REPAIR),
     "credit_repair.appeal_allowed": DocumentationOnly(_NO_REPAIR),
     "blacklist.legal_basis.document": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("document",)),

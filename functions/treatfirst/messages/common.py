@@ -21,6 +21,7 @@ from treatfirst.domain.errors import (
     BillNotFound,
     CallerNotFound,
     ChargeNotFound,
+    ExportNotFound,
     InvalidAmount,
     InvalidIdNumber,
     MalformedJson,
@@ -197,6 +198,8 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
         "^rev_" + record_id_pattern("vis")[1:-1] + "(_" + TOKEN_PATTERN[1:-1] + ")?$",
         ReviewNotFound,
     ),
+    "export_id": (r"^exp_20[0-9]{6}$", ExportNotFound),
+    "file_name": (r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", ExportNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

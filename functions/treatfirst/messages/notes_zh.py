@@ -275,6 +275,24 @@ FIELDS: dict[str, str] = {
     "ReviewDecision.outcome": "决定：confirmed 确认，rejected 驳回",
     "ReviewDecision.reason": "决定理由",
     "EmergencyReport.month": "月份（城市日历）",
+    # the blacklist export (credit platform)
+    "ExportFile.name": "文件名",
+    "export_id": "交付编号（exp_ 加业务日期）",
+    "window_from": "窗口起始业务日期（含）",
+    "window_to": "窗口结束业务日期（不含）",
+    "sequence": "交付序号",
+    "manifest_sha256": "清单 manifest.json 的 SHA-256",
+    "previous_manifest_sha256": "前一天清单的 SHA-256",
+    "counts": "新列入和移出的条数",
+    "added": "新列入条数",
+    "removed": "移出条数",
+    "written_at": "交付写出时间",
+    "acknowledged_at": "信用平台确认时间",
+    "files": "交付中的文件",
+    "format": "文件格式",
+    "rows": "记录行数",
+    "bytes": "字节数",
+    "sha256": "文件的 SHA-256",
 }
 
 # The English descriptions of the structs' Meta, and of their types (treatfirst.messages.common), in Chinese.
@@ -469,6 +487,26 @@ DESCRIPTIONS: dict[str, str] = {
     "急危重症: the visit is declared an emergency; its charges may then be flagged emergency.": (
         "急危重症：就诊声明为急危重症后，其费用可标记为急危重症。"
     ),
+    # the blacklist export (credit platform)
+    "1 for the first delivery, then +1 per day, without a gap": "第一次交付为 1，之后每天加 1，不跳号",
+    "SHA-256, 64 lowercase hex digits": "SHA-256，64 位小写十六进制",
+    "a value of another form is EXPORT_NOT_FOUND": "格式不符返回 EXPORT_NOT_FOUND",
+    "download it from /v1/exports/{export_id}/files/{name}": "从 /v1/exports/{export_id}/files/{name} 下载",
+    "end of the window (excluded): window_from + 1 day": "窗口结束（不含）：window_from 加 1 天",
+    "exp_YYYYMMDD: the business date the delivery covers": "exp_YYYYMMDD：交付覆盖的业务日期",
+    "first business date of the window (included)": "窗口的第一个业务日期（含）",
+    "rows with op ADD (listed)": "op 为 ADD（列入）的行数",
+    "rows with op REMOVE (taken off the list)": "op 为 REMOVE（移出）的行数",
+    "the SHA-256 of the day before's manifest.json; null for the first delivery": (
+        "前一天 manifest.json 的 SHA-256；第一次交付为 null"
+    ),
+    "the SHA-256 of the manifest.json the platform received and verified": (
+        "信用平台收到并核验过的 manifest.json 的 SHA-256"
+    ),
+    "the data parts, SHA256SUMS, the signing key, the signature, the manifest": (
+        "数据文件各部分、SHA256SUMS、签名公钥、签名和清单"
+    ),
+    "what the platform did with it, for the audit trail": "信用平台如何处理了这次交付，记入审计",
 }
 
 

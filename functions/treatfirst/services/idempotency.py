@@ -36,6 +36,15 @@ def request_hash(payload: Any) -> str:
 
 
 @dataclass(frozen=True)
+class FileOutcome:
+    """A file answered as it is stored (not JSON): UTF-8 text, its content type and extra headers."""
+
+    text: str
+    content_type: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: int
     body: Item

@@ -24,6 +24,7 @@ OUTBOX = "outbox"
 BLACKLIST = "blacklist"  # blacklist records ("blr_"), appeals ("bla_") and the export change log ("blc_")
 EVENTS, ENDPOINTS = "events", "webhook_endpoints"  # services/events.py, services/webhooks.py
 REPORTS = "reports"  # per-day report counters (sharded) and each business date's closing balances
+EXPORTS = "exports"  # the blacklist export's registry of delivered windows (treatfirst.services.export)
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -45,6 +46,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     EVENTS: ("event_id", "part"),
     ENDPOINTS: ("owner", "endpoint_id"),
     REPORTS: ("day_shard", "counter"),
+    EXPORTS: ("stream", "item_key"),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).

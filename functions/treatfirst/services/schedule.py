@@ -35,7 +35,19 @@ def _collect(ctx: Context) -> Mapping[str, Any]:
     return {**sweep(ctx).as_dict(), "reports": reports.roll_up(ctx)}
 
 
+def _export(ctx: Context) -> Mapping[str, Any]:
+    """The blacklist export of every closed day not delivered yet (nothing where the policy does not allow it)."""
+    from treatfirst.config import runtime
+    from treatfirst.services import export
+
+    if export.why_not(ctx.policy):
+        return export.run_nothing(ctx)
+    rt = runtime()
+    return export.log_fields(export.run(ctx, rt.objects, rt.signer))
+
+
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
     "collect": _collect,
+    "export_blacklist": _export,
     "dispatch_outbox": _dispatch,  # last: it delivers what the jobs before it wrote
 }
