@@ -448,3 +448,24 @@ def test_the_real_change_log_feeds_the_export_in_its_order(setup: Setup) -> None
     assert [line["name"] for line in lines] == ["张三", "王五"]
     assert {line["reason"] for line in lines} == {"overdue_unpaid"} and lines[0]["business_date"] == "2026-11-23"
     assert lines[0]["legal_basis"] == setup.policy.blacklist.legal_basis.text  # type: ignore[union-attr]
+
+
+def test_the_verify_command_checks_a_folder_and_exits_2_on_a_broken_chain(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from treatfirst import cli
+    from treatfirst.adapters.objects import FolderObjects
+
+    # Given three days delivered to a folder laid out as the bucket
+    setup.objects = FolderObjects(tmp_path)  # type: ignore[assignment]
+    for day in (D1, D2, D3):
+        setup.window(day)
+    pin = setup.signer.signing().key_sha256
+    # When the operator verifies it, pinning the key: every delivery checks out
+    assert cli.main(["export", "verify", "--dir", str(tmp_path), "--pin", pin]) == 0
+    assert json.loads(capsys.readouterr().out)["checked"] == ["exp_20261123", "exp_20261124", "exp_20261125"]
+    # And when a day's manifest is gone, the command fails (status 2) and names the broken link
+    (tmp_path / x.folder(D2) / x.MANIFEST).unlink()
+    assert cli.main(["export", "verify", "--dir", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["ok"] is False and "2026-11-24" in err and len(err.strip().splitlines()) == 1
