@@ -14,12 +14,13 @@ from treatfirst.domain import reports as r
 from treatfirst.domain.collection import closed_through
 from treatfirst.domain.errors import InvalidDateRange, TreatFirstError
 from treatfirst.domain.policy import example_policy
+from treatfirst.messages.collection import WriteOffRequest
 from treatfirst.messages.common import Empty
 from treatfirst.messages.reports import ReportQuery
 from treatfirst.messages.visits import ChargeRequest, RefundRequest
-from treatfirst.services import charges, closing, collection, refunds, reports
+from treatfirst.services import charges, closing, collection, refunds, reports, writeoffs
 from treatfirst.services.identity import SCOPES, Caller
-from treatfirst.services.ports import LEDGER, REPORTS
+from treatfirst.services.ports import LEDGER, OUTBOX, REPORTS
 
 from tests.factories import charge, command
 from tests.unit.conftest import World
@@ -259,7 +260,7 @@ def test_a_range_before_the_reports_began_is_refused(world: World) -> None:
 # ---- reconciliation with the ledger (hypothesis) ---------------------------------------------------------------
 ACTIONS = st.lists(
     st.tuples(
-        st.sampled_from(["bill", "emergency_bill", "pay", "refund", "advance", "sweep"]),
+        st.sampled_from(["bill", "emergency_bill", "pay", "refund", "advance", "sweep", "write_off"]),
         st.integers(1, 60_000),
         st.integers(0, 10**6),
     ),
@@ -312,6 +313,10 @@ def test_the_report_reconciles_to_the_ledger_to_the_fen(
                 world.clock.advance(days=1 + pick % 70, hours=pick % 24)
             elif action == "sweep":
                 collection.sweep(world.ctx())
+            elif action == "write_off" and bills:  # an operator's write-off (hardship or another reason)
+                reason = ("hardship", "deceased", "emergency_unidentified", "operator_decision")[pick % 4]
+                request = command(WriteOffRequest, {"reason": reason, "note": "民政认定"})
+                writeoffs.write_off_bill(world.ctx(), OPERATOR, bills[pick % len(bills)][0], request, None)
         except TreatFirstError:
             pass  # a refusal (overpayment, nothing left to refund, ...) changes nothing
     if tail:  # past every ladder's write-off, then money for each bill (a recovery where it was written off)
@@ -366,6 +371,10 @@ def test_the_report_reconciles_to_the_ledger_to_the_fen(
                 for e in entries
                 if e["kind"] in ("issue", "emergency_issue") and _business_date(world, e["at"]) == on
             )
+    # and the emergency self-pay billed per hospital, the messages of the outbox
+    emergency = sum(e["fen"] for x in ranges for e in x["emergency"])
+    assert emergency == ledger_sum("emergency_issue")
+    assert sum(m["n"] for x in ranges for m in x["messages"]) == len(world.store.tables[OUTBOX])
     # and the bills: the open bands count exactly the bills still owed
     open_bills = [b for b in world.store.tables["bills"].values() if b["outstanding_fen"] > 0]
     assert sum(b["bills"] for b in final["aging"] if b["band"] in r.OPEN_BANDS) == len(open_bills)
