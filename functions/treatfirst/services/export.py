@@ -190,8 +190,13 @@ def export_window(
     withheld = {"no_consent": 0, "never_delivered": 0, "erased": 0}
     markers: dict[str, Put] = {}  # records added in this window, not committed yet
 
+    # A re-run writes its parts to a scratch folder first: only when its manifest equals the delivered one are the
+    # (identical) files written to the bucket again, so a re-run can restore a lost file but never change one.
+    scratch = _scratch() if recorded is not None else None
+    first: Objects = scratch or objects
+
     def opener(name: str, content_type: str) -> Any:
-        return objects.writer(f"{base}/{name}", content_type=content_type)
+        return first.writer(f"{base}/{name}", content_type=content_type)
 
     sizes = {"part_bytes": part_bytes} if part_bytes else {}
     outputs = [x.PartedFile("jsonl", opener, **sizes), x.PartedFile("csv", opener, **sizes)]
@@ -249,12 +254,19 @@ def export_window(
     )
     raw = x.canonical(document)
     manifest_sha = x.sha256_hex(raw)
-    if recorded is not None and recorded.get("manifest_sha256") != manifest_sha:
-        raise ExportChainBroken(
-            f"{day.isoformat()}: a re-run gives another manifest than the one delivered "
-            f"({str(recorded.get('manifest_sha256'))[:12]}…); the delivered files stay as they were in the "
-            "bucket's previous object versions"
-        )
+    if scratch is not None:
+        try:
+            if recorded is not None and recorded.get("manifest_sha256") != manifest_sha:
+                raise ExportChainBroken(
+                    f"{day.isoformat()}: a re-run gives another manifest than the one delivered "
+                    f"({str(recorded.get('manifest_sha256'))[:12]}…); the delivered files are left as they are"
+                )
+            for part in parts:  # the same bytes as delivered: written again, restoring any file lost since
+                with objects.writer(f"{base}/{part.name}", content_type=x.PartedFile.CONTENT_TYPES[part.format]) as w:
+                    for piece in scratch.chunks(f"{base}/{part.name}"):
+                        w.write(piece)
+        finally:
+            _discard(scratch)
     for name, data in extra.items():
         _put(objects, f"{base}/{name}", data, "text/plain; charset=utf-8")
     _put(objects, f"{base}/{x.SIGNATURE}", base64.b64encode(signer.sign(raw)) + b"\n", "text/plain; charset=utf-8")
@@ -284,6 +296,21 @@ def export_window(
     return WindowResult(
         x.export_id(day), day.isoformat(), sequence, manifest_sha, counts, withheld, recorded is not None
     )
+
+
+def _scratch() -> Any:
+    """A temporary folder standing in for the bucket while a re-run is compared (Lambda's /tmp on AWS)."""
+    import tempfile
+
+    from treatfirst.adapters.objects import FolderObjects
+
+    return FolderObjects(tempfile.mkdtemp(prefix="treatfirst-rerun-"))
+
+
+def _discard(scratch: Any) -> None:
+    import shutil
+
+    shutil.rmtree(scratch.root, ignore_errors=True)
 
 
 def _put(objects: Objects, key: str, data: bytes, content_type: str) -> None:
