@@ -59,13 +59,14 @@ def test_city_page_shows_the_policy_rules(built: Path) -> None:
 @pytest.mark.parametrize("city", CITIES)
 def test_city_page_promises_nothing_the_code_does_not_do(built: Path, city: str) -> None:
     zh, en = page(built, f"cities/{city}"), page(built, f"en/cities/{city}")
-    # The daily sweep applies the ladder and the strike rule (enforced); credit repair is still the policy's future
+    # The daily sweep applies the ladder and the strike rule (enforced), and credit repair (the blacklist sweep)
     assert "The daily collection sweep (per business date) applies the most severe step" in en
     assert "每日催收扫描（城市营业日）按逾期天数" in zh
     assert not re.search(r"失信规则[^\n]{0,10}（尚未执行）", zh)
     assert not re.search(r"Strike rule[^\n]{0,10} \(not enforced yet\)", en)
-    assert re.search(r"信用修复[^\n]{0,10}（尚未执行）", zh)
-    assert re.search(r"Credit repair[^\n]{0,10} \(not enforced yet\)", en)
+    assert not re.search(r"信用修复[^\n]{0,10}（尚未执行）", zh)
+    assert not re.search(r"Credit repair[^\n]{0,10} \(not enforced yet\)", en)
+    assert "信用修复" in zh and "Credit repair" in en
     # Every policy field is listed with the code that enforces it, or as documentation only
     for text in (zh, en):
         assert "treatfirst.services.closing.close_visit" in text and "treatfirst.domain.eligibility.decide" in text

@@ -149,6 +149,9 @@ class AccountModel(_Base):
     blocks = ListAttribute(null=True, of=UnicodeAttribute)  # a list, so a condition can ask NOT contains(...)
     strike_blocked = BooleanAttribute(null=True)
     collect_version = _n()
+    # The blacklist (services/blacklist.py): a listing waiting for proof of notice, the open record
+    strikes_reset_on = _s()
+    blacklist_pending, blacklist_open = _j(), _j()
     # sweep bookkeeping items ("sys#watermark#<shard>") in the same table
     swept_through = _s()
     # the test clock's offset ("sys#clock"), read only where the test clock is enabled (services/testclock.py)

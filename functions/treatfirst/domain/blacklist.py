@@ -12,7 +12,7 @@ Dates here are the city's business dates (YYYY-MM-DD): days counted in the city'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -114,20 +114,22 @@ def repair_on(dates: Dates, timing: Timing) -> date | None:
     return dates.repaid_on + timedelta(days=timing.cooling_days)
 
 
-def due_event(state: str, dates: Dates, timing: Timing, on: date) -> str | None:
-    """The transition that falls due on business date `on` (closed), most decisive first: expiry, repair,
-    publication (not while appealing), purge. None when nothing is due."""
+def due_event(state: str, dates: Dates, timing: Timing, on: date) -> tuple[str, date] | None:
+    """The transition that falls due by business date `on` (closed) and the date it takes effect, most decisive
+    first: expiry (the day after valid_until), repair (repaid_on + cooling days), publication (`on` itself, never
+    while an appeal is pending), purge (removed_on + retention). None when nothing is due. The dates are the
+    scheduled ones, so a sweep that catches up after an outage dates each move as a timely one would."""
     if state in OPEN_STATES:
         if on > dates.valid_until:
-            return "expire"
+            return "expire", dates.valid_until + timedelta(days=1)
         repair = repair_on(dates, timing)
         if repair is not None and on >= repair:
-            return "repair"
+            return "repair", repair
         if state == LISTED and dates.published_on is None and on >= dates.publish_on:
-            return "publish"
+            return "publish", on
         return None
     if state == REMOVED and dates.purge_on is not None and on >= dates.purge_on:
-        return "purge"
+        return "purge", dates.purge_on
     return None
 
 
@@ -209,6 +211,6 @@ def notice_keys(account_id: str, source: str, step: str, anchor: date | None, on
     return (f"{account_id}#step#strikes#{on.isoformat()}",)
 
 
-def delivered(rows: list[Mapping[str, Any] | None], before: str) -> list[Mapping[str, Any]]:
+def delivered(rows: Sequence[Mapping[str, Any] | None], before: str) -> list[Mapping[str, Any]]:
     """The outbox rows that reached the SMS gateway (status `sent`) before the instant `before` (RFC 3339 UTC)."""
     return [r for r in rows if r is not None and r.get("status") == "sent" and str(r.get("sent_at", "")) < before]

@@ -94,6 +94,7 @@ class UnpaidBill:
 class Strike:
     bill_id: str
     on: date  # the business date the bill went overdue
+    annulled: bool = False  # an operator annulled it (a row of its own in the strike log): it no longer counts
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class State:
     strike_blocked: bool = False  # the strike rule's actions hold
     pauses: tuple[Pause, ...] = ()  # disputes and other operator pauses (append-only)
     stays: tuple[Pause, ...] = ()  # inpatient stays: opened and closed with the inpatient visit
+    strikes_reset_on: date | None = None  # a credit repair: strikes on or before this date no longer count
 
     @property
     def all_pauses(self) -> tuple[Pause, ...]:
@@ -203,13 +205,17 @@ def evaluate(ladder: Sequence[LadderStep], days: int, bills: int, unpaid_fen: in
     return next((s for s in ladder if step_holds(s, days, bills, unpaid_fen)), None)
 
 
-def strikes_in_window(strikes: Iterable[Strike], on: date, window_months: int | None) -> int:
+def strikes_in_window(
+    strikes: Iterable[Strike], on: date, window_months: int | None, reset_on: date | None = None
+) -> int:
     """Strikes that count on `on`: within `window_months` calendar months (a strike on 2026-01-15 counts up to and
-    including 2027-01-14 with a 12-month window), or all of them when the rule has no window (累计)."""
+    including 2027-01-14 with a 12-month window), or all of them when the rule has no window (累计). An annulled
+    strike never counts, nor one on or before `reset_on` (a credit repair)."""
+    live = [s for s in strikes if not s.annulled and (reset_on is None or s.on > reset_on)]
     if window_months is None:
-        return sum(1 for s in strikes if s.on <= on)
+        return sum(1 for s in live if s.on <= on)
     start = add_months(on, -window_months)
-    return sum(1 for s in strikes if start < s.on <= on)
+    return sum(1 for s in live if start < s.on <= on)
 
 
 def strike_rule_met(count: int, comparison: str, threshold: int) -> bool:
@@ -289,6 +295,7 @@ class Plan:
     next_on: date | None = None  # the next business date anything can happen; None: out of collection
     days: int | None = None  # days overdue on `on` (after pauses)
     events: tuple[str, ...] = field(default=())  # audit actions, in order
+    listed: str | None = None  # the blacklist record the step made (services.blacklist.on_step fills it in)
 
     @property
     def changed(self) -> bool:
@@ -433,7 +440,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
         step_name = left.name if left else None
 
     # 5. The strike rule.
-    count = strikes_in_window(strikes, on, policy.strike_window_months)
+    count = strikes_in_window(strikes, on, policy.strike_window_months, state.strikes_reset_on)
     met = strike_rule_met(count, policy.strike_comparison, policy.strike_count)
     strike_blocked = state.strike_blocked
     if met and not strike_blocked:
@@ -460,6 +467,7 @@ def plan(policy: Policy, account_id: str, state: State, on: date, moratoriums: S
         strike_blocked=strike_blocked,
         pauses=state.pauses,
         stays=state.stays,
+        strikes_reset_on=state.strikes_reset_on,
     )
     return Plan(
         on=on,
@@ -516,7 +524,8 @@ def next_date(policy: Policy, state: State, on: date, moratoriums: Sequence[Paus
             if any(s.min_unpaid_bills or s.min_unpaid_fen for s in policy.collection_ladder):
                 pass  # count and amount change only with bills, payments and refunds, which re-index the account
     if state.strike_blocked and policy.strike_lift == "rule_no_longer_met" and policy.strike_window_months:
-        counted = sorted(s.on for s in state.strikes)
+        reset = state.strikes_reset_on
+        counted = sorted(s.on for s in state.strikes if not s.annulled and (reset is None or s.on > reset))
         for s_on in counted:
             expiry = add_months(s_on, policy.strike_window_months) + timedelta(days=0)
             if expiry > on:
@@ -563,13 +572,17 @@ def state_from_item(item: Mapping[str, Any]) -> State:
         anchor=date.fromisoformat(item["anchor"]) if item.get("anchor") else None,
         applied=tuple(item.get("applied") or ()),
         reminded=tuple(item.get("reminded") or ()),
-        strikes=tuple(Strike(s["bill_id"], date.fromisoformat(s["on"])) for s in item.get("strikes") or ()),
+        strikes=tuple(
+            Strike(s["bill_id"], date.fromisoformat(s["on"]), bool(s.get("annulled", False)))
+            for s in item.get("strikes") or ()
+        ),
         strike_blocked=bool(item.get("strike_blocked", False)),
         pauses=tuple(pause_from_item(p) for p in item.get("pauses") or ()),
         stays=tuple(
             Pause(f"stay:{visit_id}", date.fromisoformat(v["start"]), _day(v.get("end")), "inpatient_stay")
             for visit_id, v in sorted((item.get("stays") or {}).items())
         ),
+        strikes_reset_on=date.fromisoformat(item["strikes_reset_on"]) if item.get("strikes_reset_on") else None,
     )
 
 
@@ -614,6 +627,11 @@ def state_fields(state: State) -> dict[str, Any]:
         "anchor": state.anchor.isoformat() if state.anchor else None,
         "applied": list(state.applied) or None,
         "reminded": list(state.reminded) or None,
-        "strikes": [{"bill_id": s.bill_id, "on": s.on.isoformat()} for s in state.strikes] or None,
+        "strikes": [strike_entry(s) for s in state.strikes] or None,
         "strike_blocked": True if state.strike_blocked else None,
+        "strikes_reset_on": state.strikes_reset_on.isoformat() if state.strikes_reset_on else None,
     }
+
+
+def strike_entry(s: Strike) -> dict[str, Any]:
+    return {"bill_id": s.bill_id, "on": s.on.isoformat(), **({"annulled": True} if s.annulled else {})}

@@ -364,6 +364,47 @@ class BusinessDateOpen(Unprocessable):
     default_message = "the business date is not closed yet; reconcile it after its cut-off"
 
 
+# blacklist, appeals and strikes (services/blacklist.py) ----------------------------------------------------------
+class BlacklistRecordNotFound(NotFound):
+    code = "BLACKLIST_RECORD_NOT_FOUND"
+    default_message = "no such blacklist record"
+
+
+class AppealNotFound(NotFound):
+    code = "APPEAL_NOT_FOUND"
+    default_message = "no such appeal"
+
+
+class StrikeNotFound(NotFound):
+    code = "STRIKE_NOT_FOUND"
+    default_message = "the account has no such overdue record (strike)"
+
+
+class RecordNotListed(Conflict):
+    code = "RECORD_NOT_LISTED"
+    default_message = "the record is no longer on the list"
+
+
+class AppealPending(Conflict):
+    code = "APPEAL_PENDING"
+    default_message = "the record already has an appeal waiting for a decision"
+
+
+class AppealAlreadyDecided(Conflict):
+    code = "APPEAL_ALREADY_DECIDED"
+    default_message = "this appeal was already decided or closed"
+
+
+class StrikeAlreadyAnnulled(Conflict):
+    code = "STRIKE_ALREADY_ANNULLED"
+    default_message = "this overdue record (strike) was already annulled"
+
+
+class AppealNotAllowed(Unprocessable):
+    code = "APPEAL_NOT_ALLOWED"
+    default_message = "the city policy does not provide for appeals"
+
+
 def all_error_classes() -> list[type[TreatFirstError]]:
     """Every concrete error class, for the error-code reference page and the OpenAPI document."""
     seen: list[type[TreatFirstError]] = []

@@ -12,8 +12,8 @@ Items of the `blacklist` table (hash key `item_id`):
 What the export sees (the rule `changes()` implements, agreed with the export):
 - "added" is written when the record is PUBLISHED: on the first sweep on or after `publish_on` (the listing date +
   the policy's `blacklist.publish_after_days`, an objection period), and only while no appeal is pending. A record
-  under appeal is withheld: when the appeal is rejected it is published at once if its date has come, and when the
-  appeal is accepted it leaves without ever being added.
+  under appeal is withheld: when the appeal is rejected, the next daily sweep publishes it (its date has come), and
+  when the appeal is accepted it leaves without ever being added.
 - "removed" is written when a PUBLISHED record leaves the list (repair, accepted appeal, expiry, correction), with
   its reason. An appeal filed after publication leaves the record exported until an operator decides it.
 - A record removed before publication writes no row (the platform never had it).
@@ -25,16 +25,24 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from treatfirst.domain import blacklist as b
+from treatfirst.domain import collection as c
 from treatfirst.domain.collection import closed_through
-from treatfirst.domain.errors import ConcurrentUpdate
+from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.policy import Policy
-from treatfirst.services.ports import BLACKLIST, Item, Put, Write
+from treatfirst.services.identity import Caller
+from treatfirst.services.outbox import message_id
+from treatfirst.services.ports import ACCOUNTS, BILLS, BLACKLIST, OUTBOX, Delete, Item, Put, Update, Write
+from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
+
+_log = logging.getLogger(__name__)
 
 CHANGE_SHARDS = 4  # a day's change rows spread over this many index partitions
 DUE_SHARDS = 16  # the same count and hash as the collection sweep's shards (services.collection.collect_shard)
@@ -250,3 +258,391 @@ def record_writes_for_listing(ctx: Context, record: Item) -> list[Write]:
         writes.append(change_put(ctx, record, "added", b.LISTING_REASON, 0))
     writes.insert(0, Put(BLACKLIST, record, fail=lambda: ConcurrentUpdate("this blacklist record already exists")))
     return writes
+
+
+# ---- transitions ---------------------------------------------------------------------------------------------------
+_PERSONAL = ("bills", "basis", "notice", "cause", "amount_fen", "strike_bills", "holder", "account_id", "removal")
+
+
+def transition(
+    ctx: Context,
+    caller: Caller | None,
+    record: Item,
+    event: str,
+    *,
+    when: date,
+    reason: str,
+) -> tuple[list[Write], Item, bool]:
+    """The writes that move `record` by `event` (a row of domain.blacklist.RECORD_TRANSITIONS), dated `when` (a
+    business date), audited with who (`caller`, None for the sweep) and why (`reason`).
+
+    Returns (writes, the record after, whether the account must drop its open-record mark). The record's Update is
+    guarded by its state_version, so two moves racing never both apply; a change-log row is added when the export
+    must learn of it (domain.blacklist.export_change)."""
+    state = record["state"]
+    to = b.target(state, event)
+    t = timing(ctx.policy)
+    before = b.dates_from_item(record)
+    dates = before
+    now = ctx.now_text()
+    fields: dict[str, Any] = {"state": to, "updated_at": now}
+    remove: list[str] = []
+    writes: list[Write] = []
+    n = int(record.get("change_count", 0))
+    change_ids = list(record.get("changes") or [])
+    actor = caller.actor if caller else "system"
+    if event == "publish":
+        dates = replace(dates, published_on=when)
+    elif event in b.REASON_OF:
+        dates = b.removed_dates(dates, when, t)
+        fields["removal"] = {"reason": b.REASON_OF[event], "on": when.isoformat(), "at": now, "by": actor}
+        fields["removed_at"] = now
+    kind = b.export_change(event, before)
+    if kind is not None:
+        change_reason = b.LISTING_REASON if kind == "added" else b.REASON_OF[event]
+        writes.append(change_put(ctx, record, kind, change_reason, n))
+        change_ids.append(f"blc_{record['record_id'][4:]}_{n:02d}")
+        n += 1
+        fields["change_count"] = n
+        fields["changes"] = change_ids
+    if event == "purge":
+        # the retention ended: the personal data goes, with the change rows that copied it; a tombstone remains
+        remove += [f for f in _PERSONAL if f in record]
+        writes += [Delete(BLACKLIST, {"item_id": cid}, expect={"record_id": record["record_id"]}) for cid in change_ids]
+        fields["changes"] = None
+        fields["purged_at"] = now
+    fields.update(b.dates_fields(dates))
+    fields.update(index_fields(to, dates, t, record.get("account_id", "")))
+    if state == b.APPEALING and event not in ("reject", "accept") and record.get("appeal_id"):
+        # the record leaves the list while an appeal waits: the appeal is closed with it (accept decides it itself)
+        writes.append(
+            Update(
+                BLACKLIST,
+                {"item_id": record["appeal_id"]},
+                set={"appeal_status": "closed", "list_state": "appeal_closed", "decided_at": now},
+                expect={"appeal_status": "pending"},
+                fail=ConcurrentUpdate,
+            )
+        )
+    writes.insert(
+        0,
+        Update(
+            BLACKLIST,
+            {"item_id": record["record_id"]},
+            set=fields,
+            remove=tuple(remove),
+            add={"state_version": 1},
+            expect={"state_version": int(record["state_version"])},
+            fail=ConcurrentUpdate,
+        ),
+    )
+    writes.append(
+        audit(
+            ctx,
+            caller,
+            f"blacklist#{record['record_id']}",
+            f"blacklist.{event}",
+            state_from=state,
+            state_to=to,
+            on=when.isoformat(),
+            reason=reason,
+            change=kind,
+            **ctx.policy.stamp,
+        )
+    )
+    after = {
+        **record,
+        **{k: v for k, v in fields.items() if v is not None},
+        "state_version": record["state_version"] + 1,
+    }
+    for k in [*remove, *(k for k, v in fields.items() if v is None)]:
+        after.pop(k, None)
+    return writes, after, state in b.OPEN_STATES and to not in b.OPEN_STATES
+
+
+def account_release(ctx: Context, account: Item, record: Item, event: str, when: date) -> dict[str, Any]:
+    """`set` fields of the account Update when its open record leaves the list: the mark goes; a credit repair also
+    lifts the strike rule where the policy lets only an operator or a repair lift it (strikes.lift operator_only):
+    the strikes up to the repair no longer count."""
+    fields: dict[str, Any] = {}
+    mark = account.get("blacklist_open") or {}
+    if mark.get("record_id") == record["record_id"]:
+        fields["blacklist_open"] = None
+    if event == "repair" and ctx.policy.strike_lift == "operator_only":
+        state = c.state_from_item(account)
+        after = replace(state, strike_blocked=False, strikes_reset_on=when)
+        fields["strikes_reset_on"] = when.isoformat()
+        if state.strike_blocked:
+            fields["strike_blocked"] = None
+            fields["blocks"] = list(c.blocks_of(ctx.policy, after)) or None
+    return fields
+
+
+def _account(ctx: Context, account_id: str) -> Item | None:
+    return ctx.store.get(ACCOUNTS, {"account_id": account_id}) if account_id.startswith("acc_") else None
+
+
+def _account_update(account: Item, fields: Mapping[str, Any]) -> Update:
+    """The account write of a blacklist change: guarded by the collection version, as the sweep's own writes are."""
+    return Update(
+        ACCOUNTS,
+        {"account_id": account["account_id"]},
+        set=dict(fields),
+        add={"collect_version": 1},
+        expect={"collect_version": int(account.get("collect_version", 0))},
+        fail=ConcurrentUpdate,
+    )
+
+
+# ---- the daily sweep of records whose next transition is due ----------------------------------------------------
+def sweep_due(ctx: Context, shard: str, through: date, *, page_size: int = 100) -> int:
+    """Apply every transition due by the closed business date `through` to the records of `shard` (publication,
+    repair, expiry, purge). Reads the sparse blacklist_due index up to `through`: only what is due, never a scan.
+    A record acted on moves its next date on, so a rerun changes nothing. Returns the transitions made."""
+    made = 0
+    start = None
+    while True:
+        page = ctx.store.query(
+            BLACKLIST, shard, index="blacklist_due", limit=page_size, start=start, until=through.isoformat()
+        )
+        for item in page.items:
+            try:
+                made += settle(ctx, item, through)
+            except TreatFirstError as exc:
+                fresh = ctx.store.get(BLACKLIST, {"item_id": item["item_id"]})
+                try:
+                    made += settle(ctx, fresh, through) if fresh else 0
+                except TreatFirstError:
+                    _log.warning("blacklist.step_failed code=%s shard=%s", exc.code, shard)
+        if page.cursor is None:
+            return made
+        start = page.cursor
+
+
+def settle(ctx: Context, record: Item, through: date) -> int:
+    """Every transition due on `record` by `through`, in order, each its own transaction."""
+    t = timing(ctx.policy)
+    made = 0
+    for _ in range(len(b.EVENTS)):
+        due = b.due_event(record["state"], b.dates_from_item(record), t, through)
+        if due is None:
+            return made
+        event, when = due
+        account = _account(ctx, record["account_id"]) if event in b.REASON_OF else None
+        if event == "repair":
+            refused = _repair_refused(ctx, record, account)
+            if refused:
+                _interrupt_repair(ctx, record, account, refused)
+                return made
+        writes, after, released = transition(ctx, None, record, event, when=when, reason=_SWEEP_REASON[event])
+        if released and account is not None:
+            writes.append(_account_update(account, account_release(ctx, account, record, event, when)))
+        ctx.commit(writes)
+        record = after
+        made += 1
+    return made
+
+
+_SWEEP_REASON = {
+    "publish": "objection period over without an appeal",
+    "repair": "all arrears paid and the cooling period passed",
+    "expire": "validity period ended",
+    "purge": "retention period ended",
+}
+
+
+def _repair_refused(ctx: Context, record: Item, account: Item | None) -> str | None:
+    """Why the repair cannot happen now (None: it can): arrears again, or a bill of the record not paid by the
+    patient (written off and not recovered in full)."""
+    if account is not None and any(u.overdue for u in c.state_from_item(account).unpaid):
+        return "overdue_again"
+    for entry_ in record.get("bills") or ():
+        bill = ctx.store.get(BILLS, {"bill_id": entry_["bill_id"]})
+        if bill is None:
+            continue
+        if bill.get("status") == "written_off" and int(bill.get("recovered_fen", 0)) < int(
+            bill.get("written_off_fen", 0)
+        ):
+            return "written_off_unrecovered"
+        if bill.get("status") not in ("paid", "written_off"):
+            return "bill_unpaid"
+    return None
+
+
+def _interrupt_repair(ctx: Context, record: Item, account: Item | None, why: str) -> None:
+    """The repair clock stops (the record stays listed); a later full payment starts it again."""
+    t = timing(ctx.policy)
+    dates = replace(b.dates_from_item(record), repaid_on=None)
+    writes: list[Write] = [
+        Update(
+            BLACKLIST,
+            {"item_id": record["record_id"]},
+            set={"repaid_on": None, **index_fields(record["state"], dates, t, record["account_id"])},
+            add={"state_version": 1},
+            expect={"state_version": int(record["state_version"])},
+            fail=ConcurrentUpdate,
+        ),
+        audit(ctx, None, f"blacklist#{record['record_id']}", "blacklist.repair_interrupted", reason=why),
+    ]
+    mark = (account or {}).get("blacklist_open") or {}
+    if account is not None and mark.get("record_id") == record["record_id"]:
+        writes.append(_account_update(account, {"blacklist_open": {"record_id": record["record_id"]}}))
+    ctx.commit(writes)
+
+
+# ---- the ladder's blacklist action (services.collection.step_account calls it) -----------------------------------
+@dataclass
+class LadderOutcome:
+    """What the collection step adds to its own transaction for the blacklist."""
+
+    fields: dict[str, Any] = field(default_factory=dict)  # account `set` fields
+    writes: list[Write] = field(default_factory=list)
+    look_again: date | None = None  # sweep the account again on this date (a listing waits for its notice)
+    listed: str | None = None  # the record made
+
+
+def _trigger(policy: Policy, before: c.State, plan: c.Plan, on: date) -> dict[str, Any] | None:
+    """The listing the plan calls for: a ladder step with the blacklist action reached now, or the strike rule with
+    the blacklist action applied now."""
+    for step in policy.collection_ladder:
+        if "blacklist" in step.actions and f"collection.step.{step.name}" in plan.events:
+            anchor = before.earliest_due
+            return {"source": "ladder", "step": step.name, "anchor": anchor.isoformat() if anchor else None}
+    if "collection.strikes.applied" in plan.events and "blacklist" in policy.strike_actions:
+        return {"source": "strikes", "step": "strikes", "rule_on": on.isoformat()}
+    return None
+
+
+def on_step(ctx: Context, account_id: str, item: Item, before: c.State, plan: c.Plan, on: date) -> LadderOutcome:
+    """The blacklist part of one collection step (in the step's own transaction).
+
+    - The ladder (or the strike rule) calls for a listing: the listing waits (`blacklist_pending` on the account,
+      audited once) until a message that warned the patient was DELIVERED (outbox status sent): the step's reminder,
+      else the step's own message, which goes out with this step, so the record is then made on a later sweep.
+      The account is swept again every day while it waits. It is dropped (audited) if the arrears are paid first:
+      no arrears, no listing (proportionality).
+    - The record is made with its basis, bills, dates and the delivered message ids as proof of notice.
+    - An open record: when a step finds every overdue bill paid (and nothing written off by it), the repair clock
+      starts (repaid_on, the record's due date moves to repaid_on + cooling days); overdue arrears again stop it.
+    """
+    out = LadderOutcome()
+    if ctx.policy.blacklist is None:
+        return out
+    pending = item.get("blacklist_pending")
+    mark = item.get("blacklist_open")
+    overdue = [u for u in plan.state.unpaid if u.overdue]
+    trigger = _trigger(ctx.policy, before, plan, on)
+    fresh = False
+    if trigger is not None and not mark and not pending:
+        cause_on = date.fromisoformat(trigger["rule_on"]) if trigger.get("rule_on") else on
+        anchor = date.fromisoformat(trigger["anchor"]) if trigger.get("anchor") else None
+        keys = b.notice_keys(account_id, trigger["source"], trigger["step"], anchor, cause_on)
+        pending = {**trigger, "since": on.isoformat(), "keys": list(keys)}
+        fresh = True
+    if pending:
+        if not overdue:
+            out.fields["blacklist_pending"] = None
+            if not fresh:
+                out.writes.append(
+                    audit(ctx, None, f"account#{account_id}", "blacklist.listing_dropped", reason="arrears_paid")
+                )
+            return out
+        rows = [ctx.store.get(OUTBOX, {"message_id": message_id(k)}) for k in pending["keys"]]
+        proof = b.delivered(rows, before=ctx.now_text())
+        if not proof:
+            if fresh:
+                out.fields["blacklist_pending"] = pending
+                out.writes.append(
+                    audit(
+                        ctx,
+                        None,
+                        f"account#{account_id}",
+                        "blacklist.waiting_for_notice",
+                        step=pending["step"],
+                        messages=[message_id(k) for k in pending["keys"]],
+                    )
+                )
+            out.look_again = on + timedelta(days=1)
+            return out
+        record = _record_for(ctx, account_id, pending, overdue, plan, on, proof)
+        out.writes += record_writes_for_listing(ctx, record)
+        out.writes.append(
+            audit(
+                ctx,
+                None,
+                f"blacklist#{record['record_id']}",
+                "blacklist.listed",
+                account_id=account_id,
+                step=pending["step"],
+                amount_fen=record["amount_fen"],
+                notice=record["notice"]["message_ids"],
+                **ctx.policy.stamp,
+            )
+        )
+        out.fields["blacklist_pending"] = None
+        out.fields["blacklist_open"] = {"record_id": record["record_id"]}
+        out.listed = record["record_id"]
+        return out
+    if mark:
+        repaid = mark.get("repaid_on")
+        if not overdue and not plan.write_offs and not repaid:
+            _repair_clock(ctx, out, mark, on)
+        elif overdue and repaid:
+            _repair_clock(ctx, out, mark, None)
+    return out
+
+
+def _repair_clock(ctx: Context, out: LadderOutcome, mark: Mapping[str, Any], on: date | None) -> None:
+    """Start (on = the business date everything overdue was found paid) or stop (None) the repair clock."""
+    record = ctx.store.get(BLACKLIST, {"item_id": mark["record_id"]})
+    if record is None or record["state"] not in b.OPEN_STATES:
+        out.fields["blacklist_open"] = None  # the mark was stale: the record left the list already
+        return
+    t = timing(ctx.policy)
+    dates = replace(b.dates_from_item(record), repaid_on=on)
+    out.writes += [
+        Update(
+            BLACKLIST,
+            {"item_id": record["record_id"]},
+            set={
+                "repaid_on": on.isoformat() if on else None,
+                **index_fields(record["state"], dates, t, record["account_id"]),
+            },
+            add={"state_version": 1},
+            expect={"state_version": int(record["state_version"])},
+            fail=ConcurrentUpdate,
+        ),
+        audit(
+            ctx,
+            None,
+            f"blacklist#{record['record_id']}",
+            "blacklist.repair_started" if on else "blacklist.repair_interrupted",
+            on=on.isoformat() if on else None,
+            repair_on=(b.repair_on(dates, t) or on or date.min).isoformat() if on else None,
+            reason="all overdue bills paid" if on else "overdue_again",
+        ),
+    ]
+    out.fields["blacklist_open"] = {"record_id": record["record_id"], **({"repaid_on": on.isoformat()} if on else {})}
+
+
+def _record_for(
+    ctx: Context,
+    account_id: str,
+    pending: Mapping[str, Any],
+    overdue: Sequence[c.UnpaidBill],
+    plan: c.Plan,
+    on: date,
+    proof: Sequence[Mapping[str, Any]],
+) -> Item:
+    bills = []
+    for u in overdue:
+        bill = ctx.store.get(BILLS, {"bill_id": u.bill_id}) or {}
+        bills.append({"bill_id": u.bill_id, "amount_fen": u.outstanding_fen, "due_at": bill.get("due_at")})
+    ids = {u.bill_id for u in overdue}
+    live = [s for s in plan.state.strikes if not s.annulled]
+    strike_bills = [s.bill_id for s in live if pending["source"] == "strikes" or s.bill_id in ids]
+    cause = {k: pending[k] for k in ("source", "step", "anchor", "rule_on") if pending.get(k)}
+    cause["days_overdue"] = plan.days if plan.days is not None else 0
+    return record_item(
+        ctx, account_id=account_id, cause=cause, bills=bills, notice=proof, strike_bills=strike_bills, on=on
+    )

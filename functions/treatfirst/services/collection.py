@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from treatfirst.domain import ledger
 from treatfirst.domain.collection import closed_through, local_date
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.reports import Tally
-from treatfirst.services import reports
+from treatfirst.services import blacklist, reports
 from treatfirst.services.events import event_put
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, Item, Put, Update, Write
@@ -100,9 +100,10 @@ class SweepResult:
     messages: int = 0
     written_off: int = 0
     failed: int = 0
+    blacklist: int = 0  # blacklist records made, and their transitions (services/blacklist.py)
 
     def add(self, other: SweepResult) -> None:
-        for name in ("read", "reread", "acted", "moved", "messages", "written_off", "failed"):
+        for name in ("read", "reread", "acted", "moved", "messages", "written_off", "failed", "blacklist"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dates = sorted({*self.dates, *other.dates})
 
@@ -116,6 +117,7 @@ class SweepResult:
             "messages": self.messages,
             "written_off": self.written_off,
             "failed": self.failed,
+            "blacklist": self.blacklist,
         }
 
 
@@ -176,6 +178,9 @@ def sweep_shard(
             else Put(ACCOUNTS, {**key, "swept_through": through.isoformat()}, fail=ConcurrentUpdate)
         )
         ctx.commit([write])
+    # the blacklist records of this shard whose next transition is due (publication, repair, expiry, purge)
+    if ctx.policy.blacklist is not None:
+        result.blacklist += blacklist.sweep_due(ctx, shard, through)
     return result
 
 
@@ -212,6 +217,7 @@ def sweep_date(
             else:
                 result.moved += 1
             result.messages += len(outcome.messages)
+            result.blacklist += 1 if outcome.listed else 0
             result.written_off += len(outcome.write_offs)
         if page.cursor is None:
             return result
@@ -225,11 +231,17 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
     state = c.state_from_item(item)
     plan = c.plan(ctx.policy, account_id, state, on, morats)
     version = int(item.get("collect_version", 0))
+    # the blacklist action: a listing (with proof of prior notice) or its wait, the repair clock of an open record
+    listing = blacklist.on_step(ctx, account_id, item, state, plan, on)
+    next_on = plan.next_on
+    if listing.look_again is not None and (next_on is None or listing.look_again < next_on):
+        next_on = listing.look_again
     fields: dict[str, Any] = {
         **c.state_fields(plan.state),
         "blocks": list(plan.blocks) or None,
-        "next_step_at": plan.next_on.isoformat() if plan.next_on else None,
-        "collect_shard": collect_shard(account_id) if plan.next_on else None,
+        "next_step_at": next_on.isoformat() if next_on else None,
+        "collect_shard": collect_shard(account_id) if next_on else None,
+        **listing.fields,
     }
     credit = sum(w.credit_fen for w in plan.write_offs)
     emergency = sum(w.emergency_fen for w in plan.write_offs)
@@ -292,6 +304,7 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
     for m in plan.messages:
         reports.count_message(tally, m.kind)
     writes += reports.tally_writes(ctx, tally, account_id)
+    writes += listing.writes
     if plan.changed:
         writes.append(
             audit(
@@ -311,7 +324,7 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
             )
         )
     ctx.commit(writes)
-    return plan
+    return replace(plan, listed=listing.listed) if listing.listed else plan
 
 
 def _hospital_events(ctx: Context, account_id: str, state: c.State, plan: c.Plan) -> list[Write]:
@@ -480,6 +493,12 @@ def cleared(ctx: Context, account: Item, settled: set[str]) -> dict[str, Any] | 
     state = c.state_from_item(account)
     if any(b.bill_id not in settled for b in state.unpaid):
         return None
-    after = c.State(strikes=state.strikes, strike_blocked=state.strike_blocked, pauses=state.pauses, stays=state.stays)
+    after = c.State(
+        strikes=state.strikes,
+        strike_blocked=state.strike_blocked,
+        pauses=state.pauses,
+        stays=state.stays,
+        strikes_reset_on=state.strikes_reset_on,
+    )
     blocks = c.blocks_of(ctx.policy, after)
     return {"step": None, "anchor": None, "applied": None, "blocks": list(blocks) or None}

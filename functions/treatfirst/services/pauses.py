@@ -81,7 +81,7 @@ def collection_state(ctx: Context, caller: Caller, account_id: str) -> dict[str,
             for b in state.unpaid
         ],
         "strikes": {
-            "in_window": ladder.strikes_in_window(state.strikes, on, window),
+            "in_window": ladder.strikes_in_window(state.strikes, on, window, state.strikes_reset_on),
             "total": len(state.strikes),
             "rule_applied": state.strike_blocked,
         },

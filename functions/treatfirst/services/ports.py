@@ -97,6 +97,9 @@ INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "blocks",
         "collect_version",
         "name_masked",
+        "strikes_reset_on",
+        "blacklist_pending",
+        "blacklist_open",
     ),
 }
 
