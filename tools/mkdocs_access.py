@@ -41,6 +41,8 @@ RESOURCES = {
     "reports": ("报表", "reports"),
     "aging": ("账龄", "aging"),
     "exports": ("失信名单报送的交付", "blacklist export deliveries"),
+    "blacklist": ("失信名单记录", "blacklist records"),
+    "blacklist_appeals": ("失信记录异议", "blacklist appeals"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -65,6 +67,10 @@ OPERATIONS = {
     "write_off": ("核销", "write off"),
     "download": ("下载文件", "download a file"),
     "acknowledge": ("确认收到", "acknowledge"),
+    "status": ("查询状态与理由", "status and reasons"),
+    "correct": ("更正", "correct"),
+    "file": ("提出", "file"),
+    "annul_strike": ("撤销逾期记录", "annul a strike"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

@@ -775,6 +775,14 @@ SUMMARY_ZH = {
     "getExport": "一次交付：窗口、条数、清单 SHA-256 和文件（信用平台）",
     "downloadExportFile": "按原样下载交付中的一个文件，X-Content-SHA256 头给出其 SHA-256（信用平台）",
     "acknowledgeExport": "确认已核验的交付，写明清单 SHA-256（信用平台；记入审计）",
+    "getBlacklistStatus": "本人的失信记录、理由、依据和移出方式（渠道、运营方）",
+    "fileBlacklistAppeal": "对失信记录提出异议：本人经渠道实名核验，或运营方代为提出",
+    "listBlacklist": "名单上的记录（含异议中），最早的在前（运营方）",
+    "getBlacklistRecord": "读取一条失信记录及其异议（运营方）",
+    "correctBlacklistRecord": "更正移出错误的记录，须说明理由（运营方；留审计）",
+    "listBlacklistAppeals": "待处理的失信记录异议，最早的在前（运营方）",
+    "decideBlacklistAppeal": "异议成立或不成立，须说明理由（运营方；留审计）",
+    "annulStrike": "撤销一条逾期记录，须说明理由（运营方；留审计）",
 }
 
 

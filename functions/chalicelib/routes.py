@@ -8,6 +8,7 @@ from chalice.app import Blueprint, Response
 from treatfirst.config import runtime
 from treatfirst.consents import render_all
 from treatfirst.messages import accounts, collection, platform
+from treatfirst.messages import blacklist as blacklist_messages
 from treatfirst.messages import exports as export_messages
 from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import reports as report_messages
@@ -15,6 +16,7 @@ from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
 from treatfirst.messages.common import Empty, to_item
 from treatfirst.services import (
+    blacklist,
     callers,
     charges,
     closing,
@@ -420,4 +422,61 @@ def acknowledge_export(export_id: str) -> Response:
         _request(),
         lambda ctx, caller, cmd: export.acknowledge(ctx, caller, export_id, cmd),
         body=export_messages.AcknowledgementRequest,
+    )
+
+
+# ---- the blacklist record, appeals and strike annulment (services/blacklist.py) ----
+@api.route("/v1/accounts/{account_id}/blacklist", methods=["GET"])
+def blacklist_status(account_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: blacklist.status(ctx, caller, account_id))
+
+
+@api.route("/v1/blacklist/{record_id}/appeals", methods=["POST"])
+def file_blacklist_appeal(record_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: blacklist.file_appeal(ctx, caller, record_id, cmd, _key()),
+        body=blacklist_messages.AppealRequest,
+    )
+
+
+@api.route("/v1/blacklist", methods=["GET"])
+def list_blacklist() -> Response:
+    return handle(_request(), lambda ctx, caller, page: blacklist.list_open(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/blacklist/{record_id}", methods=["GET"])
+def get_blacklist_record(record_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: blacklist.get_record(ctx, caller, record_id))
+
+
+@api.route("/v1/blacklist/{record_id}/correction", methods=["POST"])
+def correct_blacklist_record(record_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: blacklist.correct(ctx, caller, record_id, cmd, _key()),
+        body=blacklist_messages.CorrectionRequest,
+    )
+
+
+@api.route("/v1/appeals", methods=["GET"])
+def list_blacklist_appeals() -> Response:
+    return handle(_request(), lambda ctx, caller, page: blacklist.list_appeals(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/appeals/{appeal_id}/decision", methods=["POST"])
+def decide_blacklist_appeal(appeal_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: blacklist.decide_appeal(ctx, caller, appeal_id, cmd, _key()),
+        body=blacklist_messages.AppealDecision,
+    )
+
+
+@api.route("/v1/accounts/{account_id}/strikes/{bill_id}/annulment", methods=["POST"])
+def annul_strike(account_id: str, bill_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: blacklist.annul_strike(ctx, caller, account_id, bill_id, cmd, _key()),
+        body=blacklist_messages.StrikeAnnulment,
     )

@@ -61,6 +61,11 @@ FRESH = (
     "last 10 minutes; refused while a visit is open or anything is held or owed",
 )
 
+APPEAL_FRESH = (
+    "需本人 10 分钟内的实名核验凭证；异议期间暂停对外报送",
+    "needs the person's real-name check from the last 10 minutes; export of the record pauses meanwhile",
+)
+
 ACCESS: tuple[Grant, ...] = (
     # hospitals: their own visits, charges and bills; of an account only what opening a visit needs
     Grant(
@@ -174,6 +179,42 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "reviews", "list", "reviews:read", "any", "待复核的急诊项", "open emergency review items"),
     Grant("operator", "reviews", "read", "reviews:read", "any"),
     Grant("operator", "reviews", "decide", "reviews:write", "any", "须写明理由，审计", "with a reason, audited"),
+    # the blacklist (services/blacklist.py): the patient's status and appeal through a channel; operators run it;
+    # the credit platform sees none of this (it receives exports only)
+    Grant(
+        "channel",
+        "blacklist",
+        "status",
+        "accounts:read",
+        "any",
+        "本人的失信记录、理由、依据与移出方式",
+        "the person's records, reasons, basis and the way off the list",
+    ),
+    Grant("channel", "blacklist_appeals", "file", "blacklist:write", "any", *APPEAL_FRESH),
+    Grant("operator", "blacklist", "status", "accounts:read", "any"),
+    Grant("operator", "blacklist", "list", "blacklist:read", "any", "名单上的记录（含异议中）", "records on the list"),
+    Grant("operator", "blacklist", "read", "blacklist:read", "any", "含其异议", "with its appeals"),
+    Grant("operator", "blacklist", "correct", "blacklist:write", "any", "更正移出，须写明理由，审计", "with a reason"),
+    Grant(
+        "operator",
+        "blacklist_appeals",
+        "file",
+        "blacklist:write",
+        "any",
+        "代本人提出（审计）",
+        "on the patient's behalf",
+    ),
+    Grant("operator", "blacklist_appeals", "list", "blacklist:read", "any", "待处理的异议", "appeals waiting"),
+    Grant("operator", "blacklist_appeals", "decide", "blacklist:write", "any", "须写明理由，审计", "with a reason"),
+    Grant(
+        "operator",
+        "collection",
+        "annul_strike",
+        "collection:write",
+        "any",
+        "撤销一条逾期记录，须写明理由（追加记录）",
+        "annul one strike with a reason (a new log row)",
+    ),
     Grant(
         "operator",
         "reports",
@@ -265,6 +306,14 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("exports", "read"): ("getExport",),
     ("exports", "download"): ("downloadExportFile",),
     ("exports", "acknowledge"): ("acknowledgeExport",),
+    ("blacklist", "status"): ("getBlacklistStatus",),
+    ("blacklist", "list"): ("listBlacklist",),
+    ("blacklist", "read"): ("getBlacklistRecord",),
+    ("blacklist", "correct"): ("correctBlacklistRecord",),
+    ("blacklist_appeals", "file"): ("fileBlacklistAppeal",),
+    ("blacklist_appeals", "list"): ("listBlacklistAppeals",),
+    ("blacklist_appeals", "decide"): ("decideBlacklistAppeal",),
+    ("collection", "annul_strike"): ("annulStrike",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

@@ -32,7 +32,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
     assert grant_for("hospital", "bills", "list") is None and grant_for("hospital", "bills", "read").view == "own"  # type: ignore[union-attr]
     assert SCOPES == {
         "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
-        "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write"),
+        "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write", "blacklist:write"),
         "operator": (
             "callers:write",
             "accounts:read",
@@ -42,12 +42,23 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "collection:read",
             "reviews:read",
             "reviews:write",
+            "blacklist:read",
+            "blacklist:write",
         ),
         "credit_platform": ("exports:read", "exports:write"),
     }
     # collection is for operators only: hospitals and channels see no message, task, pause or clock
     collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
     assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}
+    # the blacklist: a channel reads the person's status and files the person's appeal, nothing else of it; the
+    # city credit platform sees none of it (it receives exports only)
+    blacklist = {(g.kind, g.resource, g.operation) for g in ACCESS if g.resource.startswith("blacklist")}
+    assert {(r, o) for k, r, o in blacklist if k == "channel"} == {
+        ("blacklist", "status"),
+        ("blacklist_appeals", "file"),
+    }
+    assert not [g for g in ACCESS if g.kind == "credit_platform" and g.resource.startswith("blacklist")]
+    assert [g.kind for g in ACCESS if g.operation == "annul_strike"] == ["operator"]
     # emergency review items and totals are the operator's alone
     assert {g.kind for g in ACCESS if g.resource in ("reviews", "reports")} == {"operator"}
     # the city credit platform reaches the export's deliveries and nothing else, and nobody else reaches them

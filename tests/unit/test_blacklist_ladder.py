@@ -249,3 +249,21 @@ def test_xiamen_strike_rule_lists_after_its_message_and_repair_lifts_the_suspens
     # and a later sweep does not suspend again on the old strikes
     _sweep_on(xiamen, DUE + timedelta(days=93))
     assert "strike_blocked" not in _account(xiamen, account_id)
+
+
+def test_every_attribute_the_blacklist_writes_is_on_the_dynamodb_model(world: World) -> None:
+    # Given records, change rows and an appeal written by the services (the DynamoDB adapter refuses an attribute its
+    # model lacks, which the memory store would let through)
+    from treatfirst.adapters.dynamo import AccountModel, BlacklistModel
+    from treatfirst.messages.blacklist import AppealRequest
+    from treatfirst.services.identity import SCOPES, Caller
+
+    account_id, _, record = _listed_lianyungang(world)
+    _sweep_on(world, date.fromisoformat(record["listed_on"]) + timedelta(days=7))
+    operator = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
+    blacklist.file_appeal(world.ctx(), operator, record["record_id"], AppealRequest(statement="异议"), None)
+    # Then every attribute of every item is an attribute of the model
+    names = set(BlacklistModel.get_attributes())
+    for item in world.store.tables[BLACKLIST].values():
+        assert set(item) <= names, set(item) - names
+    assert set(_account(world, account_id)) <= set(AccountModel.get_attributes())

@@ -431,14 +431,13 @@ class BlacklistModel(_Base):
     blacklist_by_account, blacklist_by_state = BlacklistByAccount(), BlacklistByState()
     kind, record_id, city_code, account_id, state, reason, request_id = (_s() for _ in range(7))
     listed_at, listed_on, valid_until, publish_on, published_on, repaid_on = (_s() for _ in range(6))
-    removed_on, purge_on, removed_at, purged_at, anchor = (_s() for _ in range(5))
+    removed_on, purge_on, removed_at, purged_at = (_s() for _ in range(4))
     change_id, change_kind, business_date, at, appeal_id = (_s() for _ in range(5))
-    appeal_status, filed_at, filed_by, decided_at, decided_by, outcome = (_s() for _ in range(6))
-    open = BooleanAttribute(null=True)
-    state_version, amount_fen, days_overdue, change_count = _n(), _n(), _n(), _n()
-    cause, bills, basis, notice, removal, appeal, changes, strike_bills, decision, verification = (
-        _j() for _ in range(10)
-    )
+    appeal_status, filed_at, filed_by, decided_at, decided_by = (_s() for _ in range(5))
+    updated_at, statement, filed_by_kind, verification_method, decision_reason = (_s() for _ in range(5))
+    open, annul_strikes = BooleanAttribute(null=True), BooleanAttribute(null=True)
+    state_version, amount_fen, change_count = _n(), _n(), _n()
+    cause, bills, basis, notice, removal, changes, strike_bills, verification, appeal_ids = (_j() for _ in range(9))
 
 
 class EventsByAudience(GlobalSecondaryIndex["EventModel"]):

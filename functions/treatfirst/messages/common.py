@@ -18,7 +18,9 @@ from msgspec import Meta
 
 from treatfirst.domain.errors import (
     AccountNotFound,
+    AppealNotFound,
     BillNotFound,
+    BlacklistRecordNotFound,
     CallerNotFound,
     ChargeNotFound,
     ExportNotFound,
@@ -194,6 +196,8 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "key_id": (record_id_pattern("key"), CallerNotFound),
     "task_id": (r"^msg_[0-9a-f]{32}$", TaskNotFound),
     "pause_id": (record_id_pattern("pau"), PauseNotFound),
+    "record_id": (record_id_pattern("blr"), BlacklistRecordNotFound),
+    "appeal_id": (record_id_pattern("bla"), AppealNotFound),
     "review_id": (
         "^rev_" + record_id_pattern("vis")[1:-1] + "(_" + TOKEN_PATTERN[1:-1] + ")?$",
         ReviewNotFound,

@@ -31,19 +31,42 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
+
 from treatfirst.domain import blacklist as b
 from treatfirst.domain import collection as c
 from treatfirst.domain.collection import closed_through
-from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.domain.errors import (
+    AccountNotFound,
+    AppealAlreadyDecided,
+    AppealNotAllowed,
+    AppealNotFound,
+    AppealPending,
+    BlacklistRecordNotFound,
+    ConcurrentUpdate,
+    RecordNotListed,
+    StrikeAlreadyAnnulled,
+    StrikeNotFound,
+    TreatFirstError,
+    ValidationFailed,
+)
+from treatfirst.domain.ids import new_id
 from treatfirst.domain.policy import Policy
+from treatfirst.messages import blacklist as msg
+from treatfirst.messages.common import to_item
+from treatfirst.services.enrollment import fresh
+from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.outbox import message_id
-from treatfirst.services.ports import ACCOUNTS, BILLS, BLACKLIST, OUTBOX, Delete, Item, Put, Update, Write
+from treatfirst.services.paging import PageQuery, decode_cursor, page_view
+from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, BLACKLIST, OUTBOX, Delete, Item, Put, Update, Write
 from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
 
 _log = logging.getLogger(__name__)
 
+LIST_OPEN, LIST_REMOVED = "open", "removed"  # blacklist_by_state partitions of records (purged ones leave it)
+APPEALS_PENDING, APPEALS_DECIDED = "appeal_pending", "appeal_decided"  # ... and of appeals
 CHANGE_SHARDS = 4  # a day's change rows spread over this many index partitions
 DUE_SHARDS = 16  # the same count and hash as the collection sweep's shards (services.collection.collect_shard)
 
@@ -102,7 +125,7 @@ def index_fields(state: str, dates: b.Dates, t: b.Timing, account_id: str) -> di
     return {
         "due_shard": due_shard(account_id) if due else None,
         "next_due": due.isoformat() if due else None,
-        "list_state": state if state != b.PURGED else None,
+        "list_state": LIST_OPEN if state in b.OPEN_STATES else (LIST_REMOVED if state == b.REMOVED else None),
         "open": True if state in b.OPEN_STATES else None,
     }
 
@@ -272,6 +295,7 @@ def transition(
     *,
     when: date,
     reason: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[list[Write], Item, bool]:
     """The writes that move `record` by `event` (a row of domain.blacklist.RECORD_TRANSITIONS), dated `when` (a
     business date), audited with who (`caller`, None for the sweep) and why (`reason`).
@@ -313,13 +337,14 @@ def transition(
         fields["purged_at"] = now
     fields.update(b.dates_fields(dates))
     fields.update(index_fields(to, dates, t, record.get("account_id", "")))
+    fields.update(extra or {})
     if state == b.APPEALING and event not in ("reject", "accept") and record.get("appeal_id"):
         # the record leaves the list while an appeal waits: the appeal is closed with it (accept decides it itself)
         writes.append(
             Update(
                 BLACKLIST,
                 {"item_id": record["appeal_id"]},
-                set={"appeal_status": "closed", "list_state": "appeal_closed", "decided_at": now},
+                set={"appeal_status": "closed", "list_state": APPEALS_DECIDED, "decided_at": now},
                 expect={"appeal_status": "pending"},
                 fail=ConcurrentUpdate,
             )
@@ -646,3 +671,360 @@ def _record_for(
     return record_item(
         ctx, account_id=account_id, cause=cause, bills=bills, notice=proof, strike_bills=strike_bills, on=on
     )
+
+
+# ---- the routes: views ---------------------------------------------------------------------------------------------
+def _load_record(ctx: Context, record_id: str) -> Item:
+    item = ctx.store.get(BLACKLIST, {"item_id": record_id}) if record_id.startswith("blr_") else None
+    if item is None or item.get("kind") != "record":
+        raise BlacklistRecordNotFound()
+    return item
+
+
+def _load_appeal(ctx: Context, appeal_id: str) -> Item:
+    item = ctx.store.get(BLACKLIST, {"item_id": appeal_id}) if appeal_id.startswith("bla_") else None
+    if item is None or item.get("kind") != "appeal":
+        raise AppealNotFound()
+    return item
+
+
+def record_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {k: item[k] for k in msg.BlacklistRecord.__struct_fields__ if item.get(k) is not None}
+    return to_item(msgspec.convert(fields, msg.BlacklistRecord))
+
+
+def appeal_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {k: item[k] for k in msg.Appeal.__struct_fields__ if item.get(k) is not None}
+    fields["status"] = item["appeal_status"]
+    return to_item(msgspec.convert(fields, msg.Appeal))
+
+
+def _every(ctx: Context, key: str, index: str) -> Iterator[Item]:
+    start = None
+    while True:
+        page = ctx.store.query(BLACKLIST, key, index=index, limit=100, start=start)
+        yield from page.items
+        if page.cursor is None:
+            return
+        start = page.cursor
+
+
+_REASON_TEXT = {
+    "ladder": "账单逾期 {days} 天仍未还清，按本市先医后付政策（{step}）列入失信名单",
+    "strikes": "累计逾期达到本市先医后付政策的失信规则，列入失信名单",
+}
+
+
+def how_to_leave(policy: Policy) -> str:
+    """The ways off the list under the policy, in the words the patient reads (the status route, the docs)."""
+    t = timing(policy)
+    parts = [f"结清全部逾期欠款后经过 {t.cooling_days} 天冷静期（期间无新的逾期）自动移出"]
+    if policy.repair_appeal_allowed:
+        parts.append("对记录有异议的，可通过渠道实名核验后提出异议，异议处理期间暂停对外报送，异议成立即移出")
+    parts.append(f"列入满 {t.validity_days} 天自动移出")
+    parts.append(f"移出 {t.retention_days} 天后删除记录")
+    return "；".join(parts) + "。"
+
+
+def status(ctx: Context, caller: Caller, account_id: str) -> dict[str, Any]:
+    """The patient's blacklist status and the reasons (PIPL art. 24): each record with its reason, basis, bills,
+    dates, whether it was exported, and the way off it. Read from the account's own index partition."""
+    caller.may("blacklist", "status")
+    account = _account(ctx, account_id)
+    if account is None:
+        raise AccountNotFound()
+    rows = list(_every(ctx, account_id, "blacklist_by_account"))
+    appeals = {r["appeal_id"]: r for r in rows if r.get("kind") == "appeal"}
+    t = timing(ctx.policy) if ctx.policy.blacklist else None
+    records = []
+    for r in rows:
+        if r.get("kind") != "record" or r["state"] == b.PURGED:
+            continue
+        cause = r.get("cause") or {}
+        dates = b.dates_from_item(r)
+        repair = b.repair_on(dates, t) if t and r["state"] in b.OPEN_STATES else None
+        latest = appeals.get(r.get("appeal_id", ""))
+        records.append(
+            msg.StatusRecord(
+                record_id=r["record_id"],
+                state=r["state"],
+                reason_text=_REASON_TEXT[cause.get("source", "ladder")].format(
+                    days=cause.get("days_overdue", 0), step=cause.get("step", "")
+                ),
+                amount_fen=r["amount_fen"],
+                bills=[msgspec.convert(x, msg.ListedBill) for x in r["bills"]],
+                listed_on=r["listed_on"],
+                valid_until=r["valid_until"],
+                legal_basis=r["basis"]["legal_basis"],
+                policy_version=r["basis"]["policy_version"],
+                exported=bool(r.get("published_on")),
+                how_to_leave=how_to_leave(ctx.policy),
+                repaid_on=r.get("repaid_on"),
+                repair_on=repair.isoformat() if repair else None,
+                removed_on=r.get("removed_on"),
+                removal_reason=(r.get("removal") or {}).get("reason"),
+                appeal_status=latest["appeal_status"] if latest else None,
+            )
+        )
+    listed = any(r.state in b.OPEN_STATES for r in records)
+    return to_item(
+        msg.BlacklistStatus(
+            account_id=account_id,
+            listed=listed,
+            waiting_for_notice=bool(account.get("blacklist_pending")),
+            records=records,
+        )
+    )
+
+
+def list_open(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any]:
+    """Records on the list now (listed or under appeal), oldest first (operators)."""
+    caller.may("blacklist", "list")
+    bound = f"blacklist|{caller.actor}"
+    start = decode_cursor(ctx.cipher, bound, query.cursor)
+    page = ctx.store.query(BLACKLIST, LIST_OPEN, index="blacklist_by_state", limit=query.limit, start=start)
+    return page_view(ctx.cipher, bound, page, record_view)
+
+
+def get_record(ctx: Context, caller: Caller, record_id: str) -> dict[str, Any]:
+    """A record (a purged one as its tombstone) with its appeals (operators)."""
+    caller.may("blacklist", "read")
+    record = _load_record(ctx, record_id)
+    appeals = [a for a in (ctx.store.get(BLACKLIST, {"item_id": i}) for i in record.get("appeal_ids") or ()) if a]
+    return {"record": record_view(record), "appeals": [appeal_view(a) for a in appeals]}
+
+
+def list_appeals(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any]:
+    """Appeals waiting for a decision, oldest first (operators)."""
+    caller.may("blacklist_appeals", "list")
+    bound = f"appeals|{caller.actor}"
+    start = decode_cursor(ctx.cipher, bound, query.cursor)
+    page = ctx.store.query(BLACKLIST, APPEALS_PENDING, index="blacklist_by_state", limit=query.limit, start=start)
+    return page_view(ctx.cipher, bound, page, appeal_view)
+
+
+# ---- the routes: appeal, decision, correction, strike annulment ------------------------------------------------
+def file_appeal(
+    ctx: Context, caller: Caller, record_id: str, command: msg.AppealRequest, idempotency_key: str | None
+) -> Outcome:
+    """An appeal against a listed record: by the patient through a channel (fresh real-name evidence of the person,
+    as a withdrawal needs) or by an operator on the patient's behalf. The record goes to `appealing`: it is not
+    published (exported) while the appeal waits; an operator decides it."""
+    caller.may("blacklist_appeals", "file")
+    evidence: dict[str, str] | None = None
+    if caller.kind == "channel":
+        if command.verification is None:
+            raise ValidationFailed("a channel's appeal needs the person's real-name verification", field="verification")
+        evidence = {**fresh(ctx, command.verification), "channel": caller.actor}
+    if not ctx.policy.repair_appeal_allowed:
+        raise AppealNotAllowed()
+    idem = Idempotency(ctx, caller, idempotency_key, f"appeal:{record_id}", command)
+
+    def build() -> tuple[list[Write], Outcome]:
+        record = _load_record(ctx, record_id)
+        if record["state"] == b.APPEALING:
+            raise AppealPending()
+        if record["state"] not in b.OPEN_STATES:
+            raise RecordNotListed()
+        now = ctx.now_text()
+        appeal_id = new_id("bla")
+        appeal: Item = {
+            "item_id": appeal_id,
+            "kind": "appeal",
+            "appeal_id": appeal_id,
+            "record_id": record_id,
+            "account_id": record["account_id"],
+            "holder": record["account_id"],
+            "opened_at": now,
+            "list_state": APPEALS_PENDING,
+            "appeal_status": "pending",
+            "statement": command.statement.strip(),
+            "filed_at": now,
+            "filed_by_kind": "channel" if caller.kind == "channel" else "operator",
+            "filed_by": caller.actor,
+            "request_id": ctx.request_id,
+        }
+        if evidence is not None:
+            appeal["verification"] = evidence
+            appeal["verification_method"] = evidence["method"]
+        writes, _, _ = transition(
+            ctx,
+            caller,
+            record,
+            "appeal",
+            when=open_business_date(ctx),
+            reason=appeal["statement"],
+            extra={"appeal_id": appeal_id, "appeal_ids": [*(record.get("appeal_ids") or ()), appeal_id]},
+        )
+        writes.insert(0, Put(BLACKLIST, appeal, fail=ConcurrentUpdate))
+        return writes, Outcome(201, appeal_view(appeal))
+
+    return idem.run(build)
+
+
+def decide_appeal(
+    ctx: Context, caller: Caller, appeal_id: str, command: msg.AppealDecision, idempotency_key: str | None
+) -> Outcome:
+    """An operator decides an appeal with a reason. Accepted: the record leaves the list (appeal_accepted; the
+    export learns it if the record had been published) and, if asked, the strikes it rested on are annulled.
+    Rejected: the record is listed again (published by the next daily sweep once its date has come)."""
+    caller.may("blacklist_appeals", "decide")
+    idem = Idempotency(ctx, caller, idempotency_key, f"appeal-decision:{appeal_id}", command)
+
+    def build() -> tuple[list[Write], Outcome]:
+        appeal = _load_appeal(ctx, appeal_id)
+        if appeal["appeal_status"] != "pending":
+            raise AppealAlreadyDecided()
+        record = _load_record(ctx, appeal["record_id"])
+        if record["state"] != b.APPEALING or record.get("appeal_id") != appeal_id:
+            raise AppealAlreadyDecided()
+        reason = command.reason.strip()
+        accepted = command.outcome == "accepted"
+        decided = {
+            "appeal_status": command.outcome,
+            "list_state": APPEALS_DECIDED,
+            "decided_at": ctx.now_text(),
+            "decided_by": caller.actor,
+            "decision_reason": reason,
+            "annul_strikes": bool(accepted and command.annul_strikes),
+        }
+        when = open_business_date(ctx)
+        writes, _, released = transition(
+            ctx, caller, record, "accept" if accepted else "reject", when=when, reason=reason
+        )
+        writes.insert(
+            0,
+            Update(
+                BLACKLIST,
+                {"item_id": appeal_id},
+                set=decided,
+                expect={"appeal_status": "pending"},
+                fail=AppealAlreadyDecided,
+            ),
+        )
+        if released:
+            account = _account(ctx, record["account_id"])
+            if account is not None:
+                fields = account_release(ctx, account, record, "accept", when)
+                if decided["annul_strikes"]:
+                    more, annul_writes, _ = annul(
+                        ctx, caller, account, record.get("strike_bills") or [], reason, strict=False
+                    )
+                    fields.update(more)
+                    writes += annul_writes
+                writes.append(_account_update(account, fields))
+        return writes, Outcome(200, appeal_view({**appeal, **decided}))
+
+    return idem.run(build)
+
+
+def correct(
+    ctx: Context, caller: Caller, record_id: str, command: msg.CorrectionRequest, idempotency_key: str | None
+) -> Outcome:
+    """An operator removes a record made in error, with a reason (a pending appeal is closed with it)."""
+    caller.may("blacklist", "correct")
+    idem = Idempotency(ctx, caller, idempotency_key, f"correct:{record_id}", command)
+
+    def build() -> tuple[list[Write], Outcome]:
+        record = _load_record(ctx, record_id)
+        if record["state"] not in b.OPEN_STATES:
+            raise RecordNotListed()
+        when = open_business_date(ctx)
+        writes, after, released = transition(ctx, caller, record, "correct", when=when, reason=command.reason.strip())
+        account = _account(ctx, record["account_id"]) if released else None
+        if account is not None:
+            writes.append(_account_update(account, account_release(ctx, account, record, "correct", when)))
+        return writes, Outcome(200, record_view(after))
+
+    return idem.run(build)
+
+
+def annul(
+    ctx: Context, caller: Caller, account: Item, bill_ids: Sequence[str], reason: str, *, strict: bool
+) -> tuple[dict[str, Any], list[Write], dict[str, Any]]:
+    """Annul the strikes of `bill_ids`: a new row per strike in the append-only strike log (the strike's own row
+    stays), the account's strike flags, and the strike rule re-checked: its actions are lifted when it no longer
+    holds and the policy lets an annulment lift them (strikes.lift operator_only; rule_no_longer_met once nothing
+    is unpaid, as the sweep would). `strict`: an unknown or annulled strike is an error (the single-strike route).
+    Returns (account `set` fields, writes, {"count", "applied"})."""
+    state = c.state_from_item(account)
+    strikes = list(state.strikes)
+    writes: list[Write] = []
+    for bill_id in bill_ids:
+        index = next((i for i, s in enumerate(strikes) if s.bill_id == bill_id), None)
+        if index is None:
+            if strict:
+                raise StrikeNotFound()
+            continue
+        if strikes[index].annulled:
+            if strict:
+                raise StrikeAlreadyAnnulled()
+            continue
+        strikes[index] = replace(strikes[index], annulled=True)
+        writes.append(
+            Put(
+                AUDIT,
+                {
+                    "subject": f"strike#{account['account_id']}",
+                    "event_id": f"annul#{bill_id}",
+                    "action": "strike.annulled",
+                    "actor_kind": caller.kind,
+                    "actor_id": caller.principal_id,
+                    "at": ctx.now_text(),
+                    "request_id": ctx.request_id,
+                    "details": {"bill_id": bill_id, "on": strikes[index].on.isoformat(), "reason": reason},
+                },
+                fail=StrikeAlreadyAnnulled,
+            )
+        )
+    p = ctx.policy
+    on = open_business_date(ctx) - timedelta(days=1)
+    count = c.strikes_in_window(strikes, on, p.strike_window_months, state.strikes_reset_on)
+    met = c.strike_rule_met(count, p.strike_comparison, p.strike_count)
+    blocked = state.strike_blocked and not (not met and (p.strike_lift == "operator_only" or not state.unpaid))
+    after = replace(state, strikes=tuple(strikes), strike_blocked=blocked)
+    fields: dict[str, Any] = {
+        "strikes": [c.strike_entry(s) for s in strikes] or None,
+        "strike_blocked": True if blocked else None,
+        "blocks": list(c.blocks_of(p, after)) or None,
+    }
+    if state.strike_blocked and not blocked:
+        writes.append(
+            audit(ctx, caller, f"account#{account['account_id']}", "collection.strikes.lifted", reason=reason)
+        )
+    return fields, writes, {"count": count, "applied": blocked}
+
+
+def annul_strike(
+    ctx: Context,
+    caller: Caller,
+    account_id: str,
+    bill_id: str,
+    command: msg.StrikeAnnulment,
+    idempotency_key: str | None,
+) -> Outcome:
+    """An operator annuls one strike with a reason (the strike log is append-only: the annulment is a row of its
+    own); the strike count and the strike rule's suspension honour it at once."""
+    caller.may("collection", "annul_strike")
+    idem = Idempotency(ctx, caller, idempotency_key, f"annul:{account_id}:{bill_id}", command)
+
+    def build() -> tuple[list[Write], Outcome]:
+        account = _account(ctx, account_id)
+        if account is None:
+            raise AccountNotFound()
+        reason = command.reason.strip()
+        fields, writes, info = annul(ctx, caller, account, [bill_id], reason, strict=True)
+        writes.insert(0, _account_update(account, fields))
+        strike = next(s for s in c.state_from_item(account).strikes if s.bill_id == bill_id)
+        body = msg.StrikeAnnulled(
+            account_id=account_id,
+            bill_id=bill_id,
+            on=strike.on.isoformat(),
+            annulled_at=ctx.now_text(),
+            reason=reason,
+            strikes_counted=info["count"],
+            strike_rule_applied=info["applied"],
+        )
+        return writes, Outcome(200, to_item(body))
+
+    return idem.run(build)
