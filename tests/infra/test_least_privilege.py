@@ -131,6 +131,37 @@ class Caller:
         return json.loads(response.body) if response.body else None
 
 
+def seed_blacklist(stack: Any, later: datetime) -> None:
+    """Two records written as services.blacklist writes them: one due for publication at `later`, one due for
+    expiry and purge."""
+    from treatfirst.domain.ids import new_id
+    from treatfirst.services import blacklist
+
+    ctx = Context(store=stack.store, cipher=stack.cipher, clock=stack.clock, policy=stack.policy)
+    at_later = Context(
+        store=stack.store,
+        cipher=stack.cipher,
+        clock=type("At", (), {"now": staticmethod(lambda: later)})(),
+        policy=stack.policy,
+    )
+    through = collection.closed_date(at_later)
+    made = []
+    for days_ago in (10, 1095 + 1825 + 30):
+        record = blacklist.record_item(
+            ctx,
+            account_id=new_id("acc"),
+            cause={"source": "ladder", "step": "report_to_credit_platform", "anchor": "2026-01-01", "days_overdue": 90},
+            bills=[{"bill_id": new_id("bil"), "amount_fen": 9_000, "due_at": "2026-01-01T15:59:59.000Z"}],
+            notice=[{"message_id": "msg_" + "b" * 32, "sent_at": "2026-01-01T00:00:00.000Z"}],
+            strike_bills=[],
+            on=through - timedelta(days=days_ago),
+        )
+        ctx.commit(blacklist.record_writes_for_listing(ctx, record))
+        made.append(record)
+    writes, _, _ = blacklist.transition(ctx, None, made[1], "publish", when=through - timedelta(days=3000), reason="x")
+    ctx.commit(writes)
+
+
 def test_each_role_allows_exactly_what_its_function_does(
     template: dict[str, Any], stack: Any, recorder: Recorder
 ) -> None:
@@ -185,6 +216,7 @@ def test_each_role_allows_exactly_what_its_function_does(
         channel("GET", f"/v1/bills/{bills[0]['bill_id']}")
         operator("GET", f"/v1/accounts/{account}/messages")
         Caller(client, keys["credit_platform"])("GET", "/v1/exports")  # the credit platform's list of deliveries
+        channel("GET", f"/v1/accounts/{account}/blacklist")  # the person's blacklist status (none)
 
         def pay(txn: str, bill: dict[str, Any]) -> None:
             body = {
@@ -222,8 +254,12 @@ def test_each_role_allows_exactly_what_its_function_does(
         hospital("POST", f"/v1/visits/{visit}/charges", charge(300))
         bills.append(hospital("POST", f"/v1/visits/{visit}/close")["bill"])
         api_calls |= recorder.calls
+        # and two blacklist records (as the ladder makes them) whose next transitions fall due by then: one is
+        # published (an export change row), the other, published long ago, expires and is purged (its rows deleted)
+        seed_blacklist(stack, datetime.now(UTC) + timedelta(days=400))
         recorder.calls.clear()
-        assert sweep(400)["written_off"] == 1
+        swept_later = sweep(400)
+        assert swept_later["written_off"] == 1 and swept_later["blacklist"] == 3
         sweep_calls |= recorder.calls
 
         # and the patient pays the written-off bill (a recovery) and withdraws (the API again)
