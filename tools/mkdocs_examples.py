@@ -31,6 +31,8 @@ KEY_ID = "key_01JDX3AB2CD4EF6GH8JK0MN2PQ"
 TASK = "msg_5d41402abc4b2a76b9719d911017c592"
 PAUSE = "pau_01JDX3W7X0Y3Z6A9B2C5D8E1F4"
 REVIEW = f"rev_{VISIT}_FEE-20261124-0001"
+RECORD = "blr_3F9A1C0D7E2B4A6C8D0E1F2A3B"
+APPEAL = "bla_01JDX3Z9A2B5C8D1E4F7G0H3J6"
 
 # Field name → example value, for the fields a reader recognises; the rest follow their type.
 SAMPLES: dict[str, Any] = {
@@ -42,6 +44,8 @@ SAMPLES: dict[str, Any] = {
     "message_id": TASK,
     "pause_id": PAUSE,
     "review_id": REVIEW,
+    "record_id": RECORD,
+    "appeal_id": APPEAL,
     "payment_id": "pay_01JDX3T2U5V8W1X4Y7Z0A3B6C9",
     "refund_id": "ref_01JDX3R9S2T5U8V1W4X7Y0Z3A6",
     "hospital_id": "city-hospital-1",
@@ -187,6 +191,17 @@ class Example:
 
 # Bodies where the type alone gives a poor story: the fields a caller really sends.
 REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
+    "fileBlacklistAppeal": {
+        "statement": "该笔费用已于到期前在窗口缴清 paid at the desk before the due date",
+        "verification": {
+            "method": "face",
+            "check_id": "FACE-20261124-0042",
+            "verified_at": "2026-11-24T09:28:00+08:00",
+        },
+    },
+    "decideBlacklistAppeal": {"outcome": "rejected", "reason": "核实欠款属实 the debt is confirmed"},
+    "correctBlacklistRecord": {"reason": "身份错配 the wrong person was listed"},
+    "annulStrike": {"reason": "系统故障导致逾期 overdue because of a system outage"},
     "registerCaller": {"kind": "hospital", "id": "city-hospital-1", "name": "市第一人民医院"},
     "rotateCaller": {"reason": "每年轮换 yearly rotation", "previous_valid_seconds": 86400},
     "revokeCaller": {"reason": "密钥泄露 key leaked"},
@@ -281,6 +296,8 @@ PATH_VALUES = {
     "review_id": REVIEW,
     "export_id": "exp_20261125",
     "file_name": "delta-00001.csv",
+    "record_id": RECORD,
+    "appeal_id": APPEAL,
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

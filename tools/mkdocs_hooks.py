@@ -1001,6 +1001,14 @@ def general_code(cls: type[TreatFirstError]) -> str | None:
 # Each code's meaning in Chinese (the API's own `message` is English, for developers). A code added since falls
 # back to its English message (tests/docs/test_reference_pages.py lists those).
 MEANING_ZH = {
+    "APPEAL_ALREADY_DECIDED": "这件异议已作出决定或已关闭",
+    "APPEAL_NOT_ALLOWED": "本市政策不受理异议",
+    "APPEAL_NOT_FOUND": "没有这件异议",
+    "APPEAL_PENDING": "该记录已有待处理的异议",
+    "BLACKLIST_RECORD_NOT_FOUND": "没有这条失信记录",
+    "RECORD_NOT_LISTED": "该记录已不在名单上",
+    "STRIKE_ALREADY_ANNULLED": "这条逾期记录已被撤销",
+    "STRIKE_NOT_FOUND": "该账户没有这条逾期记录",
     "ACCOUNT_NOT_ACTIVE": "账户不是正常状态",
     "ACCOUNT_NOT_FOUND": "没有这个账户",
     "ACCOUNT_RESTRICTED": "账户被催收阶梯或失信规则限制",

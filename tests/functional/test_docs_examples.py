@@ -20,7 +20,20 @@ from treatfirst.services.unit_of_work import Context
 
 from tests.factories import charge, enrollment
 from tests.functional.conftest import Api, Key, _register
-from tools.mkdocs_examples import ACCOUNT, BILL, KEY_ID, PAUSE, REVIEW, SAMPLES, TASK, VISIT, Example, examples
+from tools.mkdocs_examples import (
+    ACCOUNT,
+    APPEAL,
+    BILL,
+    KEY_ID,
+    PAUSE,
+    RECORD,
+    REVIEW,
+    SAMPLES,
+    TASK,
+    VISIT,
+    Example,
+    examples,
+)
 
 # The order a reader's first days follow, so each example's ids exist when it is sent.
 PLAN = (
@@ -62,6 +75,15 @@ PLAN = (
     "decideReview",
     "emergencyReport",
     "operatorReport",
+    # the blacklist: a record the ladder made for the resident (written below); status, appeal, decision, correction
+    "getBlacklistStatus",
+    "listBlacklist",
+    "getBlacklistRecord",
+    "fileBlacklistAppeal",
+    "listBlacklistAppeals",
+    "decideBlacklistAppeal",
+    "correctBlacklistRecord",
+    "annulStrike",
     # the bill is paid, the resident withdraws; another resident's unpaid bill is written off (hardship)
     "notifyPayment",
     "withdraw",
@@ -82,6 +104,8 @@ PLAN = (
 SAMPLE_IDS = {ACCOUNT: "account", VISIT: "visit", BILL: "bill", KEY_ID: "key", TASK: "task", PAUSE: "pause"}
 SAMPLE_IDS[REVIEW] = "review"
 SAMPLE_IDS.update({SAMPLES["export_id"]: "export", SAMPLES["manifest_sha256"]: "manifest"})
+SAMPLE_IDS[RECORD] = "record"
+SAMPLE_IDS[APPEAL] = "appeal"
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +217,32 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         assert closed.status_code == 201, closed.body
         live["bill"] = json.loads(closed.body)["bill"]["bill_id"]
 
+    def write_blacklist_record() -> None:
+        """What the ladder's blacklist step writes for the live account (services.blacklist), after a delivered
+        warning SMS: the record, and the account's open-record mark and the strike of its bill."""
+        from datetime import date, timedelta
+
+        from treatfirst.services import blacklist
+        from treatfirst.services.ports import ACCOUNTS, Update
+
+        account, bill = live["account"], live["bill"]
+        on = date.today() - timedelta(days=1)
+        record = blacklist.record_item(
+            ctx,
+            account_id=account,
+            cause={"source": "ladder", "step": "report_to_credit_platform", "anchor": "2026-08-01", "days_overdue": 90},
+            bills=[{"bill_id": bill, "amount_fen": 9_000, "due_at": "2026-08-01T15:59:59.000Z"}],
+            notice=[{"message_id": "msg_" + "c" * 32, "sent_at": "2026-10-22T02:00:00.000Z"}],
+            strike_bills=[bill],
+            on=on,
+        )
+        mark = {"blacklist_open": {"record_id": record["record_id"]}, "strikes": [{"bill_id": bill, "on": str(on)}]}
+        ctx.commit(
+            [*blacklist.record_writes_for_listing(ctx, record), Update(ACCOUNTS, {"account_id": account}, set=mark)]
+        )
+
     before: dict[str, Callable[[], None]] = {
+        "getBlacklistStatus": write_blacklist_record,
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
         "writeOffBill": issue_another_bill,
@@ -247,8 +296,14 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         if op_id == "listExports":
             assert answer["items"], f"{op_id}: the test clock's schedules delivered nothing"
             live["export"], live["manifest"] = answer["items"][0]["export_id"], answer["items"][0]["manifest_sha256"]
-        if op_id in ("listPhoneTasks", "listReviews"):
+        if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
-            name, field = ("task", "task_id") if op_id == "listPhoneTasks" else ("review", "review_id")
+            name, field = {
+                "listPhoneTasks": ("task", "task_id"),
+                "listReviews": ("review", "review_id"),
+                "listBlacklist": ("record", "record_id"),
+            }[op_id]
             live[name] = answer["items"][0][field]
+        if op_id == "fileBlacklistAppeal":
+            live["appeal"] = answer["appeal_id"]
     assert not problems, "\n".join(problems)

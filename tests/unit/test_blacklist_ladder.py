@@ -267,3 +267,32 @@ def test_every_attribute_the_blacklist_writes_is_on_the_dynamodb_model(world: Wo
     for item in world.store.tables[BLACKLIST].values():
         assert set(item) <= names, set(item) - names
     assert set(_account(world, account_id)) <= set(AccountModel.get_attributes())
+
+
+def test_xiamen_annulment_lifts_the_suspension_its_consent_text_promises(xiamen: World) -> None:
+    # Given Xiamen's service agreement, which promises that the strike rule's suspension lifts only when an overdue
+    # record is annulled after review or by credit repair
+    from treatfirst.consents import render_all
+    from treatfirst.messages.blacklist import StrikeAnnulment
+    from treatfirst.services.identity import SCOPES, Caller
+
+    agreement = next(c.text for c in render_all(xiamen.policy) if c.kind == "service_agreement")
+    assert "仅在逾期记录经核实撤销或信用修复后解除" in agreement
+    # and an account suspended by three overdue bills, still unpaid
+    account_id = xiamen.enroll()["account_id"]
+    _sweep_on(xiamen, date(2026, 11, 23))
+    bills = [_bill(xiamen, account_id, 1_000) for _ in range(3)]
+    _sweep_on(xiamen, DUE)
+    assert _account(xiamen, account_id)["strike_blocked"] is True
+    # When an operator annuls one of the strikes, with a reason
+    operator = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
+    out = blacklist.annul_strike(xiamen.ctx(), operator, account_id, bills[0], StrikeAnnulment(reason="账单重复"), None)
+    # Then two strikes count, the rule (3 or more) no longer holds, and its suspension is lifted at once, as promised
+    assert (out.body["strikes_counted"], out.body["strike_rule_applied"]) == (2, False)
+    account = _account(xiamen, account_id)
+    assert "strike_blocked" not in account
+    # and the next sweep neither suspends again on the annulled strike nor makes the listing the rule called for
+    _sweep_on(xiamen, DUE + timedelta(days=1))
+    assert "strike_blocked" not in _account(xiamen, account_id)
+    assert _records(xiamen) == [] and "blacklist_pending" not in _account(xiamen, account_id)
+    assert [s.get("annulled", False) for s in _account(xiamen, account_id)["strikes"]].count(True) == 1

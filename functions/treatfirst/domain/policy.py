@@ -563,7 +563,6 @@ class DocumentationOnly:
         return f"documentation-only: {self.reason}"
 
 
-_NO_REPAIR = "appeals are not built yet"
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
 _DISPLAY = "descriptive text shown in the consents and on the pages"
@@ -620,7 +619,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
         "treatfirst.services.export.consent_required", ("blacklist_export_consent_required",)
     ),
     "credit_repair.cooling_days": Enforced("treatfirst.services.blacklist.timing", ("repair_cooling_days",)),
-    "credit_repair.appeal_allowed": DocumentationOnly(_NO_REPAIR),
+    "credit_repair.appeal_allowed": Enforced("treatfirst.services.blacklist.file_appeal", ("repair_appeal_allowed",)),
     "blacklist.legal_basis.document": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("document",)),
     "blacklist.legal_basis.title": Enforced("treatfirst.domain.policy.LegalBasis.as_dict", ("title",)),
     "blacklist.legal_basis.text": Enforced("treatfirst.services.blacklist.basis", ("blacklist", "legal_basis", "text")),

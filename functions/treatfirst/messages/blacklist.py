@@ -116,8 +116,7 @@ class AppealPage(Response):
 
 
 class AppealRequest(Request):
-    """An appeal (异议). From a channel it is the patient's own and needs fresh real-name evidence of the person;
-    an operator files one on the patient's behalf (e.g. a written appeal received at a desk)."""
+    """An appeal (异议): by the patient through a channel (fresh real-name check) or by an operator for them."""
 
     statement: Annotated[Text200, Meta(description="the grounds of the appeal, kept with it and in the audit log")]
     verification: Annotated[

@@ -596,3 +596,121 @@ DESCRIPTIONS.update(
         "persons, from the blacklist's change log": "人数，取自失信名单变更记录",
     }
 )
+
+
+# ---- the blacklist record, appeals and strike annulment (messages/blacklist.py) ----------------------------------
+FIELDS.update(
+    {
+        "anchor": "起算日：最早一张未还账单的到期日（阶梯列入）",
+        "annul_strikes": "异议成立时是否同时撤销该记录所依据的逾期记录",
+        "annulled_at": "撤销时间",
+        "appeal_id": "异议编号",
+        "appeal_status": "最近一次异议的状态",
+        "appeals": "该记录的异议",
+        "basis": "决定依据",
+        "by": "操作人（每日扫描为 system）",
+        "cause": "列入原因",
+        "document": "依据文件（文号）",
+        "exported": "是否已向城市信用平台报送",
+        "filed_at": "提出时间",
+        "filed_by": "提出方（渠道或运营人员的编号）",
+        "filed_by_kind": "提出方类型：渠道（本人）或运营方",
+        "how_to_leave": "移出名单的方式",
+        "legal_basis": "法律依据原文",
+        "legal_basis_ref": "法律依据的文件、文号与条款",
+        "listed": "当前是否在名单上（已列入或异议中）",
+        "listed_at": "列入时间",
+        "listed_on": "列入的营业日",
+        "message_ids": "作为告知凭证的短信编号",
+        "next_due": "下一次定时转换的营业日",
+        "notice": "事先告知的凭证",
+        "provision": "条款",
+        "publish_on": "最早可对外报送的营业日（异议期届满）",
+        "published_on": "写入报送“新增”变更的营业日",
+        "purge_on": "删除记录的营业日（保存期限届满）",
+        "reason_text": "列入原因的说明",
+        "record": "失信记录",
+        "record_id": "失信记录编号",
+        "records": "该账户的失信记录",
+        "removal": "移出信息",
+        "removal_reason": "移出原因：repaid 信用修复、appeal_accepted 异议成立、expired 到期、corrected 更正",
+        "removed_on": "移出的营业日",
+        "repaid_on": "逾期欠款全部还清的营业日（冷静期自此起算）",
+        "repair_on": "预计修复移出的营业日（期间无新逾期）",
+        "rule_on": "逾期次数规则生效的营业日",
+        "state": "记录状态：listed 已列入、appealing 异议中、removed 已移出、purged 已删除",
+        "statement": "异议理由",
+        "strike_bills": "记录所依据的逾期账单",
+        "strike_rule_applied": "逾期次数规则的措施是否仍然有效",
+        "strikes_counted": "仍计入规则的逾期记录数",
+        "valid_until": "有效期最后一个营业日",
+        "verification_method": "实名核验方式",
+        "waiting_for_notice": "列入是否在等待告知短信送达",
+        "Appeal.status": "异议状态：pending 待处理、accepted 成立、rejected 不成立、closed 随记录移出而关闭",
+        "AppealDecision.outcome": "决定：accepted 异议成立、rejected 异议不成立",
+        "BlacklistRecord.reason": "列入原因代码",
+        "Cause.step": "触发列入的阶梯步骤（或 strikes 逾期次数规则）",
+        "ListedBill.due_at": "账单到期时间",
+        "Notice.sent_at": "短信送达网关的时间",
+    }
+)
+DESCRIPTIONS.update(
+    {
+        "A blacklist record as operators see it (the account's identifiers are never in it).": (
+            "运营方看到的失信记录（不含账户的身份信息）。"
+        ),
+        "An appeal (异议): by the patient through a channel (fresh real-name check) or by an operator for them.": (
+            "异议：本人经渠道提出（须新近的实名核验），或由运营方代为提出。"
+        ),
+        "One record as the patient sees it: what, why, on which basis, and the way off it (PIPL art. 24).": (
+            "本人看到的一条记录：是什么、为什么、依据什么、如何移出（个人信息保护法第二十四条）。"
+        ),
+        "Proof of prior notice: the SMS that warned the patient, delivered to the gateway before the listing.": (
+            "事先告知的凭证：列入前已送达短信网关的提醒短信。"
+        ),
+        "The decision basis: the policy that made the record and the legal basis it names.": (
+            "决定依据：作出列入的政策及其载明的法律依据。"
+        ),
+        "a business date of the city (YYYY-MM-DD)": "城市的营业日（YYYY-MM-DD）",
+        "a ladder step, or the strike rule": "催收阶梯的某一步，或逾期次数规则",
+        "a record is on the list now (listed or under appeal)": "当前有记录在名单上（已列入或异议中）",
+        "a value of another form is APPEAL_NOT_FOUND": "格式不符的值返回 APPEAL_NOT_FOUND",
+        "a value of another form is BLACKLIST_RECORD_NOT_FOUND": "格式不符的值返回 BLACKLIST_RECORD_NOT_FOUND",
+        "accepted only: also annul the overdue records (strikes) the listing rested on": (
+            "仅在异议成立时有效：同时撤销该列入所依据的逾期记录"
+        ),
+        "accepted: the record leaves the list (appeal_accepted); rejected: it stays listed": (
+            "accepted：记录移出名单（appeal_accepted）；rejected：记录仍在名单上"
+        ),
+        "all overdue bills found paid: the cooling days run": "逾期账单已全部还清：冷静期起算",
+        "first date it may be exported (objection period)": "最早可对外报送的日期（异议期）",
+        "last business date on the list": "在名单上的最后一个营业日",
+        "removed on this date if nothing falls overdue": "期间无新逾期则于此日移出",
+        "required from a channel: the channel's real-name check of this person, passed at most 10 minutes ago, else "
+        "VALIDATION_FAILED (missing) or VERIFICATION_STALE": (
+            "渠道提出时必填：渠道对本人的实名核验，须在 10 分钟内通过，否则返回 VALIDATION_FAILED（缺少）或 "
+            "VERIFICATION_STALE"
+        ),
+        "strikes that still count under the policy's rule": "按政策规则仍计数的逾期记录",
+        "the business date the bill went overdue": "账单逾期的营业日",
+        "the date the strike rule applied (strikes)": "逾期次数规则生效的日期",
+        "the earliest unpaid due date (ladder)": "最早一张未还账单的到期日（阶梯）",
+        "the error corrected, kept in the audit log": "更正的错误，记入审计日志",
+        "the grounds of the appeal, kept with it and in the audit log": "异议理由，随异议保存并记入审计日志",
+        "the ladder called for a listing that waits until the warning SMS is delivered": (
+            "催收阶梯要求列入，正在等待提醒短信送达"
+        ),
+        "the latest appeal": "最近一次异议",
+        "the next scheduled transition": "下一次定时转换",
+        "the operator, or system for the daily sweep": "运营人员，或每日扫描（system）",
+        "the text of the policy's blacklist.legal_basis": "政策 blacklist.legal_basis 的文本",
+        "the ways off the list under the city's policy, in Chinese": "按本市政策移出名单的方式（中文）",
+        "what was unpaid on it when the record was made": "列入时该账单的未还金额",
+        "when the export's 'added' change was written": "写入报送“新增”变更的日期",
+        "whether it was reported to the city credit platform's delta": "是否已写入向城市信用平台报送的增量",
+        "whether the strike rule's actions still hold": "逾期次数规则的措施是否仍然有效",
+        "why the overdue record is annulled, kept in the strike log": "撤销逾期记录的理由，记入逾期记录日志",
+        "why the record was made, in Chinese": "列入原因（中文）",
+        "why, for the patient and the audit trail": "理由，告知本人并记入审计日志",
+    }
+)

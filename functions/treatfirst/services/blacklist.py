@@ -992,6 +992,15 @@ def annul(
         writes.append(
             audit(ctx, caller, f"account#{account['account_id']}", "collection.strikes.lifted", reason=reason)
         )
+    pending = account.get("blacklist_pending") or {}
+    if pending.get("source") == "strikes" and not met:
+        # the listing the strike rule called for rests on strikes that no longer meet it: it is not made
+        fields["blacklist_pending"] = None
+        writes.append(
+            audit(
+                ctx, caller, f"account#{account['account_id']}", "blacklist.listing_dropped", reason="strike_annulled"
+            )
+        )
     return fields, writes, {"count": count, "applied": blocked}
 
 
