@@ -4,7 +4,7 @@ by an operator, the operator's decision, correction, strike annulment; who may d
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -139,7 +139,8 @@ def test_an_accepted_appeal_removes_the_record_tells_the_export_and_annuls_its_s
     assert [a["status"] for a in seen["appeals"]] == ["accepted"]
     # and the export's next delta removes it
     ctx = _ctx(platform)
-    window = {"city_code": "320700", "from_date": date(2026, 1, 1), "to_date": date(2027, 12, 31)}
+    today = platform.clock.now().date()  # changes carry the business date open when written: today's or tomorrow's
+    window = {"city_code": "320700", "from_date": today - timedelta(days=1), "to_date": today + timedelta(days=3)}
     assert [(c["kind"], c["reason"]) for c in blacklist.changes(ctx, **window)] == [
         ("added", "overdue_unpaid"),
         ("removed", "appeal_accepted"),
