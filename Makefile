@@ -88,7 +88,7 @@ bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests p
 	$(BIN)/python tools/bench_package.py --region $(REGION)
 
 package: $(STAMP) ## Build build/package/{sam.json,deployment.zip} for CITY (or POLICY=file) and REGION; no credentials
-	$(BIN)/python tools/package.py --region $(REGION) --city $(CITY) $(if $(POLICY),--policy $(POLICY))
+	$(BIN)/python tools/package.py --region $(REGION) --city $(CITY) $(if $(POLICY),--policy $(POLICY)) $(if $(EXAMPLE),--example)
 
 clean:
 	rm -rf build site_build functions/vendor functions/.chalice/deployments .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, SQSEvent
 from chalicelib import gateway
-from chalicelib.events import dispatch_messages, export_blacklist, start_collection, sweep_shards
+from chalicelib.events import dispatch_messages, export_blacklist, purge_identities, start_collection, sweep_shards
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
@@ -39,3 +39,9 @@ def export_blacklist_schedule(event: object) -> dict[str, Any]:
     """Hourly: the blacklist export delivers each closed business day once, in order, to the exports bucket (signed
     manifest last); where the city policy does not allow export it writes nothing."""
     return export_blacklist()
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="purge_identities")
+def purge(event: object) -> dict[str, Any]:
+    """Daily: erase (crypto-shred) the identities of people who left, once the policy's retention has ended."""
+    return purge_identities()

@@ -77,6 +77,7 @@ def main() -> int:
                 args.city,
                 "--out",
                 str(tmp / "build"),
+                "--example",
             ],
             check=True,
             stdout=subprocess.DEVNULL,

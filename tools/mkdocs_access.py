@@ -39,6 +39,7 @@ RESOURCES = {
     "test_clock": ("测试时钟", "test clock"),
     "reviews": ("急诊复核项", "emergency review items"),
     "reports": ("报表", "reports"),
+    "privacy": ("个人信息权利", "privacy rights"),
     "aging": ("账龄", "aging"),
     "exports": ("失信名单报送的交付", "blacklist export deliveries"),
     "blacklist": ("失信名单记录", "blacklist records"),
@@ -71,6 +72,10 @@ OPERATIONS = {
     "correct": ("更正", "correct"),
     "file": ("提出", "file"),
     "annul_strike": ("撤销逾期记录", "annul a strike"),
+    "consents": ("同意记录与重新同意", "consents and re-consent"),
+    "request": ("提出权利请求", "make a request"),
+    "queue": ("待答复请求", "open requests"),
+    "answer": ("答复请求", "answer a request"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

@@ -228,11 +228,12 @@ def _consent_file(name: str, consent: RenderedConsent) -> str:
 
 
 def _readable(text: str) -> list[str]:
-    """The consent Markdown for reading inside the page: its own headings become bold lines (no page headings)."""
-    out = []
+    """The plain consent text for reading inside the page: each line its own paragraph, Markdown characters
+    escaped (a masked ID number's asterisks stay asterisks)."""
+    out: list[str] = []
     for line in text.splitlines():
-        stripped = line.lstrip("#")
-        out.append(f"**{stripped.strip()}**" if line.startswith("#") and stripped.startswith(" ") else line)
+        if line:
+            out += ["".join(f"\\{c}" if c in "\\`*_[]<>#|" else c for c in line), ""]
     return out
 
 
@@ -263,7 +264,7 @@ def consent_section(name: str, consent: RenderedConsent, lang: str) -> list[str]
         "",
         f'=== "{_t(lang, "原文（计算哈希的字节）", "Exact text (the bytes hashed)")}"',
         "",
-        *_indent(["``` { .markdown .tf-wrap }", *consent.text.splitlines(), "```"]),
+        *_indent(["``` { .text .tf-wrap }", *consent.text.splitlines(), "```"]),
         "",
         _t(
             lang,
@@ -728,6 +729,7 @@ TAG_PAGES = {
     "Emergency": ("emergency", "急诊复核"),
     "Test clock": ("test-clock", "测试时钟"),
     "Credit platform": ("credit-platform", "信用平台"),
+    "Privacy": ("privacy", "个人信息"),
 }
 SUMMARY_ZH = {
     "health": "存活检查，返回正在执行的政策",
@@ -768,6 +770,11 @@ SUMMARY_ZH = {
     "decideReview": "确认或驳回一条待复核记录，须说明理由（运营方；留审计）",
     "emergencyReport": "某月各医院的急诊合计（运营方）",
     "operatorReport": "日期区间的运营报表：欠费率、账龄分档、迁徙率与治愈率、核销、托底基金动用（运营方）",
+    "getConsentStates": "账户的同意与告知记录，以及哪些需要重新同意（渠道）",
+    "answerConsents": "凭本人新近实名核验记录本人对现行文本的同意（渠道）",
+    "privacyRequest": "个人信息权利请求：查阅复制、更正、撤回同意、删除、解释、人工复核（渠道）",
+    "listPrivacyRequests": "待运营方答复的个人信息请求，按答复期限排序（运营方）",
+    "answerPrivacyRequest": "答复个人信息请求：维持或提高额度，须写明理由（运营方）",
     "getTestClock": "测试时钟的时间和偏移（仅本机和沙箱）",
     "advanceTestClock": "把平台时钟向前拨，并在新时间运行定时任务",
     "getAging": "按人民银行还款状态分档的未还账单数和金额（运营方）",

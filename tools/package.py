@@ -72,6 +72,9 @@ ACCESS = {
     "read-write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
 }
 KMS_USES = ("encrypt", "decrypt", "mac")
+# Point-in-time recovery of the data_keys table: an erased person's data key can be restored for this many days at
+# most, after which every copy of their identifiers (tables, backups, exports) is unreadable for good.
+DATA_KEY_RECOVERY_DAYS = 7
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
@@ -185,6 +188,8 @@ def table_resources(tables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
         props["TableName"] = {"Fn::Sub": PREFIX + logical}
         props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _data_key()}
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+        if logical == "data_keys":  # an erased data key must not come back from a backup for long (crypto-shredding)
+            props["PointInTimeRecoverySpecification"]["RecoveryPeriodInDays"] = DATA_KEY_RECOVERY_DAYS
         props["DeletionProtectionEnabled"] = True
         table["DeletionPolicy"] = table["UpdateReplacePolicy"] = "Retain"
         resources[name] = table
@@ -628,18 +633,30 @@ def point_queue_sources(template: dict[str, Any]) -> None:
         source["Properties"]["Queue"] = {"Fn::GetAtt": [spec["queue"], "Arn"]}
 
 
-def package(region: str, city: str, policy_file: Path | None, out: Path, *, sandbox: bool = False) -> dict[str, Any]:
+def package(
+    region: str, city: str, policy_file: Path | None, out: Path, *, sandbox: bool = False, example: bool = False
+) -> dict[str, Any]:
     policy_path = policy_file or FUNCTIONS / "treatfirst" / "policies" / f"{city}.yaml"
     try:
         policy = load_policy(policy_path)
     except PolicyInvalid as exc:  # a bad policy stops the build with the field it names
         raise PackagingError(f"{policy_path}: {exc.message}" + (f" (field {exc.field})" if exc.field else "")) from exc
+    if policy.examples and not (example or sandbox):
+        raise PackagingError(
+            f"{policy_path} holds placeholders marked 示例 ({', '.join(policy.examples)}): a real city replaces each "
+            "with its verified citation, body and contact; an example builds only on request (--example, or --sandbox)"
+        )
     if not all(c.isalnum() or c in "-_" for c in city):
         raise PackagingError(f"--city {city!r}: letters, digits, - and _ only (it names the packaged policy file)")
     out.mkdir(parents=True, exist_ok=True)
     app_dir = stage_app(out / "app", city, policy_file)
     merge = out / "merge-template.json"
     composed = compose(city, policy.city_code, sandbox=sandbox)
+    if policy.examples:  # built only on request (--example or --sandbox): the template says what it holds
+        composed["Description"] = (
+            f"{composed.get('Description', '')} | EXAMPLE POLICY with placeholders marked 示例 "
+            f"({', '.join(policy.examples)}): not for a real city"
+        )
     merge.write_text(json.dumps(composed, indent=2, ensure_ascii=False), encoding="utf-8")
     package_dir = out / "package"
     shutil.rmtree(package_dir, ignore_errors=True)
@@ -668,6 +685,7 @@ def package(region: str, city: str, policy_file: Path | None, out: Path, *, sand
         "policy_sha256": policy.sha256,
         "region": region,
         "sandbox": sandbox,
+        "examples": list(policy.examples) if example or sandbox else [],
     }
 
 
@@ -678,9 +696,18 @@ def main() -> int:
     parser.add_argument("--policy", type=Path, help="a city policy file to package under --city")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--sandbox", action="store_true", help="the test clock on; deploys only as Stage sandbox")
+    parser.add_argument(
+        "--example",
+        action="store_true",
+        help="package a policy holding placeholders marked 示例 (the example cities): for tests and trials only",
+    )
     args = parser.parse_args()
     try:
-        print(json.dumps(package(args.region, args.city, args.policy, args.out, sandbox=args.sandbox)))
+        print(
+            json.dumps(
+                package(args.region, args.city, args.policy, args.out, sandbox=args.sandbox, example=args.example)
+            )
+        )
     except PackagingError as exc:
         print(f"package: {exc}", file=sys.stderr)
         return 2

@@ -74,3 +74,13 @@ def export_blacklist() -> dict[str, Any]:
     result = export.run(ctx, rt.objects, rt.signer) if export.why_not(ctx.policy) is None else export.run_nothing(ctx)
     log(logging.INFO, "export.blacklist", request_id=ctx.request_id, **export.log_fields(result))
     return result
+
+
+def purge_identities() -> dict[str, Any]:
+    """The daily erasure of identities whose retention after leaving has ended (treatfirst.services.purge)."""
+    from treatfirst.services.purge import purge
+
+    ctx = _context()
+    result = purge(ctx)
+    log(logging.INFO, "purge_identities", request_id=ctx.request_id, **result)
+    return result

@@ -11,6 +11,7 @@ from treatfirst.messages import accounts, collection, platform
 from treatfirst.messages import blacklist as blacklist_messages
 from treatfirst.messages import exports as export_messages
 from treatfirst.messages import payments as payment_messages
+from treatfirst.messages import privacy as privacy_messages
 from treatfirst.messages import reports as report_messages
 from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
@@ -28,6 +29,7 @@ from treatfirst.services import (
     refunds,
     reports,
     reviews,
+    rights,
     tasks,
     testclock,
     visits,
@@ -76,7 +78,14 @@ def consents() -> Response:
     def texts(ctx: Context) -> dict[str, Any]:
         items = [
             platform.ConsentText(
-                kind=c.kind, version=c.version, title=c.title, title_en=c.title_en, text=c.text, text_sha256=c.sha256
+                kind=c.kind,
+                version=c.version,
+                title=c.title,
+                title_en=c.title_en,
+                text=c.text,
+                text_sha256=c.sha256,
+                required=ctx.policy.consent(c.kind).required,
+                mode=ctx.policy.consent(c.kind).mode,  # type: ignore[arg-type]
             )
             for c in render_all(ctx.policy)
         ]
@@ -479,4 +488,42 @@ def annul_strike(account_id: str, bill_id: str) -> Response:
         _request(),
         lambda ctx, caller, cmd: blacklist.annul_strike(ctx, caller, account_id, bill_id, cmd, _key()),
         body=blacklist_messages.StrikeAnnulment,
+    )
+
+
+# ---- privacy: consents on record, a person's requests, the operator's queue (services/rights.py) ----
+@api.route("/v1/accounts/{account_id}/consents", methods=["GET"])
+def consent_states(account_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: rights.consent_states(ctx, caller, account_id))
+
+
+@api.route("/v1/accounts/{account_id}/consents", methods=["POST"])
+def answer_consents(account_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: rights.answer_consents(ctx, caller, account_id, cmd, _key()),
+        body=privacy_messages.ConsentAnswer,
+    )
+
+
+@api.route("/v1/accounts/{account_id}/privacy-requests", methods=["POST"])
+def privacy_request(account_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: rights.open_request(ctx, caller, account_id, cmd, _key()),
+        body=privacy_messages.PrivacyRequest,
+    )
+
+
+@api.route("/v1/privacy-requests", methods=["GET"])
+def list_privacy_requests() -> Response:
+    return handle(_request(), lambda ctx, caller, page: rights.list_open(ctx, caller, page), paged=True)
+
+
+@api.route("/v1/privacy-requests/{request_id}/answer", methods=["POST"])
+def answer_privacy_request(request_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: rights.answer_request(ctx, caller, request_id, cmd, _key()),
+        body=privacy_messages.PrivacyAnswer,
     )

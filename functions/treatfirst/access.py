@@ -41,6 +41,10 @@ VIEWS: dict[str, tuple[str, str]] = {
     "own": ("仅本院的记录", "its own records only"),
     "any": ("全部记录", "every record"),
     "key": ("新密钥（密钥只显示一次）", "the new key (the secret is shown once)"),
+    "person": (
+        "本人的数据：需本人 10 分钟内的实名核验凭证",
+        "the person's own data: needs their real-name check from the last 10 minutes",
+    ),
 }
 
 
@@ -215,6 +219,27 @@ ACCESS: tuple[Grant, ...] = (
         "撤销一条逾期记录，须写明理由（追加记录）",
         "annul one strike with a reason (a new log row)",
     ),
+    # privacy (PIPL rights): the person through a channel; the operator's queue
+    Grant(
+        "channel",
+        "privacy",
+        "consents",
+        "privacy:write",
+        "person",
+        "查看并记录同意（重新同意）",
+        "consents on record; re-consent",
+    ),
+    Grant(
+        "channel",
+        "privacy",
+        "request",
+        "privacy:write",
+        "person",
+        "查阅复制、更正、撤回同意、删除、解释、人工复核（审计）",
+        "access, correction, withdrawal, erasure, explanation, human review (audited)",
+    ),
+    Grant("operator", "privacy", "queue", "privacy:read", "any", "待答复的个人信息请求", "privacy requests to answer"),
+    Grant("operator", "privacy", "answer", "privacy:write", "any", "须写明理由，审计", "with a reason, audited"),
     Grant(
         "operator",
         "reports",
@@ -314,6 +339,10 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("blacklist_appeals", "list"): ("listBlacklistAppeals",),
     ("blacklist_appeals", "decide"): ("decideBlacklistAppeal",),
     ("collection", "annul_strike"): ("annulStrike",),
+    ("privacy", "consents"): ("getConsentStates", "answerConsents"),
+    ("privacy", "request"): ("privacyRequest",),
+    ("privacy", "queue"): ("listPrivacyRequests",),
+    ("privacy", "answer"): ("answerPrivacyRequest",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

@@ -17,7 +17,18 @@ import msgspec
 from treatfirst import __version__
 from treatfirst.domain.errors import all_error_classes
 from treatfirst.http_status import status_of
-from treatfirst.messages import accounts, blacklist, collection, exports, payments, platform, reports, reviews, visits
+from treatfirst.messages import (
+    accounts,
+    blacklist,
+    collection,
+    exports,
+    payments,
+    platform,
+    privacy,
+    reports,
+    reviews,
+    visits,
+)
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -52,6 +63,12 @@ class Operation:
     csv: bool = False  # also answers text/csv (format=csv or Accept: text/csv)
     files: tuple[str, ...] = ()  # a file download: its media types instead of a JSON body
 
+
+PRIVACY_TEXT = (
+    "needs_answer is true when the city policy changed the purposes, categories or recipients a consent covers "
+    "since the person's answer (or the person never answered a required one): show the new text and record the "
+    "answer with POST. An optional consent left unanswered costs nothing."
+)
 
 REVIEWS_TEXT = (
     "An emergency charge whose self-pay is above the city policy's emergency.review_above_fen, and a visit whose "
@@ -781,6 +798,83 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=("EXPORT_NOT_FOUND", "EXPORT_MANIFEST_MISMATCH"),
         description="A second acknowledgement of the same manifest returns the first (Idempotent-Replayed: true); "
         "another SHA-256 is EXPORT_MANIFEST_MISMATCH (409) and changes nothing.",
+    ),
+    # ---- privacy (PIPL rights; services/rights.py) ----
+    Operation(
+        "get",
+        "/v1/accounts/{account_id}/consents",
+        "getConsentStates",
+        "The consents and notices on record for an account, and which need an answer again (channels)",
+        "Privacy",
+        "privacy:write",
+        privacy.ConsentStates,
+        errors=("ACCOUNT_NOT_FOUND",),
+        description=PRIVACY_TEXT,
+    ),
+    Operation(
+        "post",
+        "/v1/accounts/{account_id}/consents",
+        "answerConsents",
+        "Record the person's answers to the current texts, on fresh real-name evidence (channels)",
+        "Privacy",
+        "privacy:write",
+        privacy.ConsentStates,
+        201,
+        privacy.ConsentAnswer,
+        True,
+        errors=("ACCOUNT_NOT_FOUND", "CONSENT_REQUIRED", "VERIFICATION_STALE"),
+        description="Each answer is a new record: earlier answers, of earlier versions, stay on record.",
+    ),
+    Operation(
+        "post",
+        "/v1/accounts/{account_id}/privacy-requests",
+        "privacyRequest",
+        "A person's privacy request: access, correction, withdraw a consent, erasure, explanation, human review",
+        "Privacy",
+        "privacy:write",
+        privacy.PrivacyRequestRecord,
+        201,
+        privacy.PrivacyRequest,
+        True,
+        errors=(
+            "ACCOUNT_NOT_FOUND",
+            "VERIFICATION_STALE",
+            "CONSENT_REQUIRED",
+            "AMOUNT_OWED",
+            "VISIT_OPEN",
+            "ERASURE_REFUSED",
+            "IDENTITY_ERASED",
+            "INVALID_PHONE",
+        ),
+        description="Sent by a channel with the person's real-name check from the last 10 minutes; recorded and "
+        "audited. Access (the copy is in `answer`, never stored; a retry asks again), correction, consent "
+        "withdrawal, erasure and explanation are answered at once; human_review waits for an operator, due "
+        "within the policy's privacy.rights_answer_days.",
+    ),
+    Operation(
+        "get",
+        "/v1/privacy-requests",
+        "listPrivacyRequests",
+        "Privacy requests waiting for an operator, the earliest deadline first (operators)",
+        "Privacy",
+        "privacy:read",
+        privacy.PrivacyRequestPage,
+        paged=True,
+        errors=("INVALID_CURSOR",),
+    ),
+    Operation(
+        "post",
+        "/v1/privacy-requests/{request_id}/answer",
+        "answerPrivacyRequest",
+        "Answer an open privacy request: the limit decision upheld or the limit raised, with a reason (operators)",
+        "Privacy",
+        "privacy:write",
+        privacy.PrivacyRequestRecord,
+        200,
+        privacy.PrivacyAnswer,
+        True,
+        errors=("RIGHTS_REQUEST_NOT_FOUND", "RIGHTS_REQUEST_CLOSED", "ACCOUNT_NOT_FOUND"),
+        description="Audited; a raised limit is a ledger entry (open_line) like the enrollment's.",
     ),
 )
 

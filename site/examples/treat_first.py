@@ -16,6 +16,7 @@ The docs site includes this file, and tests/docs/test_example.py runs it over HT
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,15 +33,43 @@ def ok(response: ApiResponse) -> Any:
     return response.body
 
 
+# --8<-- [start:consents]
+def ask_each(texts: list[dict[str, Any]], answer: Callable[[dict[str, Any]], bool]) -> list[dict[str, str]]:
+    """Show each text on its own screen and take the patient's own answer to it: never one box for all.
+
+    `answer(text)` is the patient's choice for that one text (True: 本人已阅读并同意 was ticked). A required text
+    refused ends the enrollment; an optional one refused (credit reporting) costs nothing and is left out. A
+    notice (mode "notice", a statutory basis) is shown and acknowledged, not agreed to."""
+    given = []
+    for text in texts:
+        accepted = answer(text)
+        if not accepted and (text["required"] or text["mode"] == "notice"):
+            raise RuntimeError(
+                f"{text['title']}: the patient must accept it to enroll; they can still pay at the window"
+            )
+        if accepted:
+            given.append({"kind": text["kind"], "version": text["version"], "text_sha256": text["text_sha256"]})
+    return given
+
+
+# --8<-- [end:consents]
+
+
+def patient_choice(text: dict[str, Any]) -> bool:
+    """This example's patient accepts what the service needs and declines the optional credit reporting."""
+    return bool(text["required"] or text["mode"] == "notice")
+
+
 # --8<-- [start:enrol]
-def find_or_enrol(his: TreatFirstClient, patient: dict[str, Any]) -> dict[str, Any]:
+def find_or_enrol(
+    his: TreatFirstClient, patient: dict[str, Any], answer: Callable[[dict[str, Any]], bool] = patient_choice
+) -> dict[str, Any]:
     """At registration: find the patient's account by ID number, or enrol them with the consents they accepted."""
     found = his.post("/v1/accounts/lookup", {"id_number": patient["id_number"]})
     if found.error_code != "ACCOUNT_NOT_FOUND":
         return dict(ok(found))
-    # Show each text to the patient; the API checks that each accepted SHA-256 is the text it serves.
-    texts = ok(his.get("/v1/consents"))["items"]
-    consents = [{"kind": t["kind"], "version": t["version"], "text_sha256": t["text_sha256"]} for t in texts]
+    # Each text is shown and answered on its own; the API checks each accepted SHA-256 is the text it serves.
+    consents = ask_each(ok(his.get("/v1/consents"))["items"], answer)
     policy = ok(his.get("/v1/policy"))["policy"]
     if policy["eligibility"]["model"] == "score_banded":  # e.g. Xiamen: the limit follows the city credit score
         patient = {**patient, "credit_score": {"source": policy["eligibility"]["score_sources"][0], "value": 720}}

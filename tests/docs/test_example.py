@@ -219,3 +219,26 @@ def test_an_idempotency_key_is_scoped_to_the_caller_key_and_the_operation(served
             },
         )
         assert enrolled["account_id"] != account["account_id"]
+
+
+def test_the_example_presents_and_accepts_each_consent_on_its_own(served: tuple[str, Any]) -> None:
+    # Given the example's consent step and the texts a city serves
+    url, keys = served
+    example = load_example()
+    his = TreatFirstClient(url, key_id=keys["hospital"].key_id, secret=keys["hospital"].secret)
+    texts = his.get("/v1/consents").body["items"]
+    shown: list[str] = []
+
+    def answer(text: dict[str, Any]) -> bool:
+        shown.append(text["kind"])
+        return bool(text["required"])
+
+    # When the patient answers each text on its own (declining the optional ones)
+    given = example.ask_each(texts, answer)
+    # Then every text was shown once, and only the accepted ones are sent
+    assert shown == [t["kind"] for t in texts]
+    assert [g["kind"] for g in given] == [t["kind"] for t in texts if t["required"]]
+    assert {"service_agreement", "personal_information"} <= {g["kind"] for g in given}
+    # And refusing a required one stops the enrollment
+    with pytest.raises(RuntimeError):
+        example.ask_each(texts, lambda text: text["kind"] != "personal_information")

@@ -33,6 +33,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
             PACKAGED_CITY,
             "--out",
             str(out),
+            "--example",  # the example cities hold placeholders marked 示例: built only on request
         ],
         capture_output=True,
         text=True,

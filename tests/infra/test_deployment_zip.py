@@ -57,6 +57,7 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         "app.dispatch_outbox",
         "app.export_blacklist_schedule",
     ]
+    assert handlers == ["app.app", "app.collect", "app.collect_shard", "app.dispatch_outbox", "app.purge"]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin"),
         "AWS_DEFAULT_REGION": "cn-north-1",
@@ -105,7 +106,7 @@ def test_zip_is_small_precompiled_and_carries_no_runtime_duplicates(package: Pat
     assert not top & {"boto3", "botocore", "s3transfer", "cryptography", "vendor", "tests", "tools", "infra"}
     assert {
         f"treatfirst/policies/{PACKAGED_CITY}.yaml",
-        "treatfirst/templates/consent/service_agreement.md.j2",
+        "treatfirst/templates/consent/service_agreement.txt.j2",
     } <= names
     tag = sys.implementation.cache_tag
     assert {f"treatfirst/__pycache__/config.{tag}.pyc", f"chalicelib/__pycache__/routes.{tag}.pyc"} <= names

@@ -228,6 +228,13 @@ def test_each_role_allows_exactly_what_its_function_does(
             channel("POST", "/v1/payments", body)
 
         pay("wx-1", bills[0])
+        # the person's privacy requests through the channel, and the operator's queue
+        fresh = {"method": "face", "check_id": "face-lp", "verified_at": datetime.now(UTC).isoformat()}
+        channel("GET", f"/v1/accounts/{account}/consents")
+        review = {"kind": "human_review", "verification": fresh, "reason": "请人工复核"}
+        channel("POST", f"/v1/accounts/{account}/privacy-requests", review)
+        queued = operator("GET", "/v1/privacy-requests")["items"][0]
+        operator("POST", f"/v1/privacy-requests/{queued['request_id']}/answer", {"outcome": "upheld", "reason": "维持"})
         api_calls = set(recorder.calls)
 
         # When the sweep's queue delivers every shard 40 days later (the second and the emergency bill suspend

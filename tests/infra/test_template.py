@@ -74,9 +74,12 @@ def test_api_is_regional_named_per_city_and_logged(template: dict[str, Any]) -> 
 def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[str, Any]) -> None:
     tables = of_type(template, "AWS::DynamoDB::Table")
     assert len(tables) == 18
+    assert len(tables) == len(yaml.safe_load((ROOT / "infra" / "tables.yaml").read_text(encoding="utf-8"))["Resources"])
     for name, table in tables.items():
         props = table["Properties"]
-        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        # the data keys' backups last 7 days: after that an erased person's key is gone from every copy
+        recovery = {"RecoveryPeriodInDays": 7} if name == "DataKeysTable" else {}
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True, **recovery}, name
         sse = props["SSESpecification"]
         assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS", name
         assert sse["KMSMasterKeyId"] == {
@@ -137,6 +140,7 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
             "CollectShard",
             "DispatchOutbox",
             "ExportBlacklist",
+            "PurgeIdentities",
         }
     )
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
@@ -168,6 +172,10 @@ def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: d
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if "DeadLetterQueue" in f["Properties"]}
     assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist"}
+    assert scheduled == {"Collect", "DispatchOutbox", "PurgeIdentities"}
+    assert functions["PurgeIdentities"]["Properties"]["Events"]["PurgeIdentitiesEvent"]["Properties"] == {
+        "Schedule": "rate(1 day)"
+    }
     assert functions["Collect"]["Properties"]["Events"]["CollectEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     export_events = functions["ExportBlacklist"]["Properties"]["Events"]
     assert export_events["ExportBlacklistEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}

@@ -32,7 +32,14 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
     assert grant_for("hospital", "bills", "list") is None and grant_for("hospital", "bills", "read").view == "own"  # type: ignore[union-attr]
     assert SCOPES == {
         "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
-        "channel": ("enrollments:write", "accounts:read", "bills:read", "payments:write", "blacklist:write"),
+        "channel": (
+            "enrollments:write",
+            "accounts:read",
+            "bills:read",
+            "payments:write",
+            "blacklist:write",
+            "privacy:write",
+        ),
         "operator": (
             "callers:write",
             "accounts:read",
@@ -44,9 +51,14 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "reviews:write",
             "blacklist:read",
             "blacklist:write",
+            "privacy:read",
+            "privacy:write",
         ),
         "credit_platform": ("exports:read", "exports:write"),
     }
+    # a person's privacy requests come only through a channel, the patient's side; operators answer the queue
+    assert [g.kind for g in ACCESS if (g.resource, g.operation) == ("privacy", "request")] == ["channel"]
+    assert {g.kind for g in ACCESS if g.resource == "privacy" and g.operation in ("queue", "answer")} == {"operator"}
     # collection is for operators only: hospitals and channels see no message, task, pause or clock
     collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
     assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}

@@ -34,15 +34,15 @@ def test_the_agreement_renders_the_policy_strike_window_and_threshold() -> None:
 def test_the_due_time_is_the_policy_time_to_the_second(city: str) -> None:
     # Both example policies set 23:59:59 on day 7; the bill's due instant is computed at exactly that time
     text = _text(city, "service_agreement")
-    assert "第 7 天 23:59:59（Asia/Shanghai 时间）前" in text
-    assert "by 23:59:59 (Asia/Shanghai) on day 7" in text
+    assert "第 7 天 23:59:59（北京时间）前" in text and "Asia/Shanghai" not in text
+    assert "by 23:59:59 (Beijing time, UTC+8) on day 7" in text
     assert not re.search(r"23:59(?!:59)", text)
 
 
 @pytest.mark.parametrize(("city", "prefix"), [("lianyungang", "3207"), ("xiamen", "3502")])
 def test_the_privacy_text_masks_with_its_own_city_prefix(city: str, prefix: str) -> None:
     text = _text(city, "personal_information")
-    assert f"（如 {prefix}**********1234）" in text and f"(e.g. {prefix}**********1234)" in text
+    assert f"（例如 {prefix}**********1234）" in text and f"(e.g. {prefix}**********1234)" in text
     other = {"3207", "3502"} - {prefix}
     assert not any(f"{o}*" in text for o in other)
 
@@ -63,7 +63,7 @@ def test_the_agreement_states_the_collection_the_code_applies() -> None:
     assert "逾期 180 天以上（含 180 天）：核销并转托底" in xiamen and "自付部分由信用保险" in xiamen
     assert "仅在逾期记录经核实撤销或信用修复后解除" in xiamen
     assert "账单到期日前 2 天发送还款提醒短信" in lyg
-    assert "逾期 90 天以上（含 90 天）且欠款 50.00 元以上：列入失信名单" in lyg
+    assert "逾期 90 天以上（含 90 天）且欠款 50.00 元以上（含 50.00 元）：列入失信名单" in lyg
     assert "90 or more days overdue with CNY 50.00 or more owed: blacklist entry" in lyg
     assert "不再达到上述条件且没有欠款时自动解除" in lyg and "自付部分由市级托底资金" in lyg
 

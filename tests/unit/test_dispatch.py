@@ -7,6 +7,7 @@ from typing import Any
 
 from treatfirst.adapters.sns import LocalPublisher
 from treatfirst.services.dispatch import LEASE_SECONDS, dispatch
+from treatfirst.services.identity_data import identity_of
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import OUTBOX
 
@@ -51,7 +52,7 @@ def test_pending_rows_are_sent_once_with_the_phone_and_leave_the_queue(world: Wo
     assert sorted(m["message_id"] for m in publisher.sent) == sorted([first, second])
     stored = world.store.get("accounts", {"account_id": account["account_id"]})
     assert stored is not None
-    phone = world.cipher.decrypt(stored["phone_enc"], context=f"account:{account['account_id']}:phone")
+    phone = identity_of(world.ctx(), stored)["phone"]
     assert {m["phone"] for m in publisher.sent} == {phone} and phone.startswith("138")
     assert all(m["text"].startswith("【连云港市先医后付】张*您好") for m in publisher.sent)
     rows = {r["message_id"]: r for r in world.store.tables[OUTBOX].values()}

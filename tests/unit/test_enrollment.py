@@ -49,8 +49,9 @@ def test_refusal_explains_itself_and_stores_nothing(xiamen: World) -> None:
 
 
 def test_minor_is_not_eligible_alone(world: World) -> None:
+    # a 16-year-old (14 or older, under the policy's 18) is not eligible; under 14 is GUARDIAN_REQUIRED
     with pytest.raises(NotEligible):
-        world.enroll(id_number=resident_id(born="20150101"))
+        world.enroll(id_number=resident_id(born="20100101"))
 
 
 def test_consents_are_recorded_with_version_and_hash_of_the_exact_text(world: World) -> None:

@@ -19,11 +19,14 @@ from treatfirst.domain.policy import (
     POLICY_DIR,
     POLICY_FIELDS,
     BlacklistRule,
+    Citation,
     ConsentSpec,
     Enforced,
     LadderStep,
     LegalBasis,
     Policy,
+    Privacy,
+    Recipient,
     Tier,
     example_policy,
     field_paths,
@@ -127,7 +130,7 @@ def test_the_registry_lists_only_fields_the_policy_files_have() -> None:
 
 ATTRIBUTES = {
     f.name
-    for cls in (Policy, Tier, LadderStep, ConsentSpec, BlacklistRule, LegalBasis)
+    for cls in (Policy, Tier, LadderStep, ConsentSpec, BlacklistRule, LegalBasis, Privacy, Recipient, Citation)
     for f in dataclasses.fields(cls)
 }
 

@@ -133,7 +133,7 @@ class AccountModel(_Base):
     account_id = UnicodeAttribute(hash_key=True)
     ref_account_id, city_code, status, tier, insurance_status = _s(), _s(), _s(), _s(), _s()
     name_enc, id_enc, phone_enc, id_hash, phone_hash = _s(), _s(), _s(), _s(), _s()
-    name_masked, id_masked, phone_masked = _s(), _s(), _s()
+    name_masked, id_masked, phone_masked, key_scheme, erased_at = _s(), _s(), _s(), _s(), _s()
     limit_fen, available_fen, held_fen, owed_fen = _n(), _n(), _n(), _n()
     emergency_held_fen, emergency_owed_fen = _n(), _n()
     open_visits = _n()
@@ -165,7 +165,8 @@ class ConsentModel(_Base):
     account_id = UnicodeAttribute(hash_key=True)
     consent_key = UnicodeAttribute(range_key=True)
     kind, version, title, text_sha256, accepted_at, accepted_via = _s(), _s(), _s(), _s(), _s(), _s()
-    policy = _j()
+    mode, scope_sha256, withdrawn_at = _s(), _s(), _s()
+    policy, withdrawal = _j(), _j()
 
 
 class VisitsByHospital(GlobalSecondaryIndex["VisitModel"]):
@@ -523,6 +524,64 @@ class ExportModel(_Base):
     counts, files = _j(), _j()
 
 
+# ---- privacy ----
+class DataKeysByEraseOn(GlobalSecondaryIndex["DataKeyModel"]):
+    """Sparse and sharded: only data keys of accounts that left carry erase_shard and erase_on."""
+
+    class Meta:
+        index_name = "by_erase_on"
+        projection = KeysOnlyProjection()
+
+    erase_shard = UnicodeAttribute(hash_key=True)
+    erase_on = UnicodeAttribute(range_key=True)
+
+
+class DataKeyModel(_Base):
+    """One item per account: its data key wrapped by the city key (services/identity_data.py)."""
+
+    class Meta(_Base.Meta):
+        logical = ports.DATA_KEYS
+
+    account_id = UnicodeAttribute(hash_key=True)
+    wrapped_key, key_scheme, created_at = _s(), _s(), _s()
+    erase_shard, erase_on = _s(), _s()
+    by_erase_on = DataKeysByEraseOn()
+
+
+class RightsByAccount(GlobalSecondaryIndex["RightsModel"]):
+    class Meta:
+        index_name = "rights_by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class OpenRights(GlobalSecondaryIndex["RightsModel"]):
+    """Sparse: only requests still waiting for an operator carry `queue`."""
+
+    class Meta:
+        index_name = "open_rights"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class RightsModel(_Base):
+    """Privacy requests (services/rights.py): what the person asked, through which channel, and the answer."""
+
+    class Meta(_Base.Meta):
+        logical = ports.RIGHTS
+
+    request_id = UnicodeAttribute(hash_key=True)
+    account_id, opened_at = UnicodeAttribute(), UnicodeAttribute()
+    queue, due_at = _s(), UnicodeAttribute()
+    rights_by_account, open_rights = RightsByAccount(), OpenRights()
+    kind, status, channel, consent_kind, answered_at, answered_by, outcome = (_s() for _ in range(7))
+    verification, details, answer, policy = _j(), _j(), _j(), _j()
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -544,6 +603,8 @@ MODELS: dict[str, type[Model]] = {
         EndpointModel,
         ReportModel,
         ExportModel,
+        DataKeyModel,
+        RightsModel,
     )
 }
 

@@ -405,6 +405,35 @@ class AppealNotAllowed(Unprocessable):
     default_message = "the city policy does not provide for appeals"
 
 
+# privacy (consents, rights, erasure) --------------------------------------------------------------------------------
+class IdentityErased(NotFound):
+    code = "IDENTITY_ERASED"
+    default_message = "this person's identity was erased (its data key is destroyed)"
+
+
+class GuardianRequired(Unprocessable):
+    code = "GUARDIAN_REQUIRED"
+    default_message = (
+        "the person is under 14: a guardian must consent with evidence of guardianship, which this platform "
+        "cannot take yet (未满十四周岁须由监护人同意，本平台暂不受理)"
+    )
+
+
+class ErasureRefused(Conflict):
+    code = "ERASURE_REFUSED"
+    default_message = "the account cannot be erased yet (something is owed or held, or a visit is open)"
+
+
+class RightsRequestNotFound(NotFound):
+    code = "RIGHTS_REQUEST_NOT_FOUND"
+    default_message = "no such privacy request"
+
+
+class RightsRequestClosed(Conflict):
+    code = "RIGHTS_REQUEST_CLOSED"
+    default_message = "the privacy request is already answered"
+
+
 def all_error_classes() -> list[type[TreatFirstError]]:
     """Every concrete error class, for the error-code reference page and the OpenAPI document."""
     seen: list[type[TreatFirstError]] = []

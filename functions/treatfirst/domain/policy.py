@@ -121,6 +121,68 @@ class ConsentSpec:
     version: str
     title: str
     title_en: str
+    mode: str = "consent"  # "consent" (the person may refuse or withdraw) or "notice" (a statutory basis: told)
+
+    @property
+    def required(self) -> bool:
+        """Whether enrollment needs it: only what the service cannot work without (PIPL art. 16)."""
+        return self.kind in NECESSARY_CONSENTS
+
+
+# ---- privacy: recipients, retention, age rules, legal bases (PIPL; the texts and pages render these) ------------
+CONSENT_MODES = ("consent", "notice")
+# The consents without which the service cannot work: the agreement itself and the processing of the sensitive
+# data every charge is (PIPL arts. 16, 29). Any other consent is optional and never gates enrollment.
+NECESSARY_CONSENTS = ("service_agreement", "personal_information")
+RECIPIENT_ROLES = ("controller", "processor")
+RECIPIENT_BASES = ("contract", "statutory", "consent")
+GUARDIAN_AGE_FLOOR = 14  # PIPL art. 31: a person under 14 is a minor whose guardian consents
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A citation as structured data (title, issuing body, 文号, article, source URL); `example` marks a placeholder
+    (示例) that the packager refuses to deploy as a real city."""
+
+    id: str
+    title: str
+    issuer: str
+    number: str  # 文号
+    article: str
+    url: str
+    example: bool
+
+    @property
+    def citation(self) -> str:
+        marker = "（示例）" if self.example else ""
+        return f"{marker}《{self.title}》（{self.number}）{self.article}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str
+    name: str
+    name_en: str
+    contact: str
+    role: str
+    basis: str
+    purpose: str
+    purpose_en: str
+
+
+@dataclass(frozen=True)
+class Privacy:
+    contact_name: str
+    contact_name_en: str
+    contact_phone: str
+    contact_email: str
+    guardian_consent_below_age: int
+    rights_answer_days: int
+    identity_days_after_close: int
+    records_years_after_close: int
+    audit_days: int
+    recipients: tuple[Recipient, ...]
+    retention_basis: tuple[str, ...]  # ids of legal_bases (Citation)
 
 
 @dataclass(frozen=True)
@@ -167,7 +229,28 @@ class Policy:
     hardship_backstop: str  # the fund an operator's hardship write-off goes to (e.g. civil-affairs medical aid)
     funding_model: str
     consents: tuple[ConsentSpec, ...]
+    privacy: Privacy
+    legal_bases: tuple[Citation, ...]
     raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+    def citation(self, basis_id: str) -> Citation:
+        for basis in self.legal_bases:
+            if basis.id == basis_id:
+                return basis
+        raise KeyError(basis_id)
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """The ids of placeholder citations (示例): a policy holding any may not be deployed as a real city."""
+        found = [b.id for b in self.legal_bases if b.example]
+        if self.blacklist_legal_basis and "示例" in self.blacklist_legal_basis:
+            found.append("blacklist_export.legal_basis")
+        if self.blacklist is not None and "示例" in self.blacklist.legal_basis.text:
+            found.append("blacklist.legal_basis")
+        found += [f"privacy.recipients.{r.kind}" for r in self.privacy.recipients if "示例" in r.name]
+        if "示例" in self.privacy.contact_name or self.privacy.contact_email.endswith(".invalid"):
+            found.append("privacy.contact")
+        return tuple(found)
 
     @property
     def stamp(self) -> dict[str, str]:
@@ -464,9 +547,21 @@ def parse_policy(text: str | bytes) -> Policy:
     consents: list[ConsentSpec] = []
     for c in r.sections("consents"):
         consents.append(
-            ConsentSpec(c.choice("kind", CONSENT_KINDS), c.text("version"), c.text("title"), c.text("title_en"))
+            ConsentSpec(
+                c.choice("kind", CONSENT_KINDS),
+                c.text("version"),
+                c.text("title"),
+                c.text("title_en"),
+                c.choice("mode", CONSENT_MODES, default="consent"),
+            )
         )
         c.done()
+    for i, spec in enumerate(consents):
+        if spec.mode == "notice" and spec.kind != "credit_reporting":
+            raise PolicyInvalid(
+                f"consents[{i}].mode: only credit_reporting may be a notice (a statutory basis)",
+                field=f"consents[{i}].mode",
+            )
     kinds = [c.kind for c in consents]
     for needed in ("service_agreement", "personal_information"):
         if needed not in kinds:
@@ -479,6 +574,21 @@ def parse_policy(text: str | bytes) -> Policy:
     if len(set(kinds)) != len(kinds):
         raise PolicyInvalid("consents lists a kind twice", field="consents")
 
+    legal_bases = _legal_bases(r)
+    privacy = _privacy(r, {b.id for b in legal_bases})
+    if privacy.guardian_consent_below_age > min_age:
+        raise PolicyInvalid(
+            "privacy.guardian_consent_below_age must not exceed eligibility.min_age",
+            field="privacy.guardian_consent_below_age",
+        )
+    for i, recipient in enumerate(privacy.recipients):
+        if recipient.basis == "consent" and not (
+            recipient.kind == "credit_platform" and any(c.kind == "credit_reporting" for c in consents)
+        ):
+            raise PolicyInvalid(
+                f"privacy.recipients[{i}].basis: consent needs its own consent kind (only the credit platform has one)",
+                field=f"privacy.recipients[{i}].basis",
+            )
     version = r.text("version", pattern=r"[0-9A-Za-z.\-]{1,40}")
     city_name, city_name_en = r.text("city_name"), r.text("city_name_en")
     r.done()
@@ -525,8 +635,77 @@ def parse_policy(text: str | bytes) -> Policy:
         hardship_backstop=hardship_backstop,
         funding_model=funding_model,
         consents=tuple(consents),
+        privacy=privacy,
+        legal_bases=legal_bases,
         raw=data,
     )
+
+
+def _legal_bases(r: _Reader) -> tuple[Citation, ...]:
+    out: list[Citation] = []
+    for b in r.sections("legal_bases"):
+        out.append(
+            Citation(
+                b.text("id", pattern=r"[a-z0-9_]{1,40}"),
+                b.text("title"),
+                b.text("issuer"),
+                b.text("number"),
+                b.text("article"),
+                b.text("url", pattern=r"https?://\S+"),
+                b.boolean("example"),
+            )
+        )
+        b.done()
+        if out[-1].example and "示例" not in out[-1].title:
+            raise PolicyInvalid(
+                f"{b.path}.title: a placeholder citation must say 示例 in its title", field=f"{b.path}.title"
+            )
+    if len({b.id for b in out}) != len(out):
+        raise PolicyInvalid("legal_bases names an id twice", field="legal_bases")
+    return tuple(out)
+
+
+def _privacy(r: _Reader, basis_ids: set[str]) -> Privacy:
+    from treatfirst.inventory import RECIPIENT_KINDS  # the inventory names the kinds; the city names the bodies
+
+    pr = r.section("privacy")
+    contact = pr.section("contact")
+    contact_fields = (contact.text("name"), contact.text("name_en"), contact.text("phone"), contact.text("email"))
+    contact.done()
+    age = pr.integer("guardian_consent_below_age", minimum=GUARDIAN_AGE_FLOOR)
+    answer_days = pr.integer("rights_answer_days", minimum=1)
+    if answer_days > 30:
+        raise PolicyInvalid("privacy.rights_answer_days must be 30 or fewer", field="privacy.rights_answer_days")
+    ret = pr.section("retention")
+    retention = (
+        ret.integer("identity_days_after_close"),
+        ret.integer("records_years_after_close", minimum=1),
+        ret.integer("audit_days", minimum=180),  # 网络安全法 art. 21 (3): logs kept no less than six months
+        ret.strs("basis"),
+    )
+    ret.done()
+    for i, ref in enumerate(retention[3]):
+        if ref not in basis_ids:
+            raise PolicyInvalid(
+                f"privacy.retention.basis[{i}] names no entry of legal_bases", field=f"privacy.retention.basis[{i}]"
+            )
+    recipients: list[Recipient] = []
+    for x in pr.sections("recipients"):
+        recipients.append(
+            Recipient(
+                x.choice("kind", tuple(RECIPIENT_KINDS)),
+                x.text("name"),
+                x.text("name_en"),
+                x.text("contact"),
+                x.choice("role", RECIPIENT_ROLES),
+                x.choice("basis", RECIPIENT_BASES),
+                x.text("purpose"),
+                x.text("purpose_en"),
+            )
+        )
+        x.done()
+    pr.done()
+    return Privacy(*contact_fields, age, answer_days, *retention[:3], tuple(recipients), tuple(retention[3]))
 
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -634,10 +813,45 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "backstop_order": Enforced("treatfirst.services.collection._write_off_writes", ("backstop_order",)),
     "hardship_backstop": Enforced("treatfirst.services.writeoffs.credit_fund", ("hardship_backstop",)),
     "funding_model": DocumentationOnly("clearing and financier settlement are not built yet"),
-    "consents[].kind": Enforced("treatfirst.services.enrollment._consents", ("consents", "kind")),
+    "consents[].kind": Enforced("treatfirst.services.enrollment.check_consents", ("consents", "kind")),
     "consents[].version": Enforced("treatfirst.consents.render_consent", ("version",)),
     "consents[].title": Enforced("treatfirst.consents.render_consent", ("title",)),
     "consents[].title_en": Enforced("treatfirst.consents.render_consent", ("title_en",)),
+    # ---- privacy (engineer privacy) ----
+    "consents[].mode": Enforced("treatfirst.services.enrollment.check_consents", ("mode",)),
+    "privacy.contact.name": DocumentationOnly(_DISPLAY),
+    "privacy.contact.name_en": DocumentationOnly(_DISPLAY),
+    "privacy.contact.phone": DocumentationOnly(_DISPLAY),
+    "privacy.contact.email": DocumentationOnly(_DISPLAY),
+    "privacy.guardian_consent_below_age": Enforced(
+        "treatfirst.services.enrollment.enroll", ("privacy", "guardian_consent_below_age")
+    ),
+    "privacy.rights_answer_days": Enforced(
+        "treatfirst.services.rights.open_request", ("privacy", "rights_answer_days")
+    ),
+    "privacy.retention.identity_days_after_close": Enforced(
+        "treatfirst.services.purge.erase_after", ("privacy", "identity_days_after_close")
+    ),
+    "privacy.retention.records_years_after_close": DocumentationOnly(
+        "no purge of visits, charges, bills and payments after their retention is built yet"
+    ),
+    "privacy.retention.audit_days": DocumentationOnly("no purge of the audit log is built yet"),
+    "privacy.retention.basis": DocumentationOnly(_DISPLAY),
+    "privacy.recipients[].kind": Enforced("treatfirst.inventory.consent_scope", ("recipients", "kind")),
+    "privacy.recipients[].name": Enforced("treatfirst.inventory.consent_scope", ("recipients", "name")),
+    "privacy.recipients[].name_en": DocumentationOnly(_DISPLAY),
+    "privacy.recipients[].contact": Enforced("treatfirst.inventory.consent_scope", ("recipients", "contact")),
+    "privacy.recipients[].role": DocumentationOnly(_DISPLAY),
+    "privacy.recipients[].basis": DocumentationOnly(_DISPLAY + "; a consent basis needs its own consent kind"),
+    "privacy.recipients[].purpose": DocumentationOnly(_DISPLAY),
+    "privacy.recipients[].purpose_en": DocumentationOnly(_DISPLAY),
+    "legal_bases[].id": DocumentationOnly(_DISPLAY),
+    "legal_bases[].title": DocumentationOnly(_DISPLAY),
+    "legal_bases[].issuer": DocumentationOnly(_DISPLAY),
+    "legal_bases[].number": DocumentationOnly(_DISPLAY),
+    "legal_bases[].article": DocumentationOnly(_DISPLAY),
+    "legal_bases[].url": DocumentationOnly(_DISPLAY),
+    "legal_bases[].example": Enforced("treatfirst.domain.policy.Policy.examples", ("legal_bases", "example")),
 }
 
 

@@ -29,6 +29,7 @@ from treatfirst.domain.errors import (
     MalformedJson,
     PauseNotFound,
     ReviewNotFound,
+    RightsRequestNotFound,
     TaskNotFound,
     TreatFirstError,
     ValidationFailed,
@@ -204,6 +205,7 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     ),
     "export_id": (r"^exp_20[0-9]{6}$", ExportNotFound),
     "file_name": (r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", ExportNotFound),
+    "request_id": (record_id_pattern("prq"), RightsRequestNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

@@ -34,6 +34,15 @@ class ConsentText(Response):
     title_en: str
     text: str
     text_sha256: str
+    required: Annotated[
+        bool,
+        Meta(
+            description="true: enrollment needs it (the service cannot work without it); false: the person may refuse"
+        ),
+    ] = True
+    mode: Annotated[
+        Literal["consent", "notice"], Meta(description="notice: a statutory basis; show it, the person is told")
+    ] = "consent"
 
 
 class Consents(Response):

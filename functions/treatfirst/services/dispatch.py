@@ -20,6 +20,7 @@ from typing import Any
 from treatfirst.domain.clock import rfc3339
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.ids import new_id
+from treatfirst.services.identity_data import phone_of
 from treatfirst.services.outbox import QUEUE_SHARDS
 from treatfirst.services.ports import ACCOUNTS, OUTBOX, Item, Publisher, Update
 from treatfirst.services.unit_of_work import Context
@@ -107,11 +108,11 @@ def _deliver(ctx: Context, publisher: Publisher, row: Item, result: DispatchResu
         return
     held = {"status": "sending", "lease_id": lease}
     account = ctx.store.get(ACCOUNTS, {"account_id": row["account_id"]})
-    if account is None or not account.get("phone_enc"):
+    phone = phone_of(ctx, account) if account is not None else None
+    if phone is None:  # no such account, or its identity was erased
         ctx.commit([Update(OUTBOX, _row_key(row), set={"status": "undeliverable"}, remove=["queue"], expect=held)])
         result.undeliverable += 1
         return
-    phone = ctx.cipher.decrypt(account["phone_enc"], context=f"account:{row['account_id']}:phone")
     try:
         publisher.publish(gateway_message(ctx, row, phone))
     except Exception as exc:  # the gateway did not take it: back to pending for the next run

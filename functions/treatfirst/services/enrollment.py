@@ -14,6 +14,7 @@ from treatfirst.domain.errors import (
     AmountOwed,
     ConcurrentUpdate,
     ConsentMissing,
+    GuardianRequired,
     NotEligible,
     TreatFirstError,
     ValidationFailed,
@@ -32,9 +33,12 @@ from treatfirst.domain.ids import (
 from treatfirst.domain.ledger import BUCKETS
 from treatfirst.messages import accounts as msg
 from treatfirst.messages.common import to_item
+from treatfirst.services.consents import record_put
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
-from treatfirst.services.ports import ACCOUNTS, CONSENTS, Delete, Item, Put, Update
+from treatfirst.services.identity_data import Identity, seal_identity
+from treatfirst.services.ports import ACCOUNTS, Delete, Item, Put, Update
+from treatfirst.services.purge import schedule_erasure
 from treatfirst.services.records import audit, entry
 from treatfirst.services.unit_of_work import Context
 
@@ -126,9 +130,17 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
 
     def build() -> tuple[list[Any], Outcome]:
         now = ctx.clock.now()
+        age = age_on(id_number, now.date())
+        if age < ctx.policy.privacy.guardian_consent_below_age:  # PIPL art. 31: only a guardian may consent
+            below = ctx.policy.privacy.guardian_consent_below_age
+            raise GuardianRequired(
+                f"the person is under {below}: only a guardian may consent, with evidence of guardianship, which this "
+                f"platform cannot take yet (不满 {below} 周岁须由监护人同意并提供监护证明，本平台暂不受理)",
+                field="id_number",
+            )
         decision = decide(
             ctx.policy,
-            age=age_on(id_number, now.date()),
+            age=age,
             insurance_status=insurance_status,
             score=score,
             score_source=source,
@@ -140,15 +152,14 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
             )
         account_id = new_id("acc")
         limit = decision.limit_fen
+        sealed, data_key = seal_identity(ctx, account_id, Identity(name=name, id_number=id_number, phone=phone))
         item = {
             "account_id": account_id,
             "city_code": ctx.policy.city_code,
             "status": "active",
             "tier": decision.tier,
             "insurance_status": insurance_status,
-            "name_enc": ctx.cipher.encrypt(name, context=f"account:{account_id}:name"),
-            "id_enc": ctx.cipher.encrypt(id_number, context=f"account:{account_id}:id_number"),
-            "phone_enc": ctx.cipher.encrypt(phone, context=f"account:{account_id}:phone"),
+            **sealed,
             "id_hash": ctx.cipher.blind_index("resident_id", id_number),
             "phone_hash": ctx.cipher.blind_index("phone", phone),
             "name_masked": mask_name(name),
@@ -170,20 +181,8 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
         writes: list[Any] = [
             Put(ACCOUNTS, {**guard_key(ctx, id_number), "ref_account_id": account_id}, fail=AlreadyEnrolled),
             Put(ACCOUNTS, item),
-            *[
-                Put(
-                    CONSENTS,
-                    {
-                        "account_id": account_id,
-                        "consent_key": f"{c['kind']}#{c['version']}",
-                        **c,
-                        "accepted_at": ctx.now_text(),
-                        "accepted_via": caller.actor,
-                        "policy": ctx.policy.stamp,
-                    },
-                )
-                for c in accepted
-            ],
+            data_key,
+            *[record_put(ctx, account_id, c, caller.actor) for c in accepted],
             entry(ctx, account_id, "open_line", limit, "account", account_id, caller.actor),
             audit(
                 ctx,
@@ -202,7 +201,19 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
 
 
 def _consents(ctx: Context, given: list[msg.ConsentGiven]) -> list[dict[str, str]]:
-    """Each consent must name the current version and the SHA-256 of the exact text shown to the patient."""
+    """The answers an enrollment records: each names the current version and the SHA-256 of the exact text shown.
+
+    Only the consents the service cannot work without gate enrollment (ConsentSpec.required: the agreement and
+    the processing of personal information, PIPL art. 16); an optional consent (credit reporting) may be left out,
+    which is a refusal that costs nothing. A notice (`mode: notice`, a statutory basis) must be shown, so its
+    text is listed too, and it is recorded as shown, not as consented.
+    """
+    return check_consents(ctx, given, require=True)
+
+
+def check_consents(ctx: Context, given: list[msg.ConsentGiven], *, require: bool) -> list[dict[str, str]]:
+    from treatfirst.inventory import consent_scope_sha256
+
     accepted: dict[str, dict[str, str]] = {}
     offered = [spec.kind for spec in ctx.policy.consents]
     for i, c in enumerate(given):
@@ -210,6 +221,8 @@ def _consents(ctx: Context, given: list[msg.ConsentGiven]) -> list[dict[str, str
         kind, version, sha = c.kind, c.version, c.text_sha256
         if kind not in offered:
             raise ValidationFailed(f"{prefix}.kind must be one of {', '.join(offered)}", field=f"{prefix}.kind")
+        if kind in accepted:
+            raise ValidationFailed(f"{prefix}.kind {kind} is listed twice", field=f"{prefix}.kind")
         rendered = render_consent(ctx.policy, kind)
         if version != rendered.version or sha != rendered.sha256:
             raise ConsentMissing(
@@ -217,10 +230,20 @@ def _consents(ctx: Context, given: list[msg.ConsentGiven]) -> list[dict[str, str
                 "show GET /v1/consents again",
                 field=f"{prefix}.text_sha256",
             )
-        accepted[kind] = {"kind": kind, "version": version, "title": rendered.title, "text_sha256": sha}
-    for spec in ctx.policy.consents:
-        if spec.kind not in accepted:
-            raise ConsentMissing(f"the {spec.kind} consent is required", field="consents")
+        spec = ctx.policy.consent(kind)
+        accepted[kind] = {
+            "kind": kind,
+            "version": version,
+            "title": rendered.title,
+            "text_sha256": sha,
+            "mode": spec.mode,
+            "scope_sha256": consent_scope_sha256(ctx.policy, kind),
+        }
+    if require:
+        for spec in ctx.policy.consents:
+            if (spec.required or spec.mode == "notice") and spec.kind not in accepted:
+                what = "notice must be shown" if spec.mode == "notice" else "consent is required"
+                raise ConsentMissing(f"the {spec.kind} {what}", field="consents")
     return list(accepted.values())
 
 
@@ -290,6 +313,7 @@ def withdraw(
                 fail=lambda: _why_not_withdrawn(_load(ctx, account_id)) or ConcurrentUpdate(),
             ),
             Delete(ACCOUNTS, {"account_id": f"rid#{item['id_hash']}"}),
+            *schedule_erasure(ctx, item),  # the identity is erased privacy.retention.identity_days_after_close later
             audit(
                 ctx,
                 caller,

@@ -25,6 +25,7 @@ BLACKLIST = "blacklist"  # blacklist records ("blr_"), appeals ("bla_") and the 
 EVENTS, ENDPOINTS = "events", "webhook_endpoints"  # services/events.py, services/webhooks.py
 REPORTS = "reports"  # per-day report counters (sharded) and each business date's closing balances
 EXPORTS = "exports"  # the blacklist export's registry of delivered windows (treatfirst.services.export)
+DATA_KEYS, RIGHTS = "data_keys", "rights"  # per-account data keys (crypto-shredding); privacy requests
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -47,6 +48,8 @@ KEYS: dict[str, tuple[str, str | None]] = {
     ENDPOINTS: ("owner", "endpoint_id"),
     REPORTS: ("day_shard", "counter"),
     EXPORTS: ("stream", "item_key"),
+    DATA_KEYS: ("account_id", None),
+    RIGHTS: ("request_id", None),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -78,6 +81,11 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     # (event rows not yet handed to the endpoints, delivery rows still to attempt).
     "events_by_audience": (EVENTS, "audience", "seq"),
     "events_due": (EVENTS, "due_shard", "due_at"),
+    "rights_by_account": (RIGHTS, "account_id", "opened_at"),
+    # Sparse and sharded: only data keys of accounts that left carry erase_shard/erase_on (the erasure date).
+    "by_erase_on": (DATA_KEYS, "erase_shard", "erase_on"),
+    # Sparse: only privacy requests still waiting for an operator carry `queue`; ordered by their deadline.
+    "open_rights": (RIGHTS, "queue", "due_at"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.

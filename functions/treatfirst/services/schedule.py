@@ -46,8 +46,16 @@ def _export(ctx: Context) -> Mapping[str, Any]:
     return export.log_fields(export.run(ctx, rt.objects, rt.signer))
 
 
+def _purge(ctx: Context) -> Mapping[str, Any]:
+    """Erase the identities whose retention after leaving has ended (sparse index: no scan)."""
+    from treatfirst.services.purge import purge
+
+    return purge(ctx)
+
+
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
     "collect": _collect,
     "export_blacklist": _export,
+    "purge_identities": _purge,
     "dispatch_outbox": _dispatch,  # last: it delivers what the jobs before it wrote
 }

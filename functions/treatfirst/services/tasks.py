@@ -13,6 +13,7 @@ from treatfirst.domain.errors import TaskNotClaimable, TaskNotFound
 from treatfirst.domain.ids import mask_phone
 from treatfirst.messages.collection import ClaimRequest, OutcomeRequest
 from treatfirst.services.identity import Caller
+from treatfirst.services.identity_data import phone_of
 from treatfirst.services.outbox import PHONE_QUEUE
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
 from treatfirst.services.ports import ACCOUNTS, OUTBOX, Item, Update
@@ -70,12 +71,8 @@ def claim_task(ctx: Context, caller: Caller, task_id: str, command: ClaimRequest
             ),
         ]
     )
-    account = ctx.store.get(ACCOUNTS, {"account_id": row["account_id"]}) or {}
-    phone = (
-        ctx.cipher.decrypt(account["phone_enc"], context=f"account:{row['account_id']}:phone")
-        if account.get("phone_enc")
-        else ""
-    )
+    account = ctx.store.get(ACCOUNTS, {"account_id": row["account_id"]})
+    phone = (phone_of(ctx, account) if account is not None else None) or ""
     claimed = {**row, "status": "claimed", "claimed_by": caller.actor, "claimed_at": now}
     return {**task_view(claimed), "phone": phone, "phone_masked": mask_phone(phone) if phone else None}
 
