@@ -33,6 +33,7 @@ PAUSE = "pau_01JDX3W7X0Y3Z6A9B2C5D8E1F4"
 REVIEW = f"rev_{VISIT}_FEE-20261124-0001"
 RECORD = "blr_3F9A1C0D7E2B4A6C8D0E1F2A3B"
 APPEAL = "bla_01JDX3Z9A2B5C8D1E4F7G0H3J6"
+PRIVACY_REQUEST = "prq_01JDX3W7X0Y3Z6A9B2C5D8E1F5"
 
 # Field name → example value, for the fields a reader recognises; the rest follow their type.
 SAMPLES: dict[str, Any] = {
@@ -232,6 +233,20 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
     "decideReview": {"outcome": "confirmed", "reason": "病历显示为急危重症 the record shows an emergency"},
     "advanceTestClock": {"days": 8, "reason": "演示逾期 show a bill going overdue"},
     "writeOffBill": {"reason": "hardship", "note": "民政局认定为特困人员 certified by the civil-affairs office"},
+    "answerConsents": {
+        "verification": {"method": "face", "check_id": "face-0002", "verified_at": "2026-11-24T09:30:00+08:00"},
+        "consents": [
+            {"kind": c.kind, "version": c.version, "text_sha256": c.sha256}
+            for c in render_all(POLICY)
+            if not POLICY.consent(c.kind).required
+        ][:1]
+        or [{"kind": c.kind, "version": c.version, "text_sha256": c.sha256} for c in render_all(POLICY)][:1],
+    },
+    "privacyRequest": {
+        "kind": "explanation",
+        "verification": {"method": "face", "check_id": "face-0003", "verified_at": "2026-11-24T09:30:00+08:00"},
+    },
+    "answerPrivacyRequest": {"outcome": "upheld", "reason": "已人工复核，维持统一额度 reviewed by a person, upheld"},
 }
 # Query parameters an operation needs (its query struct's required fields), by field name.
 QUERY_SAMPLES: dict[str, str] = {"month": "2026-11", "from_": "2026-11-01", "to": "2026-11-07"}
@@ -246,6 +261,8 @@ RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
                 "title_en": CONSENT.title_en,
                 "text": CONSENT.text,
                 "text_sha256": CONSENT.sha256,
+                "required": POLICY.consent(CONSENT.kind).required,
+                "mode": POLICY.consent(CONSENT.kind).mode,
             }
         ]
     },
@@ -298,6 +315,7 @@ PATH_VALUES = {
     "file_name": "delta-00001.csv",
     "record_id": RECORD,
     "appeal_id": APPEAL,
+    "request_id": PRIVACY_REQUEST,
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

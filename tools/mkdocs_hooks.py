@@ -277,6 +277,13 @@ def consent_section(name: str, consent: RenderedConsent, lang: str) -> list[str]
 
 # Why a policy field drives no code yet (POLICY_FIELDS), in Chinese; a reason added since shows in English.
 REASONS_ZH = {
+    "descriptive text shown in the consents and on the pages; a consent basis needs its own consent kind": (
+        "知情同意书和页面中展示的说明文字；以同意为依据的接收方须有自己的同意种类"
+    ),
+    "no purge of visits, charges, bills and payments after their retention is built yet": (
+        "尚未实现就诊、费用、账单和还款记录在保存期满后的自动删除"
+    ),
+    "no purge of the audit log is built yet": "尚未实现操作日志的自动删除",
     "clearing and financier settlement are not built yet": "清算和资金方结算尚未实现",
     "descriptive text shown in the consents and on the pages": "知情同意书和本站页面中的说明文字",
     "family pools are not built yet": "亲情账户尚未实现",
@@ -1016,6 +1023,11 @@ MEANING_ZH = {
     "RECORD_NOT_LISTED": "该记录已不在名单上",
     "STRIKE_ALREADY_ANNULLED": "这条逾期记录已被撤销",
     "STRIKE_NOT_FOUND": "该账户没有这条逾期记录",
+    "ERASURE_REFUSED": "还不能删除：有欠款、占用额度或未结束的就诊，或已删除",
+    "GUARDIAN_REQUIRED": "不满十四周岁：须由监护人同意并提供证明，平台暂不受理",
+    "IDENTITY_ERASED": "此人的身份信息已删除（数据密钥已销毁）",
+    "RIGHTS_REQUEST_CLOSED": "该个人信息请求已答复",
+    "RIGHTS_REQUEST_NOT_FOUND": "没有这个个人信息请求",
     "ACCOUNT_NOT_ACTIVE": "账户不是正常状态",
     "ACCOUNT_NOT_FOUND": "没有这个账户",
     "ACCOUNT_RESTRICTED": "账户被催收阶梯或失信规则限制",

@@ -1,8 +1,6 @@
 """MkDocs hook: the privacy pages (personal information protection, the impact assessment worksheet, the compliance
-map), generated from the data inventory, the city policies and the compliance registry (tools/privacy_pages.py).
-
-Each page holds the Chinese text first, then the English; the site's per-language layout can split them.
-"""
+map), generated in the build's language from the data inventory, the city policies and the compliance registry
+(tools/privacy_pages.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +8,8 @@ import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "functions"):
@@ -19,26 +18,17 @@ for path in (ROOT, ROOT / "functions"):
 
 from treatfirst.domain.policy import example_policy  # noqa: E402
 
+from tools.mkdocs_i18n import GENERATED, add_file, language  # noqa: E402
 from tools.privacy_pages import compliance_page, pia_page, privacy_page  # noqa: E402
 
 CITIES = ("lianyungang", "xiamen")
-PAGES = {
-    "privacy/index.md": privacy_page,
-    "privacy/pia.md": pia_page,
-}
 
 
-def _both(zh: str, en: str) -> str:
-    """The Chinese page, then the English one with its headings one level down (one page title)."""
-    lowered = "\n".join(("#" + line) if line.startswith("#") else line for line in en.splitlines())
-    return zh + "\n---\n\n" + lowered + "\n"
-
-
+@event_priority(GENERATED)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
+    lang = language(config)
     policies = {name: example_policy(name) for name in CITIES}
-    for path, build in PAGES.items():
-        files.append(File.generated(config, path, content=_both(build(policies, "zh"), build(policies, "en"))))
-    files.append(
-        File.generated(config, "privacy/compliance.md", content=_both(compliance_page("zh"), compliance_page("en")))
-    )
+    add_file(files, config, "privacy/index.md", privacy_page(policies, lang))
+    add_file(files, config, "privacy/pia.md", pia_page(policies, lang))
+    add_file(files, config, "privacy/compliance.md", compliance_page(lang))
     return files

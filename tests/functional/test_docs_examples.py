@@ -27,6 +27,10 @@ from tools.mkdocs_examples import (
     KEY_ID,
     PAUSE,
     RECORD,
+    BILL,
+    KEY_ID,
+    PAUSE,
+    PRIVACY_REQUEST,
     REVIEW,
     SAMPLES,
     TASK,
@@ -84,6 +88,12 @@ PLAN = (
     "decideBlacklistAppeal",
     "correctBlacklistRecord",
     "annulStrike",
+    # the resident's consents and privacy requests (channel), the operator's queue of human reviews
+    "getConsentStates",
+    "answerConsents",
+    "privacyRequest",
+    "listPrivacyRequests",
+    "answerPrivacyRequest",
     # the bill is paid, the resident withdraws; another resident's unpaid bill is written off (hardship)
     "notifyPayment",
     "withdraw",
@@ -106,6 +116,7 @@ SAMPLE_IDS[REVIEW] = "review"
 SAMPLE_IDS.update({SAMPLES["export_id"]: "export", SAMPLES["manifest_sha256"]: "manifest"})
 SAMPLE_IDS[RECORD] = "record"
 SAMPLE_IDS[APPEAL] = "appeal"
+SAMPLE_IDS[PRIVACY_REQUEST] = "privacy_request"
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +254,18 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
 
     before: dict[str, Callable[[], None]] = {
         "getBlacklistStatus": write_blacklist_record,
+    def ask_for_a_human_review() -> None:
+        """The resident asks for a human review of the limit decision: it waits in the operators' queue."""
+        fresh = {"method": "face", "check_id": "face-docs-review", "verified_at": rt.clock.now().isoformat()}
+        asked = api.post(
+            channel,
+            f"/v1/accounts/{live['account']}/privacy-requests",
+            {"kind": "human_review", "verification": fresh, "reason": "请人工复核额度"},
+        )
+        assert asked.status_code == 201, asked.body
+
+    before: dict[str, Callable[[], None]] = {
+        "listPrivacyRequests": ask_for_a_human_review,
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
         "writeOffBill": issue_another_bill,
@@ -297,6 +320,10 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
             assert answer["items"], f"{op_id}: the test clock's schedules delivered nothing"
             live["export"], live["manifest"] = answer["items"][0]["export_id"], answer["items"][0]["manifest_sha256"]
         if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
+        if op_id == "listPrivacyRequests":
+            assert answer["items"], f"{op_id}: the prepared request is not listed"
+            live["privacy_request"] = answer["items"][0]["request_id"]
+        if op_id in ("listPhoneTasks", "listReviews"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
             name, field = {
                 "listPhoneTasks": ("task", "task_id"),

@@ -415,7 +415,7 @@ class GuardianRequired(Unprocessable):
     code = "GUARDIAN_REQUIRED"
     default_message = (
         "the person is under 14: a guardian must consent with evidence of guardianship, which this platform "
-        "cannot take yet (未满十四周岁须由监护人同意，本平台暂不受理)"
+        "cannot take yet"
     )
 
 

@@ -293,6 +293,21 @@ FIELDS: dict[str, str] = {
     "rows": "记录行数",
     "bytes": "字节数",
     "sha256": "文件的 SHA-256",
+    # ---- privacy (messages/privacy.py) ----
+    "ConsentState.mode": "consent 为同意（可拒绝、可撤回）；notice 为依法定职责的告知",
+    "ConsentState.required": "是否为签约所必需（只有服务离不开的才必需）",
+    "ConsentState.current_version": "城市政策现行文本的版本",
+    "ConsentState.on_record": "本人最近一次回答有效：未撤回，且覆盖现行文本的目的、种类和接收方",
+    "ConsentState.needs_answer": "需要本人重新回答（政策改变了该项覆盖的目的、种类或接收方，或尚未回答必需项）",
+    "ConsentState.accepted_version": "本人最近一次回答的文本版本",
+    "ConsentState.accepted_at": "本人最近一次回答的时间",
+    "ConsentText.required": "签约是否必须同意此文本；false 表示可以拒绝且不影响签约",
+    "ConsentText.mode": "consent 为同意；notice 为依法定职责的告知，展示即可",
+    "PrivacyRequest.consent_kind": "要撤回的同意种类（withdraw_consent）",
+    "PrivacyRequest.correction": "要更正的内容：手机号或姓名",
+    "PrivacyRequestRecord.answered_at": "答复时间",
+    "PrivacyRequestRecord.answered_by": "答复者（system 为系统即时答复，或运营方编号）",
+    "PrivacyRequestRecord.answer": "答复内容：已做的处理，或本人数据的副本（副本不保存）",
 }
 
 # The English descriptions of the structs' Meta, and of their types (treatfirst.messages.common), in Chinese.
@@ -430,6 +445,7 @@ DESCRIPTIONS: dict[str, str] = {
     "a value of another form is ACCOUNT_NOT_FOUND": "格式不符返回 ACCOUNT_NOT_FOUND",
     "a value of another form is BILL_NOT_FOUND": "格式不符返回 BILL_NOT_FOUND",
     "a value of another form is CALLER_NOT_FOUND": "格式不符返回 CALLER_NOT_FOUND",
+    "a value of another form is RIGHTS_REQUEST_NOT_FOUND": "格式不符返回 RIGHTS_REQUEST_NOT_FOUND",
     "a value of another form is CHARGE_NOT_FOUND": "格式不符返回 CHARGE_NOT_FOUND",
     "a value of another form is PAUSE_NOT_FOUND": "格式不符返回 PAUSE_NOT_FOUND",
     "a value of another form is REVIEW_NOT_FOUND": "格式不符返回 REVIEW_NOT_FOUND",
@@ -507,6 +523,53 @@ DESCRIPTIONS: dict[str, str] = {
         "数据文件各部分、SHA256SUMS、签名公钥、签名和清单"
     ),
     "what the platform did with it, for the audit trail": "信用平台如何处理了这次交付，记入审计",
+    # ---- privacy (messages/privacy.py) ----
+    ("Record the person's answers to the current texts (a re-consent after a policy change, or a later consent)."): (
+        "记录本人对现行文本的回答（政策变更后的重新同意，或之后补充的同意）。"
+    ),
+    "notice: a statutory basis, the person is told": "notice：依法定职责，向本人告知",
+    "true only for what the service cannot work without": "只有服务离不开的才为 true",
+    "the latest answer stands and covers the current text's scope": "最近一次回答有效，且覆盖现行文本的范围",
+    (
+        "true when the city policy changed what this consent covers (purposes, categories, "
+        "recipients) since the person's answer, or the person never answered: show the text "
+        "again"
+    ): ("城市政策自本人回答后改变了该项覆盖的目的、种类或接收方，或本人从未回答时为 true：请重新展示文本"),
+    ("true: enrollment needs it (the service cannot work without it); false: the person may refuse"): (
+        "true：签约必需（服务离不开）；false：本人可以拒绝"
+    ),
+    "notice: a statutory basis; show it, the person is told": "notice：依法定职责；展示即可，向本人告知",
+    ("What to correct: the phone number or the name (an ID number is the person: an operator handles it)."): (
+        "要更正的内容：手机号或姓名（身份证号码即本人身份，由运营方处理）。"
+    ),
+    "upheld: the decision stands; changed: the limit is set to limit_fen": (
+        "upheld：维持决定；changed：额度调整为 limit_fen"
+    ),
+    "the explanation the person receives; audited": "本人收到的说明；记入审计",
+    "the new limit (changed); at most the policy's top tier": "新的额度（changed）；不超过政策最高档",
+    "An operator's answer to an open request (a human review of a limit decision).": (
+        "运营方对待答复请求的答复（额度决定的人工复核）。"
+    ),
+    (
+        "access: a machine-readable copy of the person's own records (answered at once); "
+        "correction: a new phone or name (at once); withdraw_consent: withdraw `consent_kind` "
+        "(at once, with its consequence); erasure: erase the identity once nothing is owed "
+        "or held (at once, or refused with the reason); explanation: the reasons of the limit "
+        "decision (at once); human_review: a person reviews the automated limit decision "
+        "(queued for an operator, answered within the policy's deadline)"
+    ): (
+        "access：本人记录的机器可读副本（即时答复）；correction：新的手机号或姓名（即时）；withdraw_consent：撤回 "
+        "`consent_kind`（即时，并说明后果）；erasure：在没有欠款和占用时删除身份信息（即时，"
+        "或说明拒绝理由）；explanation：额度决定的理由（即时）；human_review：由工作人员复核自动化额度决定（进入运营方队列，"
+        "在政策规定的期限内答复）"
+    ),
+    "the person's words (human_review)": "本人的陈述（human_review）",
+    "A person's request, sent by a channel with fresh real-name evidence of that person.": (
+        "个人的请求，由渠道凭本人新近的实名核验凭证提交。"
+    ),
+    "open: waiting for an operator": "open：等待运营方答复",
+    "the answer is due by then (privacy.rights_answer_days)": "答复期限（privacy.rights_answer_days）",
+    "what was done, or the copy of the data": "已做的处理，或数据副本",
 }
 
 
