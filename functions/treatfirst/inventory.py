@@ -676,6 +676,29 @@ NOT_PERSONAL: dict[str, str] = {
         f"reports.{a}": "the city's per-day aggregate counters and closing balances (no account id, no person)"
         for a in ("day_shard", "counter", "n", "fen", "lent_fen", "lent_n", "cohorts", "written_at")
     },
+    **{
+        f"exports.{a}": "a delivery to the credit platform: window, counts, file names and hashes (no identity; the "
+        "files themselves hold the reported persons, see the blacklist category)"
+        for a in (
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledgement_note",
+            "counts",
+            "export_id",
+            "files",
+            "item_key",
+            "manifest_sha256",
+            "previous_manifest_sha256",
+            "request_id",
+            "sequence",
+            "status",
+            "stream",
+            "window",
+            "window_from",
+            "window_to",
+            "written_at",
+        )
+    },
     "nonces.nonce_key": "a signed request's nonce (replay protection of callers)",
     "nonces.expires_at": "a signed request's nonce (replay protection of callers)",
     "accounts.swept_through": "the collection sweep's watermark item (sys#watermark#<shard>)",
