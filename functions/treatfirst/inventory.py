@@ -454,9 +454,9 @@ CATEGORIES: tuple[Category, ...] = (
         "blacklist",
         "delete",
         sensitive=True,
-        why_zh="失信名单记录属于信用信息，会限制您使用服务，并可能依法报送信用平台；您可以提出异议，结清或期满后移出",
-        why_en="a blacklist record is credit information: it restricts the service and may, where the law allows, be "
-        "reported to the credit platform; you may appeal, and it is removed once paid or expired",
+        why_zh="失信名单记录属于信用信息，会限制您使用服务；您可以提出异议，结清或期满后移出",
+        why_en="a blacklist record is credit information: it restricts the service; you may appeal, and it is removed "
+        "once paid or expired",
         only_if="blacklist",
     ),
     Category(

@@ -75,11 +75,11 @@ def test_the_consents_say_what_the_export_does(city: str) -> None:
     if example_policy(city).blacklist_export_enabled:
         assert "报送市公共信用信息平台" in agreement and "is reported to the city public credit platform" in agreement
         reporting = _text(city, "credit_reporting")
-        assert "每个业务日结束后报送一次当天新列入和移出名单的记录，只报送同意本授权的人" in reporting
+        assert "每个业务日结束后报送一次当天新列入和移出名单的记录，只报送同意本授权且未撤回的人" in reporting
         assert "only of persons who accepted this authorisation" in reporting
         assert "尚未实施" not in reporting and "not built yet" not in reporting
         assert "逾期 90 天以上（含 90 天）" in reporting and "90 or more days overdue" in reporting
-        assert "并经您另行同意，向市公共信用信息平台报送失信名单的变化" in _text(city, "personal_information")
+        assert "并经您另行同意，向市公共信用信息平台报送失信名单的变化，见单独的" in _text(city, "personal_information")
     else:
         assert (
             "仅在平台内部记录，不对外报送" in agreement

@@ -48,7 +48,7 @@ def test_a_necessary_consent_still_gates_enrollment(world: World, left_out: str)
 
 def test_a_statutory_city_shows_a_notice_and_records_it_as_shown() -> None:
     # Given a city whose credit reporting rests on a statutory basis (a notice)
-    world = World(_policy(consents__2__mode="notice"))  # type: ignore[arg-type]
+    world = World(_policy(consents__2__mode="notice", blacklist_export__consent_required=False))  # type: ignore[arg-type]
     # Then leaving the notice out is refused (it must be shown) ...
     with pytest.raises(ConsentMissing):
         world.enroll(consents=[c for c in consents_for(world.policy) if c["kind"] != "credit_reporting"])

@@ -82,6 +82,7 @@ def test_a_statutory_city_gets_a_notice_not_a_consent() -> None:
     # Given Lianyungang's policy with credit reporting on a statutory basis (a notice)
     data = yaml.safe_load((POLICY_DIR / "lianyungang.yaml").read_text(encoding="utf-8"))
     data["consents"][2]["mode"] = "notice"
+    data["blacklist_export"]["consent_required"] = False
     policy = parse_policy(yaml.safe_dump(data, allow_unicode=True))
     rendered = render_consent(policy, "credit_reporting")
     # Then the text tells rather than asks, and still holds every item

@@ -557,6 +557,12 @@ def parse_policy(text: str | bytes) -> Policy:
         )
         c.done()
     for i, spec in enumerate(consents):
+        if spec.kind == "credit_reporting" and (spec.mode == "consent") != export_consent_required:
+            raise PolicyInvalid(
+                f"consents[{i}].mode must be consent exactly when blacklist_export.consent_required is true "
+                "(the export delivers only persons whose consent is on record)",
+                field=f"consents[{i}].mode",
+            )
         if spec.mode == "notice" and spec.kind != "credit_reporting":
             raise PolicyInvalid(
                 f"consents[{i}].mode: only credit_reporting may be a notice (a statutory basis)",
