@@ -316,7 +316,11 @@ def test_a_city_without_a_structured_legal_basis_writes_nothing() -> None:
 
 
 def test_where_consent_is_not_required_every_listed_person_is_delivered() -> None:
-    policy = parse_policy(_policy_file().replace("  consent_required: true", "  consent_required: false"))
+    policy = parse_policy(
+        _policy_file()
+        .replace("  consent_required: true", "  consent_required: false")
+        .replace("kind: credit_reporting, mode: consent", "kind: credit_reporting, mode: notice")  # told, not asked
+    )
     s = Setup(policy, consenting=set())
     assert s.window(D1).counts == {"added": 3, "removed": 0}
     assert s.window(D2).counts == {"added": 0, "removed": 2}
