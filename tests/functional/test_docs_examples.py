@@ -26,11 +26,8 @@ from tools.mkdocs_examples import (
     BILL,
     KEY_ID,
     PAUSE,
-    RECORD,
-    BILL,
-    KEY_ID,
-    PAUSE,
     PRIVACY_REQUEST,
+    RECORD,
     REVIEW,
     SAMPLES,
     TASK,
@@ -252,8 +249,6 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
             [*blacklist.record_writes_for_listing(ctx, record), Update(ACCOUNTS, {"account_id": account}, set=mark)]
         )
 
-    before: dict[str, Callable[[], None]] = {
-        "getBlacklistStatus": write_blacklist_record,
     def ask_for_a_human_review() -> None:
         """The resident asks for a human review of the limit decision: it waits in the operators' queue."""
         fresh = {"method": "face", "check_id": "face-docs-review", "verified_at": rt.clock.now().isoformat()}
@@ -265,6 +260,7 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         assert asked.status_code == 201, asked.body
 
     before: dict[str, Callable[[], None]] = {
+        "getBlacklistStatus": write_blacklist_record,
         "listPrivacyRequests": ask_for_a_human_review,
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
@@ -319,11 +315,10 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         if op_id == "listExports":
             assert answer["items"], f"{op_id}: the test clock's schedules delivered nothing"
             live["export"], live["manifest"] = answer["items"][0]["export_id"], answer["items"][0]["manifest_sha256"]
-        if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
         if op_id == "listPrivacyRequests":
             assert answer["items"], f"{op_id}: the prepared request is not listed"
             live["privacy_request"] = answer["items"][0]["request_id"]
-        if op_id in ("listPhoneTasks", "listReviews"):
+        if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
             name, field = {
                 "listPhoneTasks": ("task", "task_id"),
