@@ -4,7 +4,14 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, SQSEvent
 from chalicelib import gateway
-from chalicelib.events import dispatch_messages, export_blacklist, purge_identities, start_collection, sweep_shards
+from chalicelib.events import (
+    deliver_webhooks,
+    dispatch_messages,
+    export_blacklist,
+    purge_identities,
+    start_collection,
+    sweep_shards,
+)
 from chalicelib.routes import api
 
 app = Chalice(app_name="treatfirst", configure_logs=False)  # chalicelib.logs owns logging
@@ -45,3 +52,10 @@ def export_blacklist_schedule(event: object) -> dict[str, Any]:
 def purge(event: object) -> dict[str, Any]:
     """Daily: erase (crypto-shred) the identities of people who left, once the policy's retention has ended."""
     return purge_identities()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_webhooks")
+def dispatch_webhooks(event: object) -> dict[str, int]:
+    """Every minute: events go to the hospitals' and channels' webhook endpoints, signed (Standard Webhooks), at
+    least once with a stable webhook-id, retried on the specification's schedule; 410 Gone disables an endpoint."""
+    return deliver_webhooks()

@@ -34,6 +34,8 @@ REVIEW = f"rev_{VISIT}_FEE-20261124-0001"
 RECORD = "blr_3F9A1C0D7E2B4A6C8D0E1F2A3B"
 APPEAL = "bla_01JDX3Z9A2B5C8D1E4F7G0H3J6"
 PRIVACY_REQUEST = "prq_01JDX3W7X0Y3Z6A9B2C5D8E1F5"
+ENDPOINT = "whe_01JDX3Y4Z7A0B3C6D9E2F5G8H1"
+EVENT = "evt_3f1c9a0b7e2d4c6f8a1b3d5e7f9a0c2e"
 
 # Field name → example value, for the fields a reader recognises; the rest follow their type.
 SAMPLES: dict[str, Any] = {
@@ -247,6 +249,11 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
         "verification": {"method": "face", "check_id": "face-0003", "verified_at": "2026-11-24T09:30:00+08:00"},
     },
     "answerPrivacyRequest": {"outcome": "upheld", "reason": "已人工复核，维持统一额度 reviewed by a person, upheld"},
+    "createWebhookEndpoint": {
+        "url": "https://his.example-hospital.cn/treatfirst/webhooks",
+        "events": ["bill.issued", "bill.paid", "bill.overdue"],
+        "description": "HIS 收费处 billing desk",
+    },
 }
 # Query parameters an operation needs (its query struct's required fields), by field name.
 QUERY_SAMPLES: dict[str, str] = {"month": "2026-11", "from_": "2026-11-01", "to": "2026-11-07"}
@@ -316,6 +323,8 @@ PATH_VALUES = {
     "record_id": RECORD,
     "appeal_id": APPEAL,
     "request_id": PRIVACY_REQUEST,
+    "endpoint_id": ENDPOINT,
+    "event_id": EVENT,
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

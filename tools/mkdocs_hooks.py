@@ -737,6 +737,7 @@ TAG_PAGES = {
     "Test clock": ("test-clock", "测试时钟"),
     "Credit platform": ("credit-platform", "信用平台"),
     "Privacy": ("privacy", "个人信息"),
+    "Webhooks": ("webhooks", "事件与回调"),
 }
 SUMMARY_ZH = {
     "health": "存活检查，返回正在执行的政策",
@@ -782,6 +783,13 @@ SUMMARY_ZH = {
     "privacyRequest": "个人信息权利请求：查阅复制、更正、撤回同意、删除、解释、人工复核（渠道）",
     "listPrivacyRequests": "待运营方答复的个人信息请求，按答复期限排序（运营方）",
     "answerPrivacyRequest": "答复个人信息请求：维持或提高额度，须写明理由（运营方）",
+    "createWebhookEndpoint": "登记回调地址及要接收的事件；whsec_ 密钥只显示一次",
+    "listWebhookEndpoints": "本方的回调地址（不含密钥）",
+    "deleteWebhookEndpoint": "删除回调地址，此后不再向其投递",
+    "rotateWebhookSecret": "轮换回调密钥；旧密钥到期前投递同时带两个签名",
+    "listEvents": "按顺序拉取本方的事件（无法接收回调时的替代方式）",
+    "listEventDeliveries": "某个事件的投递记录：每个地址、每次尝试",
+    "replayEvent": "以同一 webhook-id 立即重新投递某个事件",
     "getTestClock": "测试时钟的时间和偏移（仅本机和沙箱）",
     "advanceTestClock": "把平台时钟向前拨，并在新时间运行定时任务",
     "getAging": "按人民银行还款状态分档的未还账单数和金额（运营方）",

@@ -64,6 +64,7 @@ STACK_SETTINGS = (
     "TF_EXPORTS_DIR",
     "TF_EXPORT_SIGNING_KEY_FILE",
     "TF_TEST_CLOCK",
+    "TF_WEBHOOK_LOOPBACK",
 )
 DEMO = (
     ("hospital", "demo-hospital", "示例医院 Demo Hospital"),
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "TF_EXPORTS_DIR": str(folder / "exports"),  # the exports bucket's stand-in
         "TF_EXPORT_SIGNING_KEY_FILE": str(export_signing_key(folder)),
         "TF_TEST_CLOCK": "1",  # the local stack has the test clock (POST /v1/test-clock/advance)
+        "TF_WEBHOOK_LOOPBACK": "1",  # webhook endpoints may be http://127.0.0.1:<port>/ (a receiver on this machine)
     }
     env.pop("TF_LOCAL_KEY", None)  # the key file of this city, never a key left in the shell
     os.environ.clear()

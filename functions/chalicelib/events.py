@@ -10,7 +10,7 @@ from typing import Any
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
-from treatfirst.services import collection, reports
+from treatfirst.services import collection, reports, webhooks
 from treatfirst.services.dispatch import dispatch
 from treatfirst.services.schedule import publisher
 from treatfirst.services.unit_of_work import Context
@@ -84,3 +84,10 @@ def purge_identities() -> dict[str, Any]:
     result = purge(ctx)
     log(logging.INFO, "purge_identities", request_id=ctx.request_id, **result)
     return result
+
+
+def deliver_webhooks() -> dict[str, int]:
+    ctx = _context()
+    result = webhooks.dispatch_events(ctx)
+    log(logging.INFO, "dispatch_webhooks", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
+    return result.as_dict()

@@ -15,6 +15,7 @@ from treatfirst.messages import privacy as privacy_messages
 from treatfirst.messages import reports as report_messages
 from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
+from treatfirst.messages import webhooks as webhook_messages
 from treatfirst.messages.common import Empty, to_item
 from treatfirst.services import (
     blacklist,
@@ -22,6 +23,7 @@ from treatfirst.services import (
     charges,
     closing,
     enrollment,
+    events,
     export,
     outbox,
     pauses,
@@ -33,6 +35,7 @@ from treatfirst.services import (
     tasks,
     testclock,
     visits,
+    webhooks,
     writeoffs,
 )
 from treatfirst.services.idempotency import Outcome
@@ -527,3 +530,51 @@ def answer_privacy_request(request_id: str) -> Response:
         lambda ctx, caller, cmd: rights.answer_request(ctx, caller, request_id, cmd, _key()),
         body=privacy_messages.PrivacyAnswer,
     )
+
+
+# ---- webhooks: endpoints, the pull fallback, the delivery log, replay (hospitals and channels) ----
+@api.route("/v1/webhook-endpoints", methods=["POST"])
+def create_webhook_endpoint() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: webhooks.create_endpoint(ctx, caller, cmd, _key()),
+        body=webhook_messages.EndpointRequest,
+    )
+
+
+@api.route("/v1/webhook-endpoints", methods=["GET"])
+def list_webhook_endpoints() -> Response:
+    return handle(_request(), lambda ctx, caller, _: webhooks.list_endpoints(ctx, caller))
+
+
+@api.route("/v1/webhook-endpoints/{endpoint_id}", methods=["DELETE"])
+def delete_webhook_endpoint(endpoint_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: webhooks.delete_endpoint(ctx, caller, endpoint_id))
+
+
+@api.route("/v1/webhook-endpoints/{endpoint_id}/secret-rotation", methods=["POST"])
+def rotate_webhook_secret(endpoint_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: webhooks.rotate_secret(ctx, caller, endpoint_id, cmd, _key()),
+        body=webhook_messages.SecretRotationRequest,
+    )
+
+
+@api.route("/v1/events", methods=["GET"])
+def list_events() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, q: events.list_events(ctx, caller, after=q.after, limit=q.limit),
+        query=webhook_messages.EventsQuery,
+    )
+
+
+@api.route("/v1/events/{event_id}/deliveries", methods=["GET"])
+def list_event_deliveries(event_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: webhooks.delivery_log(ctx, caller, event_id))
+
+
+@api.route("/v1/events/{event_id}/replay", methods=["POST"])
+def replay_event(event_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: webhooks.replay_event(ctx, caller, event_id, _key()))

@@ -240,6 +240,20 @@ ACCESS: tuple[Grant, ...] = (
     ),
     Grant("operator", "privacy", "queue", "privacy:read", "any", "待答复的个人信息请求", "privacy requests to answer"),
     Grant("operator", "privacy", "answer", "privacy:write", "any", "须写明理由，审计", "with a reason, audited"),
+    # webhooks: each hospital and channel manages its own endpoints and reads its own events (services/webhooks.py)
+    *(
+        Grant(kind, resource, operation, scope, "own", zh, en)
+        for kind in ("hospital", "channel")
+        for resource, operation, scope, zh, en in (
+            ("webhooks", "create", "webhooks:write", "密钥只显示一次", "the secret is shown once"),
+            ("webhooks", "list", "webhooks:read", "", ""),
+            ("webhooks", "delete", "webhooks:write", "", ""),
+            ("webhooks", "rotate", "webhooks:write", "旧密钥过渡期内仍签名", "old secret signs until expiry"),
+            ("events", "list", "webhooks:read", "拉取（无法接收回调时）", "pull, for callers that cannot take calls"),
+            ("events", "deliveries", "webhooks:read", "每次投递尝试的记录", "one entry per delivery attempt"),
+            ("events", "replay", "webhooks:write", "同一 webhook-id 重投", "sent again, same webhook-id"),
+        )
+    ),
     Grant(
         "operator",
         "reports",
@@ -343,6 +357,13 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("privacy", "request"): ("privacyRequest",),
     ("privacy", "queue"): ("listPrivacyRequests",),
     ("privacy", "answer"): ("answerPrivacyRequest",),
+    ("webhooks", "create"): ("createWebhookEndpoint",),
+    ("webhooks", "list"): ("listWebhookEndpoints",),
+    ("webhooks", "delete"): ("deleteWebhookEndpoint",),
+    ("webhooks", "rotate"): ("rotateWebhookSecret",),
+    ("events", "list"): ("listEvents",),
+    ("events", "deliveries"): ("listEventDeliveries",),
+    ("events", "replay"): ("replayEvent",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

@@ -28,6 +28,7 @@ from treatfirst.messages import (
     reports,
     reviews,
     visits,
+    webhooks,
 )
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
@@ -68,6 +69,12 @@ PRIVACY_TEXT = (
     "needs_answer is true when the city policy changed the purposes, categories or recipients a consent covers "
     "since the person's answer (or the person never answered a required one): show the new text and record the "
     "answer with POST. An optional consent left unanswered costs nothing."
+)
+
+WEBHOOKS_TEXT = (
+    "Deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 "
+    "HMAC-SHA256 of id.timestamp.body>), retried on the specification's schedule; 410 Gone disables the endpoint. "
+    "The URL must be https and resolve only to public addresses, checked now and at every delivery."
 )
 
 REVIEWS_TEXT = (
@@ -875,6 +882,90 @@ OPERATIONS: tuple[Operation, ...] = (
         True,
         errors=("RIGHTS_REQUEST_NOT_FOUND", "RIGHTS_REQUEST_CLOSED", "ACCOUNT_NOT_FOUND"),
         description="Audited; a raised limit is a ledger entry (open_line) like the enrollment's.",
+    ),
+    # ---- webhooks: endpoints, the pull fallback, the delivery log and replay (services/webhooks.py) ----
+    Operation(
+        "post",
+        "/v1/webhook-endpoints",
+        "createWebhookEndpoint",
+        "Register a webhook endpoint for some event kinds; its whsec_ secret is shown once",
+        "Webhooks",
+        "webhooks:write",
+        webhooks.EndpointWithSecret,
+        201,
+        webhooks.EndpointRequest,
+        True,
+        errors=("WEBHOOK_URL_REFUSED", "EVENT_KIND_NOT_ALLOWED", "WEBHOOK_ENDPOINT_LIMIT"),
+        description=WEBHOOKS_TEXT,
+    ),
+    Operation(
+        "get",
+        "/v1/webhook-endpoints",
+        "listWebhookEndpoints",
+        "The caller's webhook endpoints (never their secrets)",
+        "Webhooks",
+        "webhooks:read",
+        webhooks.EndpointList,
+    ),
+    Operation(
+        "delete",
+        "/v1/webhook-endpoints/{endpoint_id}",
+        "deleteWebhookEndpoint",
+        "Remove a webhook endpoint; nothing more is delivered to it",
+        "Webhooks",
+        "webhooks:write",
+        webhooks.Endpoint,
+        errors=("WEBHOOK_ENDPOINT_NOT_FOUND",),
+    ),
+    Operation(
+        "post",
+        "/v1/webhook-endpoints/{endpoint_id}/secret-rotation",
+        "rotateWebhookSecret",
+        "A new secret; deliveries carry a signature with the previous one too until it expires",
+        "Webhooks",
+        "webhooks:write",
+        webhooks.EndpointWithSecret,
+        200,
+        webhooks.SecretRotationRequest,
+        True,
+        errors=("WEBHOOK_ENDPOINT_NOT_FOUND",),
+    ),
+    Operation(
+        "get",
+        "/v1/events",
+        "listEvents",
+        "The caller's own events, oldest first, after a position (the pull fallback)",
+        "Webhooks",
+        "webhooks:read",
+        webhooks.EventPage,
+        query=webhooks.EventsQuery,
+        errors=("INVALID_CURSOR",),
+        description="For callers that cannot receive calls: poll with the `after` of the previous answer. An event "
+        "is listed 30 seconds after it was written, so one committed late is never skipped. Each item is the "
+        "webhook body, and `id` is the `webhook-id` of its deliveries.",
+    ),
+    Operation(
+        "get",
+        "/v1/events/{event_id}/deliveries",
+        "listEventDeliveries",
+        "The delivery log of one of the caller's events: each endpoint, each attempt",
+        "Webhooks",
+        "webhooks:read",
+        webhooks.DeliveryLog,
+        errors=("EVENT_NOT_FOUND",),
+    ),
+    Operation(
+        "post",
+        "/v1/events/{event_id}/replay",
+        "replayEvent",
+        "Deliver one of the caller's events again now, with the same webhook-id",
+        "Webhooks",
+        "webhooks:write",
+        webhooks.Replay,
+        202,
+        None,
+        True,
+        errors=("EVENT_NOT_FOUND",),
     ),
 )
 

@@ -15,7 +15,9 @@ import pytest
 from treatfirst import openapi
 from treatfirst.access import ACCESS, ROUTES
 from treatfirst.config import runtime
+from treatfirst.services import webhooks
 from treatfirst.services.outbox import outbox_put
+from treatfirst.services.ports import EVENTS
 from treatfirst.services.unit_of_work import Context
 
 from tests.factories import charge, enrollment
@@ -24,6 +26,8 @@ from tools.mkdocs_examples import (
     ACCOUNT,
     APPEAL,
     BILL,
+    ENDPOINT,
+    EVENT,
     KEY_ID,
     PAUSE,
     PRIVACY_REQUEST,
@@ -60,6 +64,14 @@ PLAN = (
     "closeVisit",
     "getBill",
     "listAccountBills",
+    # the hospital's webhook endpoint, its events (the bill.issued just written), one delivery log and replay
+    "createWebhookEndpoint",
+    "listWebhookEndpoints",
+    "rotateWebhookSecret",
+    "listEvents",
+    "listEventDeliveries",
+    "replayEvent",
+    "deleteWebhookEndpoint",
     # operators: the account's collection, a dispute on its unpaid bill, the aging report
     "getCollectionState",
     "openDispute",
@@ -114,6 +126,7 @@ SAMPLE_IDS.update({SAMPLES["export_id"]: "export", SAMPLES["manifest_sha256"]: "
 SAMPLE_IDS[RECORD] = "record"
 SAMPLE_IDS[APPEAL] = "appeal"
 SAMPLE_IDS[PRIVACY_REQUEST] = "privacy_request"
+SAMPLE_IDS |= {ENDPOINT: "endpoint", EVENT: "event"}
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -259,9 +272,20 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         )
         assert asked.status_code == 201, asked.body
 
+    def resolve_publicly() -> None:
+        """The example's host name resolves to a public address (this test has no DNS)."""
+        monkeypatch.setattr(webhooks, "default_resolver", lambda: lambda host, port: ["93.184.216.34"])
+
+    def find_event() -> None:
+        """The hospital's newest event (the pull list shows it only after it settled)."""
+        page = rt.store.query(EVENTS, f"hospital:{hospital.principal_id}", index="events_by_audience", forward=False)
+        live["event"] = page.items[0]["event_id"]
+
     before: dict[str, Callable[[], None]] = {
         "getBlacklistStatus": write_blacklist_record,
         "listPrivacyRequests": ask_for_a_human_review,
+        "createWebhookEndpoint": resolve_publicly,
+        "listEventDeliveries": find_event,
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
         "writeOffBill": issue_another_bill,
@@ -318,6 +342,8 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         if op_id == "listPrivacyRequests":
             assert answer["items"], f"{op_id}: the prepared request is not listed"
             live["privacy_request"] = answer["items"][0]["request_id"]
+        if op_id == "createWebhookEndpoint":
+            live["endpoint"] = answer["endpoint"]["endpoint_id"]
         if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
             name, field = {

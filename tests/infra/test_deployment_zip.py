@@ -55,6 +55,7 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
         "app.collect",
         "app.collect_shard",
         "app.dispatch_outbox",
+        "app.dispatch_webhooks",
         "app.export_blacklist_schedule",
         "app.purge",
     ]

@@ -141,6 +141,7 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
             "DispatchOutbox",
             "ExportBlacklist",
             "PurgeIdentities",
+            "DispatchWebhooks",
         }
     )
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
@@ -171,7 +172,7 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
 def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if "DeadLetterQueue" in f["Properties"]}
-    assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist", "PurgeIdentities"}
+    assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist", "PurgeIdentities", "DispatchWebhooks"}
     assert functions["PurgeIdentities"]["Properties"]["Events"]["PurgeIdentitiesEvent"]["Properties"] == {
         "Schedule": "rate(1 day)"
     }
@@ -180,6 +181,9 @@ def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: d
     assert export_events["ExportBlacklistEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     assert functions["DispatchOutbox"]["Properties"]["Events"]["DispatchOutboxEvent"]["Properties"] == {
         "Schedule": "rate(5 minutes)"
+    }
+    assert functions["DispatchWebhooks"]["Properties"]["Events"]["DispatchWebhooksEvent"]["Properties"] == {
+        "Schedule": "rate(1 minute)"
     }
     queues = of_type(template, "AWS::SQS::Queue")
     depth = {

@@ -23,6 +23,8 @@ def test_no_function_of_the_template_can_have_the_test_clock(template: dict[str,
     for name, variables in environments.items():
         # no variable names it, and none is fed by a parameter a deployer could set to turn it on
         assert "TF_TEST_CLOCK" not in variables, name
+        # nor may webhooks go to loopback or over plain http (the local stack's TF_WEBHOOK_LOOPBACK)
+        assert "TF_WEBHOOK_LOOPBACK" not in variables, name
         for variable, value in variables.items():
             refs = json.dumps(value)
             assert "Clock" not in refs and "TEST" not in refs.upper().replace("TF_", ""), (name, variable)

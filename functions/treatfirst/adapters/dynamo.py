@@ -478,7 +478,7 @@ class EventModel(_Base):
     lease_id, lease_until, delivered_at, last_error, outcome, at, error, next_at, fanned_out_at = (
         _s() for _ in range(9)
     )
-    attempts, attempt, status_code, latency_ms, last_status_code, endpoints = _n(), _n(), _n(), _n(), _n(), _n()
+    attempts, tries, attempt, status_code, latency_ms, last_status_code, endpoints = (_n() for _ in range(7))
     replay = BooleanAttribute(null=True)
     data = _j()
 

@@ -23,6 +23,8 @@ from treatfirst.domain.errors import (
     BlacklistRecordNotFound,
     CallerNotFound,
     ChargeNotFound,
+    EndpointNotFound,
+    EventNotFound,
     ExportNotFound,
     InvalidAmount,
     InvalidIdNumber,
@@ -206,6 +208,8 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "export_id": (r"^exp_20[0-9]{6}$", ExportNotFound),
     "file_name": (r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", ExportNotFound),
     "request_id": (record_id_pattern("prq"), RightsRequestNotFound),
+    "endpoint_id": (record_id_pattern("whe"), EndpointNotFound),
+    "event_id": (r"^evt_[0-9a-f]{32}$", EventNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

@@ -53,9 +53,17 @@ def _purge(ctx: Context) -> Mapping[str, Any]:
     return purge(ctx)
 
 
+def _webhooks(ctx: Context) -> Mapping[str, Any]:
+    """Events to the webhook endpoints (locally: http to loopback allowed where TF_WEBHOOK_LOOPBACK=1)."""
+    from treatfirst.services.webhooks import dispatch_events
+
+    return dispatch_events(ctx).as_dict()
+
+
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
     "collect": _collect,
     "export_blacklist": _export,
     "purge_identities": _purge,
-    "dispatch_outbox": _dispatch,  # last: it delivers what the jobs before it wrote
+    "dispatch_outbox": _dispatch,  # after the jobs whose messages it delivers
+    "dispatch_webhooks": _webhooks,  # last: it delivers the events the jobs before it wrote
 }
