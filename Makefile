@@ -85,6 +85,7 @@ bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests p
 	$(BIN)/python tools/bench_post.py
 	$(BIN)/python tools/bench_sweep.py
 	$(BIN)/python tools/bench_export.py
+	$(BIN)/python tools/bench_webhooks.py
 	$(BIN)/python tools/bench_package.py --region $(REGION)
 
 package: $(STAMP) ## Build build/package/{sam.json,deployment.zip} for CITY (or POLICY=file) and REGION; no credentials

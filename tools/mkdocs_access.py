@@ -44,6 +44,8 @@ RESOURCES = {
     "exports": ("失信名单报送的交付", "blacklist export deliveries"),
     "blacklist": ("失信名单记录", "blacklist records"),
     "blacklist_appeals": ("失信记录异议", "blacklist appeals"),
+    "webhooks": ("回调地址", "webhook endpoints"),
+    "events": ("事件", "events"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -76,6 +78,10 @@ OPERATIONS = {
     "request": ("提出权利请求", "make a request"),
     "queue": ("待答复请求", "open requests"),
     "answer": ("答复请求", "answer a request"),
+    "create": ("登记", "register"),
+    "delete": ("删除", "delete"),
+    "deliveries": ("查看投递记录", "read the delivery log"),
+    "replay": ("重新投递", "replay"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

@@ -276,3 +276,13 @@ def test_workflow_pages_carry_the_diagrams(built: Path) -> None:
 def test_the_example_is_published_as_it_is_in_the_repository(built: Path) -> None:
     example = ROOT / "site" / "examples" / "treat_first.py"
     assert (built / "examples" / "treat_first.py").read_bytes() == example.read_bytes()
+
+
+def test_the_webhooks_pages_carry_the_catalogue_the_schedule_and_both_examples(built: Path) -> None:
+    for lang in ("zh", "en"):
+        text = page(built, f"{lang}/webhooks")
+        for kind in ("bill.issued", "bill.paid", "bill.overdue", "charge.refunded", "collection.step"):
+            assert kind in text, kind
+        assert "75:35:05" in text and "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" in text
+        assert "MessageDigest.isEqual" in text and "Webhook(secret).verify" in text
+        assert "GET /v1/events?after=" in text
