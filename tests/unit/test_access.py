@@ -31,7 +31,15 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
     assert views == {"hospital": "credit", "channel": "payer", "operator": "masked"}
     assert grant_for("hospital", "bills", "list") is None and grant_for("hospital", "bills", "read").view == "own"  # type: ignore[union-attr]
     assert SCOPES == {
-        "hospital": ("enrollments:write", "accounts:read", "visits:write", "visits:read", "bills:read"),
+        "hospital": (
+            "enrollments:write",
+            "accounts:read",
+            "visits:write",
+            "visits:read",
+            "bills:read",
+            "webhooks:write",
+            "webhooks:read",
+        ),
         "channel": (
             "enrollments:write",
             "accounts:read",
@@ -39,6 +47,8 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "payments:write",
             "blacklist:write",
             "privacy:write",
+            "webhooks:write",
+            "webhooks:read",
         ),
         "operator": (
             "callers:write",
