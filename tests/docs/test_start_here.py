@@ -36,14 +36,15 @@ def test_home_page_gives_each_party_three_first_steps_in_both_languages() -> Non
             assert re.findall(r"^    (\d)\. ", card, re.M) == ["1", "2", "3"], card[:40]
 
 
-def test_checklists_say_how_to_use_the_test_clock_and_that_there_is_no_webhook() -> None:
+def test_checklists_say_how_to_use_the_test_clock_and_the_webhooks() -> None:
     # Given the checklists in both languages
     zh = (SITE / "zh" / "checklists.md").read_text(encoding="utf-8")
     en = (SITE / "en" / "checklists.md").read_text(encoding="utf-8")
-    # Then they say what is missing, and the API indeed has no webhook route a hospital or channel could register an
-    # endpoint with (the event rows exist; when the routes land, change the pages)
-    assert "webhook" in zh and "no webhooks" in en
-    assert not [path for path in openapi.document()["paths"] if "webhook" in path]
+    # Then they name the webhook routes, which the code has
+    assert {"/v1/webhook-endpoints", "/v1/events"} <= set(openapi.document()["paths"])
+    for text in (zh, en):
+        assert "POST /v1/webhook-endpoints" in text and "GET /v1/events?after=" in text
+        assert "no webhooks" not in text and "不发送 webhook" not in text
     # And the test clock, which the code has, is named with its route and command (local stack only)
     assert _code_defines(r"\w*test_?clock")
     for text in (zh, en):
