@@ -188,6 +188,12 @@ def test_each_role_allows_exactly_what_its_function_does(
         hospital("POST", "/v1/enrollments", person, key="enr-1")  # a replay answers from the record
         hospital("POST", "/v1/accounts/lookup", {"id_number": person["id_number"]})
         hospital("GET", f"/v1/accounts/{account}")
+        # the hospital's webhook endpoint (the closings below write its events), the pull list, the endpoint removed
+        hook = {"url": "https://93.184.216.34/hooks", "events": ["bill.issued", "bill.paid"]}
+        endpoint = hospital("POST", "/v1/webhook-endpoints", hook, key="whe-1")["endpoint"]
+        hospital("GET", "/v1/webhook-endpoints")
+        hospital("GET", "/v1/events")
+        hospital("DELETE", f"/v1/webhook-endpoints/{endpoint['endpoint_id']}")
         bills = []
         for _ in range(2):
             visit = hospital("POST", "/v1/visits", {"account_id": account})["visit_id"]
