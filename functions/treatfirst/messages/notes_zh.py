@@ -715,38 +715,6 @@ FIELDS.update(
         "Cause.step": "触发列入的阶梯步骤（或 strikes 逾期次数规则）",
         "ListedBill.due_at": "账单到期时间",
         "Notice.sent_at": "短信送达网关的时间",
-# webhooks and events (treatfirst.messages.webhooks)
-FIELDS.update(
-    {
-        "Attempt.attempt": "第几次尝试（从 1 起，含重投）",
-        "Attempt.status_code": "回调地址返回的 HTTP 状态码",
-        "Attempt.latency_ms": "耗时（毫秒）",
-        "Attempt.next_at": "下次尝试的时间",
-        "Attempt.replay": "是否为手动重投",
-        "Delivery.endpoint_id": "回调地址编号",
-        "Delivery.log": "每次尝试的记录",
-        "Delivery.next_at": "下次尝试的时间",
-        "Delivery.delivered_at": "投递成功的时间",
-        "DeliveryLog.event_id": "事件编号",
-        "DeliveryLog.type": "事件类型",
-        "DeliveryLog.deliveries": "向每个回调地址的投递",
-        "Endpoint.endpoint_id": "回调地址编号",
-        "Endpoint.url": "回调地址",
-        "Endpoint.events": "订阅的事件类型",
-        "Endpoint.description": "说明",
-        "Endpoint.rotated_at": "最近一次轮换密钥的时间",
-        "Endpoint.disabled_at": "停用时间",
-        "Endpoint.disabled_reason": "停用原因",
-        "EndpointRequest.url": "回调地址",
-        "EndpointRequest.events": "要接收的事件类型",
-        "EndpointRequest.description": "说明（可选）",
-        "EndpointWithSecret.endpoint": "回调地址",
-        "Event.type": "事件类型（见事件目录）",
-        "Event.timestamp": "事件写入时间",
-        "Event.data": "事件数据（字段见事件目录）",
-        "EventPage.after": "下次拉取时带上的位置",
-        "Replay.event_id": "事件编号",
-        "Replay.endpoints": "已安排重投的回调地址数",
     }
 )
 DESCRIPTIONS.update(
@@ -807,6 +775,45 @@ DESCRIPTIONS.update(
         "why the overdue record is annulled, kept in the strike log": "撤销逾期记录的理由，记入逾期记录日志",
         "why the record was made, in Chinese": "列入原因（中文）",
         "why, for the patient and the audit trail": "理由，告知本人并记入审计日志",
+    }
+)
+
+# webhooks and events (treatfirst.messages.webhooks)
+FIELDS.update(
+    {
+        "Attempt.attempt": "第几次尝试（从 1 起，含重投）",
+        "Attempt.status_code": "回调地址返回的 HTTP 状态码",
+        "Attempt.latency_ms": "耗时（毫秒）",
+        "Attempt.next_at": "下次尝试的时间",
+        "Attempt.replay": "是否为手动重投",
+        "Delivery.endpoint_id": "回调地址编号",
+        "Delivery.log": "每次尝试的记录",
+        "Delivery.next_at": "下次尝试的时间",
+        "Delivery.delivered_at": "投递成功的时间",
+        "DeliveryLog.event_id": "事件编号",
+        "DeliveryLog.type": "事件类型",
+        "DeliveryLog.deliveries": "向每个回调地址的投递",
+        "Endpoint.endpoint_id": "回调地址编号",
+        "Endpoint.url": "回调地址",
+        "Endpoint.events": "订阅的事件类型",
+        "Endpoint.description": "说明",
+        "Endpoint.rotated_at": "最近一次轮换密钥的时间",
+        "Endpoint.disabled_at": "停用时间",
+        "Endpoint.disabled_reason": "停用原因",
+        "EndpointRequest.url": "回调地址",
+        "EndpointRequest.events": "要接收的事件类型",
+        "EndpointRequest.description": "说明（可选）",
+        "EndpointWithSecret.endpoint": "回调地址",
+        "Event.type": "事件类型（见事件目录）",
+        "Event.timestamp": "事件写入时间",
+        "Event.data": "事件数据（字段见事件目录）",
+        "EventPage.after": "下次拉取时带上的位置",
+        "Replay.event_id": "事件编号",
+        "Replay.endpoints": "已安排重投的回调地址数",
+    }
+)
+DESCRIPTIONS.update(
+    {
         "a value of another form is EVENT_NOT_FOUND": "其他格式的值返回 EVENT_NOT_FOUND",
         "a value of another form is WEBHOOK_ENDPOINT_NOT_FOUND": "其他格式的值返回 WEBHOOK_ENDPOINT_NOT_FOUND",
         "disabled: the endpoint answered 410 Gone; register anew": "disabled：该地址曾回应 410 Gone，需重新登记",
