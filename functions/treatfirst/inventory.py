@@ -473,6 +473,7 @@ CATEGORIES: tuple[Category, ...] = (
             "events.at",
             "events.attempt",
             "events.attempts",
+            "events.tries",
             "events.audience",
             "events.created_at",
             "events.data",
