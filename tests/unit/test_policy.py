@@ -22,6 +22,7 @@ from treatfirst.domain.policy import (
     Citation,
     ConsentSpec,
     Enforced,
+    Financier,
     LadderStep,
     LegalBasis,
     Policy,
@@ -130,7 +131,18 @@ def test_the_registry_lists_only_fields_the_policy_files_have() -> None:
 
 ATTRIBUTES = {
     f.name
-    for cls in (Policy, Tier, LadderStep, ConsentSpec, BlacklistRule, LegalBasis, Privacy, Recipient, Citation)
+    for cls in (
+        Policy,
+        Tier,
+        LadderStep,
+        ConsentSpec,
+        BlacklistRule,
+        LegalBasis,
+        Privacy,
+        Recipient,
+        Citation,
+        Financier,
+    )
     for f in dataclasses.fields(cls)
 }
 

@@ -154,6 +154,8 @@ class AccountModel(_Base):
     blacklist_pending, blacklist_open = _j(), _j()
     # sweep bookkeeping items ("sys#watermark#<shard>") in the same table
     swept_through = _s()
+    # the daily clearing's watermark item ("sys#clearing#<city>"): the last business date cleared
+    cleared_through = _s()
     # the test clock's offset ("sys#clock"), read only where the test clock is enabled (services/testclock.py)
     clock_offset_seconds = _n()
 
@@ -255,6 +257,17 @@ class BillModel(_Base):
     written_off_at, write_off, written_off_fen, recovered_fen = _s(), _j(), _n(), _n()
 
 
+class LedgerByDay(GlobalSecondaryIndex["LedgerModel"]):
+    """Sparse and sharded per business date: what clearing and reconciliation need is projected."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = IncludeProjection(list(ports.LEDGER_DAY_ATTRIBUTES))
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
 class LedgerModel(_Base):
     class Meta(_Base.Meta):
         logical = ports.LEDGER
@@ -264,6 +277,10 @@ class LedgerModel(_Base):
     kind, ref_type, ref_id, at, request_id, actor = (_s() for _ in range(6))
     amount_fen = _n()
     delta = _j()
+    # set at commit, never changed (treatfirst.services.records.entry)
+    business_date, day_shard = _s(), _s()
+    by_day = LedgerByDay()
+    hospital_id, channel_id, channel_txn_id, financier_id, fund_id = _s(), _s(), _s(), _s(), _s()
 
 
 class PaymentModel(_Base):

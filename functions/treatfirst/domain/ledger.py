@@ -34,6 +34,57 @@ MOVEMENTS: dict[str, dict[str, int]] = {
     "backstop_recovery": {},
 }
 
+# ---- settlement: the money each movement makes between parties at the daily clearing -------------------------------
+# Parties of the clearing (a backstop fund is a party too; the patient is not: the credit line is their side).
+PARTIES = ("hospital", "financier", "channel", "fund")
+
+# Per funding model: kind -> (payer, payee) of the money the clearing instructs for an entry of that kind. A kind not
+# named moves no money between parties (it changes the patient's credit line only, or is the memo side of a pair).
+# hospital_receivable: the hospital carries the receivable; the channels forward what they collected to it, and the
+#   backstop fund reimburses what is written off.
+# financier_advance: the hospital's financier (policy `financiers`) pays it the posted self-pay, the hospital returns
+#   refunds to the financier, the channels forward collected payments to the financier, and the backstop fund
+#   reimburses the financier's write-offs.
+# In both, money collected on a written-off bill (a recovery) goes from the channel to the fund that absorbed it.
+SETTLEMENT: dict[str, dict[str, tuple[str, str]]] = {
+    "hospital_receivable": {
+        "payment": ("channel", "hospital"),
+        "emergency_payment": ("channel", "hospital"),
+        "backstop_write_off": ("fund", "hospital"),
+        "backstop_recovery": ("channel", "fund"),
+    },
+    "financier_advance": {
+        "hold": ("financier", "hospital"),
+        "emergency_hold": ("financier", "hospital"),
+        "release_hold": ("hospital", "financier"),
+        "release_owed": ("hospital", "financier"),
+        "emergency_release_hold": ("hospital", "financier"),
+        "emergency_release_owed": ("hospital", "financier"),
+        "payment": ("channel", "financier"),
+        "emergency_payment": ("channel", "financier"),
+        "backstop_write_off": ("fund", "financier"),
+        "backstop_recovery": ("channel", "fund"),
+    },
+}
+
+# The figures of the daily clearing, each a sum of entries of these kinds (a fund's recoveries are its own side).
+FIGURES: dict[str, tuple[str, ...]] = {
+    "self_pay_posted_fen": ("hold", "emergency_hold"),
+    "refunds_fen": ("release_hold", "release_owed", "emergency_release_hold", "emergency_release_owed"),
+    "payments_collected_fen": ("payment", "emergency_payment"),
+    "write_offs_fen": ("write_off", "emergency_write_off"),
+    "recoveries_fen": ("recovery",),
+    "backstop_reimbursements_fen": ("backstop_write_off",),
+}
+FUND_FIGURES: dict[str, tuple[str, ...]] = {
+    "backstop_reimbursements_fen": ("backstop_write_off",),
+    "recoveries_fen": ("backstop_recovery",),
+}
+
+# Kinds whose entries are in the per-day index (every entry has its business date; opening a line moves no money
+# between parties, so it stays out of the index).
+DAILY_KINDS = frozenset(MOVEMENTS) - {"open_line"}
+
 # Movements that change the limit itself (the line grows or shrinks with them).
 LIMIT_MOVEMENTS = {"open_line": +1, "write_off": -1}
 

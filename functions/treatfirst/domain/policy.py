@@ -116,6 +116,17 @@ class BlacklistRule:
 
 
 @dataclass(frozen=True)
+class Financier:
+    """A financier (资金方) of a financier_advance city: it pays its hospitals the posted self-pay at clearing and is
+    repaid by the patients' payments. `hospitals` are the hospital ids assigned to it by the policy."""
+
+    financier_id: str
+    name: str
+    name_en: str
+    hospitals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ConsentSpec:
     kind: str
     version: str
@@ -228,6 +239,8 @@ class Policy:
     backstop_order: tuple[str, ...]
     hardship_backstop: str  # the fund an operator's hardship write-off goes to (e.g. civil-affairs medical aid)
     funding_model: str
+    financiers: tuple[Financier, ...]
+    default_financier: str | None
     consents: tuple[ConsentSpec, ...]
     privacy: Privacy
     legal_bases: tuple[Citation, ...]
@@ -271,6 +284,16 @@ class Policy:
         """The strike threshold in words, its comparison explicit: 逾期 3 次以上（含 3 次） / 3 or more."""
         zh, en = COMPARISONS[self.strike_comparison]
         return (zh if lang == "zh" else en).format(n=self.strike_count)
+
+    def financier_for(self, hospital_id: str) -> str | None:
+        """The financier that advances this hospital's posted self-pay, or None under hospital_receivable: the
+        financier whose `hospitals` list names it, else the policy's default financier."""
+        if self.funding_model != "financier_advance":
+            return None
+        for financier in self.financiers:
+            if hospital_id in financier.hospitals:
+                return financier.financier_id
+        return self.default_financier
 
     def consent(self, kind: str) -> ConsentSpec:
         for spec in self.consents:
@@ -368,6 +391,45 @@ def _time_of_day(text: str, name: str) -> time:
         return time.fromisoformat(text)
     except ValueError as exc:
         raise PolicyInvalid(f"{name} must be a time of day like 23:00", field=name) from exc
+
+
+def _financiers(r: _Reader, funding_model: str) -> tuple[tuple[Financier, ...], str | None]:
+    """`financiers` (each hospital assigned to at most one) and `default_financier` (for hospitals no financier
+    lists): required under financier_advance, absent or empty under hospital_receivable."""
+    value = r._get("financiers", [])
+    if not isinstance(value, list):
+        raise PolicyInvalid("financiers must be a list", field="financiers")
+    financiers: list[Financier] = []
+    assigned: dict[str, str] = {}
+    for i, item in enumerate(value):
+        f = _Reader(item, f"financiers[{i}]")
+        financier = Financier(
+            f.text("id", pattern=r"[a-z0-9][a-z0-9_.-]{1,62}"),
+            f.text("name"),
+            f.text("name_en"),
+            f.strs("hospitals", []),
+        )
+        f.done()
+        for hospital in financier.hospitals:
+            if hospital in assigned:
+                raise PolicyInvalid(
+                    f"hospital {hospital} is assigned to {assigned[hospital]} and {financier.financier_id}",
+                    field=f"financiers[{i}].hospitals",
+                )
+            assigned[hospital] = financier.financier_id
+        financiers.append(financier)
+    ids = [f.financier_id for f in financiers]
+    if len(set(ids)) != len(ids):
+        raise PolicyInvalid("financiers lists an id twice", field="financiers")
+    default = r.text("default_financier", None)
+    if funding_model == "financier_advance":
+        if not financiers:
+            raise PolicyInvalid("financier_advance needs at least one financier", field="financiers")
+        if default not in ids:
+            raise PolicyInvalid("default_financier must be one of the financiers' ids", field="default_financier")
+    elif financiers or default is not None:
+        raise PolicyInvalid("financiers are only set when funding_model is financier_advance", field="financiers")
+    return tuple(financiers), default
 
 
 def parse_policy(text: str | bytes) -> Policy:
@@ -543,6 +605,7 @@ def parse_policy(text: str | bytes) -> Policy:
     backstop_order = r.choices("backstop_order", BACKSTOPS)
     hardship_backstop = r.choice("hardship_backstop", BACKSTOPS)
     funding_model = r.choice("funding_model", FUNDING_MODELS)
+    financiers, default_financier = _financiers(r, funding_model)
 
     consents: list[ConsentSpec] = []
     for c in r.sections("consents"):
@@ -640,6 +703,8 @@ def parse_policy(text: str | bytes) -> Policy:
         backstop_order=backstop_order,
         hardship_backstop=hardship_backstop,
         funding_model=funding_model,
+        financiers=financiers,
+        default_financier=default_financier,
         consents=tuple(consents),
         privacy=privacy,
         legal_bases=legal_bases,
@@ -818,7 +883,13 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "inpatient_hold_fen": DocumentationOnly("inpatient stays are not built yet"),
     "backstop_order": Enforced("treatfirst.services.collection._write_off_writes", ("backstop_order",)),
     "hardship_backstop": Enforced("treatfirst.services.writeoffs.credit_fund", ("hardship_backstop",)),
-    "funding_model": DocumentationOnly("clearing and financier settlement are not built yet"),
+    "funding_model": Enforced("treatfirst.domain.policy.Policy.financier_for", ("funding_model",)),
+    "financiers": Enforced("treatfirst.domain.policy.Policy.financier_for", ("financiers",)),
+    "financiers[].id": Enforced("treatfirst.domain.policy.Policy.financier_for", ("financiers", "financier_id")),
+    "financiers[].name": DocumentationOnly(_DISPLAY),
+    "financiers[].name_en": DocumentationOnly(_DISPLAY),
+    "financiers[].hospitals": Enforced("treatfirst.domain.policy.Policy.financier_for", ("hospitals",)),
+    "default_financier": Enforced("treatfirst.domain.policy.Policy.financier_for", ("default_financier",)),
     "consents[].kind": Enforced("treatfirst.services.enrollment.check_consents", ("consents", "kind")),
     "consents[].version": Enforced("treatfirst.consents.render_consent", ("version",)),
     "consents[].title": Enforced("treatfirst.consents.render_consent", ("title",)),

@@ -122,6 +122,7 @@ def post_charge(
                     "charge",
                     f"{visit_id}/{command.fee_line_id}",
                     caller.actor,
+                    hospital_id=hospital_id,
                 )
             )
         if emergency:

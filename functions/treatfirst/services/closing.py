@@ -84,7 +84,10 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 | (collection.stay_closed(ctx, visit) if "stay_start" in visit else {}),
                 fail=ConcurrentUpdate,
             ),
-            *[entry(ctx, account_id, k, a, "bill", bill_id, caller.actor) for k, a in moves],
+            *[
+                entry(ctx, account_id, k, a, "bill", bill_id, caller.actor, hospital_id=visit["hospital_id"])
+                for k, a in moves
+            ],
             *emergency_reviews(ctx, caller, kind="emergency_visit", visit=visit, amount_fen=eheld),
             bill_event(ctx, "bill.issued", bill),
             audit(

@@ -405,6 +405,10 @@ def _write_off_writes(
     more to the same transaction, else into writes of their own."""
     credit_fund = credit_fund or ctx.policy.backstop_order[0]
     emergency_fund = ctx.policy.emergency_backstop
+    # the hospital (and through the policy its financier) goes on the ledger entries for the daily clearing: one read
+    # of the bill per write-off, which is terminal and rare (the account's unpaid map does not hold the hospital)
+    bill = ctx.store.get(BILLS, {"bill_id": w.bill_id})
+    hospital_id = bill["hospital_id"] if bill else None
     record = write_off_record(ctx, w, on, credit_fund)
     writes: list[Write] = [
         Update(
@@ -433,8 +437,19 @@ def _write_off_writes(
         ("emergency_write_off", w.emergency_fen, emergency_fund),
     ):
         if amount:
-            writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, actor))
-            writes.append(entry(ctx, fund_account(fund, shard), "backstop_write_off", amount, "bill", w.bill_id, actor))
+            writes.append(entry(ctx, account_id, kind, amount, "bill", w.bill_id, actor, hospital_id=hospital_id))
+            writes.append(
+                entry(
+                    ctx,
+                    fund_account(fund, shard),
+                    "backstop_write_off",
+                    amount,
+                    "bill",
+                    w.bill_id,
+                    actor,
+                    hospital_id=hospital_id,
+                )
+            )
     counts = tally if tally is not None else Tally()
     reports.count_written_off(counts, due, w.reason, [(credit_fund, w.credit_fen), (emergency_fund, w.emergency_fen)])
     if tally is None:

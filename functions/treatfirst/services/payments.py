@@ -112,7 +112,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
             if bill is None:
                 raise BillNotFound(field=f"{field}.bill_id")
             if bill["status"] == "written_off":
-                writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field, tally)
+                writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field, tally, txn)
                 continue
             if bill["status"] not in PAYABLE:
                 raise BillNotPayable(f"bill {bill['bill_id']} is {bill['status']}", field=f"{field}.bill_id")
@@ -165,7 +165,21 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                 settled_bills.setdefault(account_id, set()).add(bill["bill_id"])
             moves = [(k, a) for k, a in (("payment", credit), ("emergency_payment", emergency)) if a]
             per_account.setdefault(account_id, []).extend(ledger.delta(k, a) for k, a in moves)
-            writes += [entry(ctx, account_id, k, a, "payment", payment["payment_id"], caller.actor) for k, a in moves]
+            writes += [
+                entry(
+                    ctx,
+                    account_id,
+                    k,
+                    a,
+                    "payment",
+                    payment["payment_id"],
+                    caller.actor,
+                    hospital_id=bill["hospital_id"],
+                    channel_id=caller.principal_id,
+                    channel_txn_id=txn,
+                )
+                for k, a in moves
+            ]
         for account_id, deltas in per_account.items():
             fields = dict(unpaid_set.get(account_id, {}))
             expect: dict[str, Any] = {}
@@ -230,7 +244,7 @@ def _run(ctx: Context, idem: Idempotency, build: Any, payment_key: Item, fingerp
 
 
 def _recovery(
-    ctx: Context, caller: Caller, bill: Item, amount: int, payment_id: str, field: str, tally: Tally
+    ctx: Context, caller: Caller, bill: Item, amount: int, payment_id: str, field: str, tally: Tally, txn: str
 ) -> list[Write]:
     """Money for a written-off bill: a recovery credited to the fund that absorbed it, capped at what is still
     written off (written off minus recovered), with no effect on the credit line."""
@@ -245,6 +259,7 @@ def _recovery(
     fund = record.get("credit_fund") or record.get("emergency_fund")
     shard = collection.collect_shard(bill["account_id"])
     reports.count_recovered(tally, fund, amount)
+    parties = {"hospital_id": bill["hospital_id"], "channel_id": caller.principal_id, "channel_txn_id": txn}
     return [
         Update(
             BILLS,
@@ -253,9 +268,16 @@ def _recovery(
             expect={"status": "written_off", "recovered_fen": bill.get("recovered_fen", 0)},
             fail=ConcurrentUpdate,
         ),
-        entry(ctx, bill["account_id"], "recovery", amount, "payment", payment_id, caller.actor),
+        entry(ctx, bill["account_id"], "recovery", amount, "payment", payment_id, caller.actor, **parties),
         entry(
-            ctx, collection.fund_account(fund, shard), "backstop_recovery", amount, "payment", payment_id, caller.actor
+            ctx,
+            collection.fund_account(fund, shard),
+            "backstop_recovery",
+            amount,
+            "payment",
+            payment_id,
+            caller.actor,
+            **parties,
         ),
     ]
 

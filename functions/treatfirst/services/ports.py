@@ -86,10 +86,28 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     "by_erase_on": (DATA_KEYS, "erase_shard", "erase_on"),
     # Sparse: only privacy requests still waiting for an operator carry `queue`; ordered by their deadline.
     "open_rights": (RIGHTS, "queue", "due_at"),
+    # Sparse and sharded per business date: ledger entries carry day_shard ("<city>#<YYYY-MM-DD>#<0..15>",
+    # treatfirst.domain.days) from their commit; clearing and reconciliation read a day with no scan, one item
+    # per entry (what they need is projected, LEDGER_DAY_ATTRIBUTES).
+    "by_day": (LEDGER, "day_shard", "entry_id"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.
+LEDGER_DAY_ATTRIBUTES = (
+    "kind",
+    "amount_fen",
+    "ref_type",
+    "ref_id",
+    "at",
+    "business_date",
+    "hospital_id",
+    "channel_id",
+    "channel_txn_id",
+    "financier_id",
+    "fund_id",
+)
 INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "by_day": LEDGER_DAY_ATTRIBUTES,
     "by_emergency_month": ("hospital_id", "self_pay_fen", "refunded_self_pay_fen", "status"),
     "by_next_step": (
         "status",

@@ -114,7 +114,16 @@ def _refund(
                     fail=ConcurrentUpdate,
                 ),
                 Update(ACCOUNTS, {"account_id": account_id}, add=ledger.delta(kind, sp), fail=ConcurrentUpdate),
-                entry(ctx, account_id, kind, sp, "refund", refund["refund_id"], caller.actor),
+                entry(
+                    ctx,
+                    account_id,
+                    kind,
+                    sp,
+                    "refund",
+                    refund["refund_id"],
+                    caller.actor,
+                    hospital_id=visit["hospital_id"],
+                ),
             ]
         elif sp:
             writes += _refund_on_bill(ctx, caller, visit["bill_id"], account_id, sp, emergency, refund["refund_id"])
@@ -209,5 +218,5 @@ def _refund_on_bill(
             expect=expect,
             fail=ConcurrentUpdate,
         ),
-        entry(ctx, account_id, kind, sp, "refund", refund_id, caller.actor),
+        entry(ctx, account_id, kind, sp, "refund", refund_id, caller.actor, hospital_id=bill["hospital_id"]),
     ]
