@@ -9,6 +9,7 @@ from chalicelib.events import (
     dispatch_messages,
     export_blacklist,
     purge_identities,
+    run_clearing,
     start_collection,
     sweep_shards,
 )
@@ -59,3 +60,10 @@ def dispatch_webhooks(event: object) -> dict[str, int]:
     """Every minute: events go to the hospitals' and channels' webhook endpoints, signed (Standard Webhooks), at
     least once with a stable webhook-id, retried on the specification's schedule; 410 Gone disables an endpoint."""
     return deliver_webhooks()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="clear")
+def clear(event: object) -> dict[str, Any]:
+    """Hourly: the daily clearing of every business date whose cut-off passed since the last cleared one (files per
+    party in the exports bucket, clearing.ready events). Reads the sparse, sharded per-day ledger index: no scan."""
+    return run_clearing()

@@ -28,6 +28,7 @@ ACCOUNT = "acc_01JDX3M4V8K2QF6T9ZB7N5R1WH"
 VISIT = "vis_01JDX3N0A7C4HD2E8FJ6K9M3PQ"
 BILL = "bil_01JDX3Q5R8S1TV4WX7YZ2A6B9C"
 KEY_ID = "key_01JDX3AB2CD4EF6GH8JK0MN2PQ"
+CLEARING_DAY = "2026-11-20"  # a cleared business date (a date no other example uses: tests put the live one in)
 TASK = "msg_5d41402abc4b2a76b9719d911017c592"
 PAUSE = "pau_01JDX3W7X0Y3Z6A9B2C5D8E1F4"
 REVIEW = f"rev_{VISIT}_FEE-20261124-0001"
@@ -325,6 +326,8 @@ PATH_VALUES = {
     "request_id": PRIVACY_REQUEST,
     "endpoint_id": ENDPOINT,
     "event_id": EVENT,
+    "business_date": CLEARING_DAY,
+    "clearing_file": "clearing.csv",
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

@@ -738,6 +738,7 @@ TAG_PAGES = {
     "Credit platform": ("credit-platform", "信用平台"),
     "Privacy": ("privacy", "个人信息"),
     "Webhooks": ("webhooks", "事件与回调"),
+    "Clearing": ("clearing", "日清算"),
 }
 SUMMARY_ZH = {
     "health": "存活检查，返回正在执行的政策",
@@ -790,6 +791,8 @@ SUMMARY_ZH = {
     "listEvents": "按顺序拉取本方的事件（无法接收回调时的替代方式）",
     "listEventDeliveries": "某个事件的投递记录：每个地址、每次尝试",
     "replayEvent": "以同一 webhook-id 立即重新投递某个事件",
+    "getClearing": "某清算方某业务日的日清算清单：文件、SHA-256、大小与净额",
+    "getClearingFile": "某清算方的日清算文件（分段、base64）",
     "getTestClock": "测试时钟的时间和偏移（仅本机和沙箱）",
     "advanceTestClock": "把平台时钟向前拨，并在新时间运行定时任务",
     "getAging": "按人民银行还款状态分档的未还账单数和金额（运营方）",

@@ -91,3 +91,14 @@ def deliver_webhooks() -> dict[str, int]:
     result = webhooks.dispatch_events(ctx)
     log(logging.INFO, "dispatch_webhooks", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
     return result.as_dict()
+    return result
+
+
+def run_clearing() -> dict[str, Any]:
+    """The hourly clearing: every business date closed since the clearing watermark, files in the exports bucket."""
+    from treatfirst.services import clearing
+
+    ctx = _context()
+    result = clearing.run(ctx, runtime().objects).as_dict()
+    log(logging.INFO, "clearing.run", request_id=ctx.request_id, **result)
+    return result

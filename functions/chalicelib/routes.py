@@ -578,3 +578,30 @@ def list_event_deliveries(event_id: str) -> Response:
 @api.route("/v1/events/{event_id}/replay", methods=["POST"])
 def replay_event(event_id: str) -> Response:
     return handle(_request(), lambda ctx, caller, _: webhooks.replay_event(ctx, caller, event_id, _key()))
+
+
+# ---- daily clearing files (each party its own; operators name the party) ----
+@api.route("/v1/clearing/{business_date}", methods=["GET"])
+def get_clearing(business_date: str) -> Response:
+    from treatfirst.config import runtime
+    from treatfirst.messages import clearing as clearing_messages
+    from treatfirst.services import clearing
+
+    return handle(
+        _request(),
+        lambda ctx, caller, q: clearing.party_manifest(ctx, caller, runtime().objects, business_date, q),
+        query=clearing_messages.ClearingQuery,
+    )
+
+
+@api.route("/v1/clearing/{business_date}/files/{clearing_file}", methods=["GET"])
+def get_clearing_file(business_date: str, clearing_file: str) -> Response:
+    from treatfirst.config import runtime
+    from treatfirst.messages import clearing as clearing_messages
+    from treatfirst.services import clearing
+
+    return handle(
+        _request(),
+        lambda ctx, caller, q: clearing.party_file(ctx, caller, runtime().objects, business_date, clearing_file, q),
+        query=clearing_messages.ClearingFileQuery,
+    )

@@ -180,6 +180,19 @@ ACCESS: tuple[Grant, ...] = (
         "某账户的短信与电话任务",
         "an account's SMS and phone tasks",
     ),
+    # daily clearing files: each party its own (the financier's only operation), operators any party's
+    Grant("hospital", "clearing", "read", "clearing:read", "own", "本院的日清算文件", "its own daily clearing files"),
+    Grant("financier", "clearing", "read", "clearing:read", "own", "本方的日清算文件", "its own daily clearing files"),
+    Grant("channel", "clearing", "read", "clearing:read", "own", "本渠道的日清算文件", "its own daily clearing files"),
+    Grant(
+        "operator",
+        "clearing",
+        "read",
+        "clearing:read",
+        "any",
+        "任一清算方的文件（须指明清算方）",
+        "any party's files (the party named)",
+    ),
     Grant("operator", "reviews", "list", "reviews:read", "any", "待复核的急诊项", "open emergency review items"),
     Grant("operator", "reviews", "read", "reviews:read", "any"),
     Grant("operator", "reviews", "decide", "reviews:write", "any", "须写明理由，审计", "with a reason, audited"),
@@ -364,6 +377,7 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("events", "list"): ("listEvents",),
     ("events", "deliveries"): ("listEventDeliveries",),
     ("events", "replay"): ("replayEvent",),
+    ("clearing", "read"): ("getClearing", "getClearingFile"),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

@@ -30,6 +30,7 @@ from treatfirst.messages import (
     visits,
     webhooks,
 )
+from treatfirst.messages import clearing as clearing_messages
 from treatfirst.messages.common import (
     CURSOR_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
@@ -966,6 +967,34 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         True,
         errors=("EVENT_NOT_FOUND",),
+    ),
+    # ---- daily clearing files (services/clearing.py) ----
+    Operation(
+        "get",
+        "/v1/clearing/{business_date}",
+        "getClearing",
+        "A party's daily clearing manifest: its files with SHA-256 and size, its net position",
+        "Clearing",
+        "clearing:read",
+        clearing_messages.ClearingManifest,
+        query=clearing_messages.ClearingQuery,
+        errors=("CLEARING_NOT_FOUND",),
+        description="Hospitals, financiers and channels read their own party's files (another party's are not "
+        "found); operators name the party. The day is there once its clearing ran (hourly, after the city's "
+        "cut-off); its files never change afterwards.",
+    ),
+    Operation(
+        "get",
+        "/v1/clearing/{business_date}/files/{clearing_file}",
+        "getClearingFile",
+        "One piece of a party's clearing file (clearing.csv, clearing.json or manifest.json), base64",
+        "Clearing",
+        "clearing:read",
+        clearing_messages.ClearingFile,
+        query=clearing_messages.ClearingFileQuery,
+        errors=("CLEARING_NOT_FOUND",),
+        description="At most 4 MiB per answer: ask again from next_offset until it is null, join the decoded "
+        "pieces and compare their SHA-256 with the manifest's.",
     ),
 )
 

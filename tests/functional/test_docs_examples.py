@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from treatfirst import openapi
 from treatfirst.access import ACCESS, ROUTES
 from treatfirst.config import runtime
-from treatfirst.services import webhooks
+from treatfirst.domain.days import business_date
+from treatfirst.services import clearing, webhooks
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import EVENTS
 from treatfirst.services.unit_of_work import Context
@@ -26,6 +28,7 @@ from tools.mkdocs_examples import (
     ACCOUNT,
     APPEAL,
     BILL,
+    CLEARING_DAY,
     ENDPOINT,
     EVENT,
     KEY_ID,
@@ -107,6 +110,9 @@ PLAN = (
     "notifyPayment",
     "withdraw",
     "writeOffBill",
+    # the day's clearing: the hospital reads its manifest and downloads its file
+    "getClearing",
+    "getClearingFile",
     # city-wide moratoriums, then the test clock (its schedules run over everything above)
     "listMoratoriums",
     "openMoratorium",
@@ -127,6 +133,7 @@ SAMPLE_IDS[RECORD] = "record"
 SAMPLE_IDS[APPEAL] = "appeal"
 SAMPLE_IDS[PRIVACY_REQUEST] = "privacy_request"
 SAMPLE_IDS |= {ENDPOINT: "endpoint", EVENT: "event"}
+SAMPLE_IDS[CLEARING_DAY] = "business_date"
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -173,10 +180,17 @@ def test_every_operation_is_planned() -> None:
 
 
 def test_every_operation_has_an_example_and_each_is_answered_as_shown(
-    api: Api, platform: Any, hospital: Key, channel: Key, operator: Key, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    platform: Any,
+    hospital: Key,
+    channel: Key,
+    operator: Key,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    # Given a local stack with its test clock (as `make serve` runs it)
+    # Given a local stack with its test clock (as `make serve` runs it) and its exports folder
     monkeypatch.setenv("TF_TEST_CLOCK", "1")
+    monkeypatch.setenv("TF_EXPORTS_DIR", str(tmp_path / "exports"))
     runtime.cache_clear()
     rt = runtime()
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy)
@@ -281,11 +295,18 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
         page = rt.store.query(EVENTS, f"hospital:{hospital.principal_id}", index="events_by_audience", forward=False)
         live["event"] = page.items[0]["event_id"]
 
+    def clear_the_day() -> None:
+        """The daily clearing of the business date of everything above (as the hourly function does)."""
+        day = business_date(rt.clock.now(), zone=rt.policy.timezone, cutoff=rt.policy.due_at)
+        clearing.clear_date(ctx, rt.objects, day)
+        live["business_date"] = day.isoformat()
+
     before: dict[str, Callable[[], None]] = {
         "getBlacklistStatus": write_blacklist_record,
         "listPrivacyRequests": ask_for_a_human_review,
         "createWebhookEndpoint": resolve_publicly,
         "listEventDeliveries": find_event,
+        "getClearing": clear_the_day,
         "listAccountMessages": write_ladder_rows,
         "listReviews": post_emergency_above_threshold,
         "writeOffBill": issue_another_bill,

@@ -22,7 +22,7 @@ from treatfirst.messages.visits import ChargeRequest, RefundRequest
 from treatfirst.services import charges, closing, refunds
 from treatfirst.services import clearing as service
 from treatfirst.services.identity import SCOPES, Caller
-from treatfirst.services.ports import ACCOUNTS, CHARGES, LEDGER, PAYMENTS, ObjectWriter
+from treatfirst.services.ports import ACCOUNTS, CHARGES, EVENTS, LEDGER, PAYMENTS, ObjectWriter
 
 from tests.factories import charge, command
 from tests.unit.conftest import World
@@ -346,17 +346,21 @@ def _contents(objects: MemoryObjects) -> dict[str, bytes]:
 def test_clearing_killed_after_any_file_and_rerun_equals_one_clean_run() -> None:
     # Given a clean run over a busy day
     world = _busy_world()
-    start = dict(world.store.tables[ACCOUNTS])
+    start, start_events = dict(world.store.tables[ACCOUNTS]), dict(world.store.tables[EVENTS])
     clean = CrashingObjects()
     service.run(world.ctx(), clean, through=date(2026, 11, 23))
     base = clean.seen
     service.run(world.ctx(), clean)
     writes, expected = clean.seen - base, _contents(clean)
     watermark = world.store.get(ACCOUNTS, {"account_id": "sys#clearing#350200"})
+    events = _events(world)
+    ready = [e for e in events if e["kind"] == "clearing.ready"]
+    assert {e["audience"].split(":")[0] for e in ready} == {"hospital", "financier", "channel"}
     assert writes > 10
     # When the same run crashes at its k-th file, for every k, and runs again
     for k in range(1, writes + 1):
         world.store.tables[ACCOUNTS] = dict(start)
+        world.store.tables[EVENTS] = dict(start_events)
         crashing = CrashingObjects()
         service.run(world.ctx(), crashing, through=date(2026, 11, 23))
         crashing.crash_at = crashing.seen + k
@@ -368,3 +372,26 @@ def test_clearing_killed_after_any_file_and_rerun_equals_one_clean_run() -> None
         service.run(world.ctx(), crashing)
         assert _contents(crashing) == expected, f"crash at file {k}"
         assert world.store.get(ACCOUNTS, {"account_id": "sys#clearing#350200"}) == watermark
+        # And each party was told once
+        assert _events(world) == events
+
+
+def _events(world: World) -> list[dict[str, Any]]:
+    drop = {"created_at", "seq", "request_id", "due_at"}
+    rows = [{k: v for k, v in e.items() if k not in drop} for e in world.store.tables[EVENTS].values()]
+    return sorted(rows, key=lambda r: r["event_id"])
+
+
+def test_each_party_hears_of_its_day_once_with_its_net_position() -> None:
+    # Given a cleared day in a financier_advance city
+    world = _busy_world()
+    objects = MemoryObjects()
+    service.run(world.ctx(), objects, through=date(2026, 11, 24))
+    day = service.clear_date(world.ctx(), MemoryObjects(), date(2026, 11, 24))  # a rerun: no second event
+    # Then each hospital, financier and channel has one clearing.ready event with its net and its own id only
+    ready = [e for e in world.store.tables[EVENTS].values() if e["kind"] == "clearing.ready"]
+    events = {e["audience"]: e["data"] for e in ready}
+    expected = {p: pd.net_fen for p, pd in day.parties.items() if not p.startswith("fund:")}
+    assert {a: d["net_fen"] for a, d in events.items()} == expected
+    assert all(d["party"] == a.split(":")[1] and d["business_date"] == DAY for a, d in events.items())
+    assert len(ready) == len(expected)

@@ -146,6 +146,11 @@ class ExportNotFound(NotFound):
     default_message = "no such export (or no such file in it)"
 
 
+class ClearingNotFound(NotFound):
+    code = "CLEARING_NOT_FOUND"
+    default_message = "no clearing file of this party for this business date"
+
+
 class CallerNotFound(NotFound):
     code = "CALLER_NOT_FOUND"
     default_message = "no such caller key"

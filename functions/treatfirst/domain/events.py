@@ -129,7 +129,7 @@ CATALOGUE: tuple[EventKind, ...] = (
         "清算方与业务日期",
         "the party and the business date",
         ("business_date", "party", "net_fen", "files"),
-        "clearing (daily clearing)",
+        "treatfirst.services.clearing.emit_ready",
     ),
     EventKind(
         "reconciliation.result",

@@ -23,6 +23,7 @@ from treatfirst.domain.errors import (
     BlacklistRecordNotFound,
     CallerNotFound,
     ChargeNotFound,
+    ClearingNotFound,
     EndpointNotFound,
     EventNotFound,
     ExportNotFound,
@@ -210,6 +211,8 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "request_id": (record_id_pattern("prq"), RightsRequestNotFound),
     "endpoint_id": (record_id_pattern("whe"), EndpointNotFound),
     "event_id": (r"^evt_[0-9a-f]{32}$", EventNotFound),
+    "business_date": (r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", ClearingNotFound),
+    "clearing_file": (r"^(clearing\.csv|clearing\.json|manifest\.json)$", ClearingNotFound),
 }
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100

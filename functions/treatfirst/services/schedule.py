@@ -60,10 +60,19 @@ def _webhooks(ctx: Context) -> Mapping[str, Any]:
     return dispatch_events(ctx).as_dict()
 
 
+def _clear(ctx: Context) -> Mapping[str, Any]:
+    """The daily clearing of every business date closed since its watermark, files in the exports folder/bucket."""
+    from treatfirst.config import runtime
+    from treatfirst.services.clearing import run
+
+    return run(ctx, runtime().objects).as_dict()
+
+
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
     "collect": _collect,
     "export_blacklist": _export,
     "purge_identities": _purge,
+    "clear": _clear,  # after the sweep: its write-offs of a date are in that date's clearing
     "dispatch_outbox": _dispatch,  # after the jobs whose messages it delivers
     "dispatch_webhooks": _webhooks,  # last: it delivers the events the jobs before it wrote
 }
