@@ -256,9 +256,6 @@ def function_resources(
     for topic in spec.get("publish", []):  # RemindersTopic -> TF_REMINDERS_TOPIC_ARN
         variable = "TF_" + "".join(f"_{c}" if c.isupper() else c.upper() for c in topic).lstrip("_") + "_ARN"
         properties["Environment"]["Variables"][variable] = {"Ref": topic}
-    if spec.get("write_objects") or spec.get("read_objects"):  # the exports bucket: files by prefix
-        (bucket,) = {*spec.get("write_objects", []), *spec.get("read_objects", [])}
-        properties["Environment"]["Variables"]["TF_EXPORTS_BUCKET"] = {"Ref": bucket}
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = {"Fn::If": ["ReserveConcurrency", reserved, NO_VALUE]}
     if spec.get("timeout"):
