@@ -2,7 +2,7 @@
 
 The services ask `authorise(caller, resource, operation)` before they act and build the answer the grant
 names; the scopes a key is minted with (SCOPES) are derived from the same table, and the docs page
-"access" is generated from it. A kind with no grant (the financier and the city credit platform, until their
+"access" is generated from it. A kind with no grant (the city credit platform, until its
 operations exist) can do nothing.
 """
 

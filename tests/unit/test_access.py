@@ -37,6 +37,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "visits:write",
             "visits:read",
             "bills:read",
+            "clearing:read",
             "webhooks:write",
             "webhooks:read",
         ),
@@ -45,6 +46,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "accounts:read",
             "bills:read",
             "payments:write",
+            "clearing:read",
             "blacklist:write",
             "privacy:write",
             "webhooks:write",
@@ -57,6 +59,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "bills:read",
             "collection:write",
             "collection:read",
+            "clearing:read",
             "reviews:read",
             "reviews:write",
             "blacklist:read",
@@ -64,8 +67,16 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "privacy:read",
             "privacy:write",
         ),
-        "credit_platform": ("exports:read", "exports:write"),
+        "financier": ("clearing:read",),
+        "credit_platform": (
+            "exports:read",
+            "exports:write",
+        ),
     }
+    # clearing files: each party its own; only operators read any party's; a financier reads nothing else
+    views = {g.kind: g.view for g in ACCESS if g.resource == "clearing"}
+    assert views == {"hospital": "own", "financier": "own", "channel": "own", "operator": "any"}
+    assert SCOPES["financier"] == ("clearing:read",)
     # a person's privacy requests come only through a channel, the patient's side; operators answer the queue
     assert [g.kind for g in ACCESS if (g.resource, g.operation) == ("privacy", "request")] == ["channel"]
     assert {g.kind for g in ACCESS if g.resource == "privacy" and g.operation in ("queue", "answer")} == {"operator"}
