@@ -139,7 +139,7 @@ def run(n: int) -> dict[str, Any]:
     policy = example_policy("xiamen")
     store = CountingStore(DynamoStore())
     ctx = Context(
-        store=store,  # type: ignore[arg-type]
+        store=store,
         cipher=LocalCipher(b"b" * 32),
         clock=FixedClock(datetime(DAY.year, DAY.month, DAY.day, 17, 0, tzinfo=UTC)),
         policy=policy,
