@@ -40,6 +40,7 @@ RESOURCES = {
     "reviews": ("急诊复核项", "emergency review items"),
     "reports": ("报表", "reports"),
     "privacy": ("个人信息权利", "privacy rights"),
+    "clearing": ("日清算文件", "daily clearing files"),
     "aging": ("账龄", "aging"),
     "exports": ("失信名单报送的交付", "blacklist export deliveries"),
     "blacklist": ("失信名单记录", "blacklist records"),

@@ -57,6 +57,7 @@ from treatfirst.messages import notes_zh  # noqa: E402
 from treatfirst.services.idempotency import IDEMPOTENCY_TTL  # noqa: E402
 from treatfirst.services.identity import SCOPES  # noqa: E402
 
+from tools import clearing_docs  # noqa: E402
 from tools.mkdocs_examples import curl, examples, pretty  # noqa: E402
 from tools.mkdocs_i18n import GENERATED, add_file, language, page_language  # noqa: E402
 
@@ -1369,4 +1370,5 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             if marker not in markdown:
                 raise DocsSourceError(f"{src} lost its {marker} marker")
             markdown = markdown.replace(marker, render(openapi.document(), lang))
+    markdown = clearing_docs.render(markdown, page_language(page))  # funding and clearing pages
     return markdown

@@ -10,7 +10,7 @@ import pytest
 from treatfirst.domain.days import DAY_SHARDS, business_date, day_keys
 from treatfirst.messages.common import Empty
 from treatfirst.messages.visits import ChargeRequest, RefundRequest
-from treatfirst.services import charges, closing, refunds
+from treatfirst.services import charges, closing, migrations, refunds
 from treatfirst.services.ledger_days import entries_for_day
 from treatfirst.services.ports import LEDGER, Update
 
@@ -121,3 +121,32 @@ def test_one_days_entries_spread_over_the_shards(world: World) -> None:
     shards = Counter(e["day_shard"] for e in _ledger(world) if e["kind"] == "hold")
     assert set(shards) == set(day_keys(world.policy.city_code, "2026-11-24"))
     assert len(shards) == DAY_SHARDS and max(shards.values()) < 50
+
+
+def test_the_migration_gives_old_entries_their_business_date_index_key_and_parties(xiamen: World) -> None:
+    # Given a day of entries as this version writes them (a charge, its bill, a payment through the channel)
+    world = xiamen
+    account_id = world.enroll()["account_id"]
+    visit_id = world.open_visit(account_id)["visit_id"]
+    _post(world, visit_id, 1500)
+    bill = closing.close_visit(world.ctx(), world.hospital, visit_id, Empty(), None).body["bill"]
+    world.pay("t-1", (bill["bill_id"], 500))
+    written = {(e["account_id"], e["entry_id"]): e for e in _ledger(world)}
+    # And the same entries as an older version wrote them: no business date, index key or parties
+    added = ("business_date", "day_shard", "hospital_id", "financier_id", "channel_id", "channel_txn_id")
+    for key, e in written.items():
+        world.store.tables[LEDGER][key] = {k: v for k, v in e.items() if k not in added}
+    # When the migration runs, twice
+    first = migrations.ledger_days(world.ctx(), world.store)
+    second = migrations.ledger_days(world.ctx(), world.store)
+    # Then each entry has its business date and index key back, and the parties who made it says
+    assert first.migrated == len(written) and second.already == len(written) and not first.failed
+    for key, e in written.items():
+        now = world.store.tables[LEDGER][key]
+        assert now.get("business_date") == e["business_date"] and now.get("day_shard") == e.get("day_shard")
+        if e["kind"] in ("hold", "issue"):
+            assert (now["hospital_id"], now["financier_id"]) == ("hospital-a", "xm-bank-a")
+        if e["kind"] == "payment":
+            assert now["channel_id"] == "wechat-pay"
+    # And the day reads through the index as before
+    assert len(list(entries_for_day(world.ctx(), city_code="350200", business_date="2026-11-24"))) == 3

@@ -7,18 +7,24 @@ is read again. They are the only code that scans a table.
 could not keep it and the sweep never saw them. The migration rebuilds the map from the account's bills (the unpaid
 ones, with their local due dates and what is still owed) and puts the account on the next sweep date; the sweep
 then applies the ladder from the earliest due date, catching up like after an outage.
+
+`ledger-days`: ledger entries written before entries carried their business date get it, and their per-day index
+key and parties where who made them tells (see `ledger_days`), so the daily clearing and reconciliation can read them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from treatfirst.domain.days import business_date, day_key, day_shard_of
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
+from treatfirst.domain.ledger import DAILY_KINDS
 from treatfirst.services.collection import look_again, unpaid_entry
-from treatfirst.services.ports import ACCOUNTS, BILLS, Item, Scannable, Update
-from treatfirst.services.records import audit
+from treatfirst.services.ports import ACCOUNTS, BILLS, LEDGER, Item, Scannable, Update
+from treatfirst.services.records import FUND_PREFIX, audit
 from treatfirst.services.unit_of_work import Context
 
 # What a bill-issuing, paying or refunding write changes on the account: the guard of the migration's write.
@@ -107,4 +113,58 @@ def _migrate_one(ctx: Context, account: Item) -> None:
     )
 
 
-MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {"collection-state": collection_state}
+def ledger_days(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
+    """`ledger-days`: entries written before business dates were kept get theirs from their commit time (`at`, the
+    city's zone and cut-off), their per-day index key (every kind but open_line) and, from who made them, their
+    hospital (charges, refunds and bills made by a hospital) or channel (payments) and the financier the policy
+    assigns that hospital now. Entries that have a business date are left alone. Ledger entries are never changed
+    by anything else, so the write needs no guard beyond the entry existing; a second run finds nothing to do."""
+    result = MigrationResult("ledger-days")
+    start = None
+    while True:
+        page = store.scan(LEDGER, limit=page_size, start=start)
+        for item in page.items:
+            result.scanned += 1
+            if item.get("business_date"):
+                result.already += 1
+                continue
+            try:
+                ctx.commit([_ledger_day_update(ctx, item)])
+                result.migrated += 1
+            except TreatFirstError:
+                result.failed.append(f"{item['account_id']}/{item['entry_id']}")
+        if page.cursor is None:
+            return result
+        start = page.cursor
+
+
+def _ledger_day_update(ctx: Context, item: Item) -> Update:
+    moment = datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00"))
+    day = business_date(moment, zone=ctx.policy.timezone, cutoff=ctx.policy.due_at)
+    fields: dict[str, Any] = {"business_date": day.isoformat()}
+    kind, account_id = item["kind"], item["account_id"]
+    if kind in DAILY_KINDS:
+        cause = f"{account_id}#{item['ref_type']}#{item['ref_id']}#{kind}"
+        fields["day_shard"] = day_key(ctx.policy.city_code, day, day_shard_of(cause))
+    actor_kind, _, actor_id = str(item.get("actor", "")).partition(":")
+    if actor_kind == "hospital" and actor_id:
+        fields["hospital_id"] = actor_id
+        financier = ctx.policy.financier_for(actor_id)
+        if financier:
+            fields["financier_id"] = financier
+    if actor_kind == "channel" and actor_id:
+        fields["channel_id"] = actor_id
+    if account_id.startswith(FUND_PREFIX):
+        fields["fund_id"] = account_id.split("#")[1]
+    return Update(
+        LEDGER,
+        {"account_id": account_id, "entry_id": item["entry_id"]},
+        set=fields,
+        fail=lambda: ConcurrentUpdate("the entry is gone"),
+    )
+
+
+MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {
+    "collection-state": collection_state,
+    "ledger-days": ledger_days,
+}

@@ -61,11 +61,16 @@ def _webhooks(ctx: Context) -> Mapping[str, Any]:
 
 
 def _clear(ctx: Context) -> Mapping[str, Any]:
-    """The daily clearing of every business date closed since its watermark, files in the exports folder/bucket."""
-    from treatfirst.config import runtime
+    """The daily clearing of every business date closed since its watermark, files in the exports folder/bucket.
+    Where no place for files is configured (a test clock without TF_EXPORTS_DIR) it says so and clears nothing."""
+    from treatfirst.config import Settings, SettingsError, make_objects
     from treatfirst.services.clearing import run
 
-    return run(ctx, runtime().objects).as_dict()
+    try:
+        objects = make_objects(Settings.from_env())  # the settings only: this job also runs in the admin command
+    except SettingsError as missing:
+        return {"skipped": str(missing)}
+    return run(ctx, objects).as_dict()
 
 
 JOBS: dict[str, Callable[[Context], Mapping[str, Any]]] = {
