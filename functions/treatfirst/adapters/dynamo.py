@@ -678,6 +678,10 @@ def _string(values: dict[str, Any], v: str) -> str:
     return placeholder
 
 
+# Indexes read through the client without PynamoDB model instances (their projections hold strings and numbers).
+RAW_INDEXES = frozenset({"by_day"})
+
+
 class DynamoStore:
     def __init__(self) -> None:
         self._connection: Connection | None = None
@@ -731,6 +735,10 @@ class DynamoStore:
                 raise InvalidCursor("the cursor does not belong to this list", field="cursor")
             start_key = {n: _to_av(model, n, v) for n, v in start.items()}
         range_name = ports.INDEXES[index][2] if index else ports.KEYS[table][1]
+        if index in RAW_INDEXES and until is None:
+            items = self._raw_query(model, index, hash_value, limit + 1, start_key, forward)
+            cursor = {n: items[limit - 1][n] for n in names} if len(items) > limit else None
+            return Page(items[:limit], cursor)
         condition = getattr(model, range_name) <= until if until is not None and range_name else None
         # Ask for one item more than the page: has_more is then exact, never true before an empty page.
         result = source.query(
@@ -748,6 +756,42 @@ class DynamoStore:
         if index and isinstance(source.Meta.projection, KeysOnlyProjection):
             items = [i for i in (self.get(table, i) for i in items) if i is not None]
         return Page(items, cursor)
+
+    def _raw_query(
+        self, model: type[Model], index: str, hash_value: str, want: int, start_key: Any, forward: bool
+    ) -> list[Item]:
+        """An index query through the client, each attribute deserialised by its model attribute without building
+        a model instance (a day of 100 000 ledger entries reads in a fraction of the time). Same items as _plain."""
+        attributes = model.get_attributes()
+        hash_name = ports.INDEXES[index][1]
+        items: list[Item] = []
+        while len(items) < want:
+            request: dict[str, Any] = {
+                "TableName": model.Meta.table_name,
+                "IndexName": index,
+                "KeyConditionExpression": "#h = :h",
+                "ExpressionAttributeNames": {"#h": hash_name},
+                "ExpressionAttributeValues": {":h": {"S": hash_value}},
+                "Limit": want - len(items),
+                "ScanIndexForward": forward,
+            }
+            if start_key:
+                request["ExclusiveStartKey"] = start_key
+            answer = self.client.query(**request)
+            for raw in answer.get("Items", []):
+                item: Item = {}
+                for name, av in raw.items():
+                    attr = attributes[name]
+                    if attr.attr_type not in av:
+                        continue
+                    value = attr.deserialize(av[attr.attr_type])
+                    if value is not None:
+                        item[name] = int(value.timestamp()) if isinstance(value, datetime) else value
+                items.append(item)
+            start_key = answer.get("LastEvaluatedKey")
+            if not start_key:
+                break
+        return items
 
     def commit(self, writes: Sequence[Write]) -> None:
         request = [self._transact_item(w) for w in writes]
