@@ -151,6 +151,7 @@ EXPECTED_CODES: dict[str, tuple[int, str | None]] = {
     "BUSINESS_DATE_OPEN": (422, "UNPROCESSABLE"),
     "INTERNAL_ERROR": (500, None),
     "POLICY_INVALID": (500, "INTERNAL_ERROR"),
+    "CLEARING_UNBALANCED": (500, "INTERNAL_ERROR"),
     # webhooks and events
     "EVENT_NOT_FOUND": (404, "NOT_FOUND"),
     "WEBHOOK_ENDPOINT_NOT_FOUND": (404, "NOT_FOUND"),

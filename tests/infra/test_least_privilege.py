@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,8 +84,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Local key mode: the KMS calls are checked by the statements test; here only DynamoDB.
+def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    # Local key mode: the KMS calls are checked by the statements test; here only DynamoDB. Files go to a folder.
+    monkeypatch.setenv("TF_EXPORTS_DIR", str(tmp_path / "exports"))
     with moto_platform(monkeypatch, PREFIX, "lianyungang", stack_name="treatfirst-iam") as rt:
         yield rt
 
@@ -282,9 +284,26 @@ def test_each_role_allows_exactly_what_its_function_does(
         channel("POST", f"/v1/accounts/{account}/withdrawal", {"verification": checked}, key="wd-1")
         api_calls |= recorder.calls
 
+        # and the hourly clearing runs the next day and the day after (the day's entries, its watermark, the
+        # clearing.ready events of the day's hospital and channel)
+        def clear(days: int) -> dict[str, Any]:
+            later, now = datetime.now(UTC) + timedelta(days=days), stack.clock
+            stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+            event = client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+            )
+            cleared: dict[str, Any] = client.lambda_.invoke("clear", event).payload
+            stack.clock = now
+            return cleared
+
+        recorder.calls.clear()
+        first, second = clear(1), clear(2)
+        assert first["events"] + second["events"] >= 2 and len(first["dates"] + second["dates"]) == 2
+        clear_calls = set(recorder.calls)
+
     # Then each role allows every call its function made, and nothing but DynamoDB data calls were made
     assert recorder.other == set(), "a call to another service or a control-plane call: the roles lack it"
-    for function, calls in (("APIHandler", api_calls), ("CollectShard", sweep_calls)):
+    for function, calls in (("APIHandler", api_calls), ("CollectShard", sweep_calls), ("Clear", clear_calls)):
         missing = calls - granted(template, roles[function])
         assert missing == set(), f"{roles[function]} lacks {sorted(missing)}"
     # And the roles are no wider than use: every write the sweep's role allows, the sweep makes; the API uses
@@ -292,6 +311,9 @@ def test_each_role_allows_exactly_what_its_function_does(
     reads = {"dynamodb:GetItem", "dynamodb:Query"}
     assert {c for c in granted(template, roles["CollectShard"]) if c[0] not in reads} == {
         c for c in sweep_calls if c[0] not in reads
+    }
+    assert {c for c in granted(template, roles["Clear"]) if c[0] not in reads} == {
+        c for c in clear_calls if c[0] not in reads
     }
     tables = {
         t["Properties"]["TableName"]["Fn::Sub"].rsplit("-", 1)[1]

@@ -171,10 +171,11 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
 def test_asynchronous_functions_have_dead_letters_with_a_depth_alarm(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
     scheduled = {n for n, f in functions.items() if "DeadLetterQueue" in f["Properties"]}
-    assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist", "PurgeIdentities", "DispatchWebhooks"}
+    assert scheduled == {"Collect", "DispatchOutbox", "ExportBlacklist", "PurgeIdentities", "DispatchWebhooks", "Clear"}
     assert functions["PurgeIdentities"]["Properties"]["Events"]["PurgeIdentitiesEvent"]["Properties"] == {
         "Schedule": "rate(1 day)"
     }
+    assert functions["Clear"]["Properties"]["Events"]["ClearEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     assert functions["Collect"]["Properties"]["Events"]["CollectEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}
     export_events = functions["ExportBlacklist"]["Properties"]["Events"]
     assert export_events["ExportBlacklistEvent"]["Properties"] == {"Schedule": "rate(1 hour)"}

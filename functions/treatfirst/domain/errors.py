@@ -146,6 +146,13 @@ class ExportNotFound(NotFound):
     default_message = "no such export (or no such file in it)"
 
 
+class ClearingUnbalanced(TreatFirstError):
+    """The daily clearing found its totals differ from the ledger (never expected): it stops before any file."""
+
+    code = "CLEARING_UNBALANCED"
+    default_message = "the day's clearing does not reconcile to the ledger"
+
+
 class ClearingNotFound(NotFound):
     code = "CLEARING_NOT_FOUND"
     default_message = "no clearing file of this party for this business date"

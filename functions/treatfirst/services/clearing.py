@@ -30,7 +30,7 @@ from typing import Any
 
 from treatfirst.domain import clearing as c
 from treatfirst.domain.collection import closed_through
-from treatfirst.domain.errors import ClearingNotFound, ConcurrentUpdate, TreatFirstError, ValidationFailed
+from treatfirst.domain.errors import ClearingNotFound, ClearingUnbalanced, ConcurrentUpdate, ValidationFailed
 from treatfirst.messages import clearing as msg
 from treatfirst.messages.common import to_item
 from treatfirst.services.events import event_put
@@ -44,10 +44,6 @@ WATERMARK = "sys#clearing#"  # + city code
 PREFIX = "clearing"
 CONTENT_TYPES = {"clearing.csv": "text/csv; charset=utf-8", "manifest.json": "application/json"}
 _log = logging.getLogger(__name__)
-
-
-class ClearingUnbalanced(TreatFirstError):
-    code = "CLEARING_UNBALANCED"
 
 
 @dataclass
