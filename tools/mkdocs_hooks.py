@@ -1084,6 +1084,8 @@ MEANING_ZH = {
     "EXPORT_MANIFEST_MISMATCH": "manifest_sha256 不是这次交付清单的 SHA-256（未做任何更改）",
     "EXPORT_NOT_FOUND": "没有这次交付，或交付中没有这个文件",
     "REVIEW_NOT_FOUND": "没有这个复核条目",
+    "CLEARING_NOT_FOUND": "本清算方在该业务日没有清算文件（或日期、文件名格式不符）",
+    "CLEARING_UNBALANCED": "当日清算与账本不符（不应发生）：清算停止，未写任何文件",
     "ROUTE_NOT_FOUND": "没有这个路径",
     "SPLIT_MISMATCH": "total_fen 须等于 insurance_fen + personal_account_fen + self_pay_fen",
     "TASK_NOT_CLAIMABLE": "电话任务已被其他运营人员认领或已完成",

@@ -13,6 +13,21 @@ ZH_KEY = "x-zh"
 
 # What each field is, by name; "Struct.field" where one name means different things in different structs.
 FIELDS: dict[str, str] = {
+    # daily clearing files (messages/clearing.py)
+    "ClearingFile.content_type": "文件的内容类型",
+    "ClearingFile.bytes": "整个文件的字节数",
+    "ClearingFile.sha256": "整个文件的 SHA-256（十六进制）",
+    "ClearingFile.offset": "本段在文件中的起始字节",
+    "ClearingFile.content_base64": "本段内容（base64）",
+    "ClearingFile.next_offset": "下一段的起始字节；已到文件末尾时为 null",
+    "ClearingFileEntry.sha256": "文件的 SHA-256（十六进制）",
+    "ClearingFileEntry.bytes": "文件的字节数",
+    "ClearingManifest.format_version": "文件格式版本",
+    "ClearingManifest.business_date": "业务日期（城市时区、日切时间）",
+    "ClearingManifest.party": "清算方：<类型>:<编号>",
+    "ClearingManifest.lines": "本方文件中的账本分录条数",
+    "ClearingManifest.net_fen": "本方净额（分）：正数为应收，负数为应付",
+    "ClearingManifest.files": "本方的文件及其 SHA-256 与大小",
     "account_id": "签约账户编号",
     "aging": "账龄档（人民银行还款状态：N 未逾期，1–7 每 30 天一档）",
     "allocations": "本笔还款分配到各账单的金额",
@@ -312,6 +327,20 @@ FIELDS: dict[str, str] = {
 
 # The English descriptions of the structs' Meta, and of their types (treatfirst.messages.common), in Chinese.
 DESCRIPTIONS: dict[str, str] = {
+    "One piece of a file: concatenate the decoded pieces and compare the SHA-256 with the manifest's.": (
+        "文件的一段：把各段解码后拼接，与清单中的 SHA-256 比对。"
+    ),
+    "SHA-256 of the whole file, hex": "整个文件的 SHA-256（十六进制）",
+    "The party's manifest of the day (written after its files): what to download and how to check it.": (
+        "本方当日的清单（在文件之后写入）：要下载什么、如何核对。"
+    ),
+    "YYYY-MM-DD, the city's business date": "YYYY-MM-DD，城市的业务日期",
+    "a value of another form is CLEARING_NOT_FOUND": "格式不符的值返回 CLEARING_NOT_FOUND",
+    "ledger entries in the party's files": "本方文件中的账本分录条数",
+    "size of the whole file": "整个文件的字节数",
+    "the bytes from offset, at most 4194304": "从 offset 起的内容，最多 4194304 字节",
+    "the party's net position: receives when positive, pays when negative": "本方净额：正数为应收，负数为应付",
+    "where the next piece starts; null at the end": "下一段的起始字节；已到文件末尾时为 null",
     "1-100 characters, not blank": "1–100 个字符，不能为空白",
     "1-200 characters, not blank": "1–200 个字符，不能为空白",
     "1-64 characters of A-Z a-z 0-9 _ . : -": "1–64 个字符：A-Z a-z 0-9 _ . : -",
