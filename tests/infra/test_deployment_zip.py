@@ -52,6 +52,7 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
     handlers = sorted({f["Properties"]["Handler"] for f in functions})
     assert handlers == [
         "app.app",
+        "app.clear",
         "app.collect",
         "app.collect_shard",
         "app.dispatch_outbox",

@@ -141,6 +141,7 @@ def test_every_function_is_described_logged_and_alarmed(template: dict[str, Any]
             "ExportBlacklist",
             "PurgeIdentities",
             "DispatchWebhooks",
+            "Clear",
         }
     )
     groups = {g["Properties"]["LogGroupName"]["Fn::Sub"]: g for g in of_type(template, "AWS::Logs::LogGroup").values()}
