@@ -113,8 +113,8 @@ def test_each_party_downloads_its_own_clearing_and_nobody_elses(
     assert api.get(hospital, f"/v1/clearing/{day}/files/..%2Fsecret").status_code == 404
     # And a day not cleared is not found
     assert api.get(hospital, "/v1/clearing/2020-01-01").status_code == 404
-    # And the files are in the exports folder under clearing/<city>/<date>/
-    assert (exports / f"clearing/350200/{day}/summary.json").exists()
+    # And the files are in the exports bucket (moto's S3 in this tier) under clearing/<city>/<date>/
+    assert platform.objects.exists(f"clearing/350200/{day}/summary.json")
 
 
 def test_the_hourly_clearing_function_runs_and_moves_its_watermark(exports: Path, api: Api, platform: Any) -> None:

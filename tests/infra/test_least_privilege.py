@@ -86,8 +86,10 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     # Local key mode: the KMS calls are checked by the statements test; here only DynamoDB. Files go to a folder.
-    monkeypatch.setenv("TF_EXPORTS_DIR", str(tmp_path / "exports"))
     with moto_platform(monkeypatch, PREFIX, "lianyungang", stack_name="treatfirst-iam") as rt:
+        from treatfirst.adapters.objects import FolderObjects
+
+        rt.__dict__["objects"] = FolderObjects(tmp_path / "exports")  # files off S3: only DynamoDB is recorded here
         yield rt
 
 
