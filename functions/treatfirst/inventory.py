@@ -383,6 +383,13 @@ CATEGORIES: tuple[Category, ...] = (
             "ledger.actor",
             "ledger.amount_fen",
             "ledger.delta",
+            "ledger.business_date",
+            "ledger.day_shard",
+            "ledger.hospital_id",
+            "ledger.channel_id",
+            "ledger.channel_txn_id",
+            "ledger.financier_id",
+            "ledger.fund_id",
         ),
         ("service", "collection"),
         "contract",
@@ -708,6 +715,7 @@ NOT_PERSONAL: dict[str, str] = {
     "nonces.nonce_key": "a signed request's nonce (replay protection of callers)",
     "nonces.expires_at": "a signed request's nonce (replay protection of callers)",
     "accounts.swept_through": "the collection sweep's watermark item (sys#watermark#<shard>)",
+    "accounts.cleared_through": "the daily clearing's watermark item (sys#clearing#<city>)",
     "accounts.clock_offset_seconds": "the test clock's item (sys#clock), local stack and sandboxes only",
 }
 
