@@ -257,7 +257,8 @@ def test_least_privilege_tables_keys_and_append_only_records(template: dict[str,
     # the schedule only queues one message per shard: no table, no key but through SQS
     assert not set(start) & tables and start["CollectionQueue"] == {"sqs:SendMessage"}
     # the shard sweep reads the next-step index, changes accounts and bills, appends ledger, audit, outbox and
-    # event rows: it never deletes, and touches nothing else
+    # event rows, keeps the report counters and the blacklist records (whose purge is its only delete), and touches
+    # nothing else
     assert {k for k in sweep if k in tables} == {
         "AccountsTable",
         "BillsTable",
@@ -265,12 +266,20 @@ def test_least_privilege_tables_keys_and_append_only_records(template: dict[str,
         "AuditTable",
         "OutboxTable",
         "EventsTable",
+        "ReportsTable",
+        "BlacklistTable",
     }
+    assert {k for k, actions in sweep.items() if "dynamodb:DeleteItem" in actions} == {"BlacklistTable"}
     assert sweep["EventsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
     assert sweep["AccountsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert sweep["BillsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     index_grants = [s["Resource"] for s in statements(template, "CollectShardRole") if s["Sid"] == "Indexes"]
-    assert index_grants == [[{"Fn::Sub": "${AccountsTable.Arn}/index/by_next_step"}]]
+    assert index_grants == [
+        [
+            {"Fn::Sub": "${AccountsTable.Arn}/index/by_next_step"},
+            {"Fn::Sub": "${BlacklistTable.Arn}/index/blacklist_due"},
+        ]
+    ]
     assert "sqs:ReceiveMessage" in sweep["CollectionQueue"] and "sqs:SendMessage" not in sweep["CollectionQueue"]
     # ledger entries and audit events are only ever added, by every function
     for grant in (api, start, sweep):
@@ -311,8 +320,14 @@ def test_the_export_role_is_exactly_what_the_export_does(template: dict[str, Any
         "ConsentsTable",
         "ExportsTable",
         "AuditTable",
+        "DataKeysTable",
     }
-    assert exporter["BlacklistTable"] == exporter["AccountsTable"] == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert (
+        exporter["BlacklistTable"]
+        == exporter["AccountsTable"]
+        == exporter["DataKeysTable"]
+        == {"dynamodb:GetItem", "dynamodb:Query"}
+    )
     assert exporter["ExportsTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert exporter["ExportSigningKey"] == {"kms:Sign", "kms:GetPublicKey"} and "ExportSigningKey" not in api
     direct = [s for s in statements(template, "ExportBlacklistRole") if s["Sid"] == "Identifiers"]
