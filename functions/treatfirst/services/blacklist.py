@@ -58,7 +58,7 @@ from treatfirst.services.enrollment import fresh
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.outbox import message_id
-from treatfirst.services.paging import PageQuery, decode_cursor, page_view
+from treatfirst.services.paging import PageQuery, decode_cursor, every, page_view
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, BLACKLIST, OUTBOX, Delete, Item, Put, Update, Write
 from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
@@ -699,16 +699,6 @@ def appeal_view(item: Mapping[str, Any]) -> dict[str, Any]:
     return to_item(msgspec.convert(fields, msg.Appeal))
 
 
-def _every(ctx: Context, key: str, index: str) -> Iterator[Item]:
-    start = None
-    while True:
-        page = ctx.store.query(BLACKLIST, key, index=index, limit=100, start=start)
-        yield from page.items
-        if page.cursor is None:
-            return
-        start = page.cursor
-
-
 _REASON_TEXT = {
     "ladder": "账单逾期 {days} 天仍未还清，按本市先医后付政策（{step}）列入失信名单",
     "strikes": "累计逾期达到本市先医后付政策的失信规则，列入失信名单",
@@ -733,7 +723,7 @@ def status(ctx: Context, caller: Caller, account_id: str) -> dict[str, Any]:
     account = _account(ctx, account_id)
     if account is None:
         raise AccountNotFound()
-    rows = list(_every(ctx, account_id, "blacklist_by_account"))
+    rows = list(every(ctx.store, BLACKLIST, account_id, index="blacklist_by_account"))
     appeals = {r["appeal_id"]: r for r in rows if r.get("kind") == "appeal"}
     t = timing(ctx.policy) if ctx.policy.blacklist else None
     records = []

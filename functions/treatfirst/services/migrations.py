@@ -23,6 +23,7 @@ from treatfirst.domain.days import business_date, day_key, day_shard_of
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.ledger import DAILY_KINDS
 from treatfirst.services.collection import look_again, unpaid_entry
+from treatfirst.services.paging import every
 from treatfirst.services.ports import ACCOUNTS, BILLS, LEDGER, Item, Scannable, Update
 from treatfirst.services.records import FUND_PREFIX, audit
 from treatfirst.services.unit_of_work import Context
@@ -56,17 +57,12 @@ def _accounts(store: Scannable, page_size: int) -> Iterator[Item]:
 
 def _unpaid_bills(ctx: Context, account_id: str) -> dict[str, Any]:
     unpaid: dict[str, Any] = {}
-    start = None
-    while True:
-        page = ctx.store.query(BILLS, account_id, index="by_account", limit=100, start=start)
-        for bill in page.items:
-            if bill["status"] in ("issued", "overdue") and bill["outstanding_fen"] > 0:
-                unpaid[bill["bill_id"]] = unpaid_entry(ctx, bill) | (
-                    {"overdue": True} if bill["status"] == "overdue" else {}
-                )
-        if page.cursor is None:
-            return unpaid
-        start = page.cursor
+    for bill in every(ctx.store, BILLS, account_id, index="by_account"):
+        if bill["status"] in ("issued", "overdue") and bill["outstanding_fen"] > 0:
+            unpaid[bill["bill_id"]] = unpaid_entry(ctx, bill) | (
+                {"overdue": True} if bill["status"] == "overdue" else {}
+            )
+    return unpaid
 
 
 def collection_state(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:

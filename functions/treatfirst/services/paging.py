@@ -13,12 +13,12 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from treatfirst.domain.errors import InvalidCursor
-from treatfirst.services.ports import Cipher, Item, Page
+from treatfirst.services.ports import Cipher, Item, Page, Store
 
 _MAC_BYTES = 16
 _KEYS: dict[int, tuple[Cipher, bytes]] = {}
@@ -76,3 +76,23 @@ def page_view(cipher: Cipher, bound_to: str, page: Page, view: Callable[[Item], 
         "has_more": page.cursor is not None,
         "cursor": encode_cursor(cipher, bound_to, page.cursor),
     }
+
+
+def every(
+    store: Store,
+    table: str,
+    hash_value: str,
+    *,
+    index: str | None = None,
+    page_size: int = 100,
+    until: str | None = None,
+    forward: bool = True,
+) -> Iterator[Item]:
+    """Every item under one key (of the table or `index`), page after page: reads grow with what is there."""
+    start: Item | None = None
+    while True:
+        page = store.query(table, hash_value, index=index, limit=page_size, start=start, until=until, forward=forward)
+        yield from page.items
+        if page.cursor is None:
+            return
+        start = page.cursor

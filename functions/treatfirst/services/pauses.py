@@ -19,6 +19,7 @@ from treatfirst.domain.ids import new_id
 from treatfirst.messages.collection import CloseRequest, DisputeRequest, MoratoriumRequest
 from treatfirst.services.collection import city_today, look_again
 from treatfirst.services.identity import Caller
+from treatfirst.services.paging import every
 from treatfirst.services.ports import ACCOUNTS, Item, Put, Store, Update
 from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
@@ -229,19 +230,13 @@ def aging_report(ctx: Context, caller: Caller) -> dict[str, Any]:
     bills = dict.fromkeys(BANDS, 0)
     amounts = dict.fromkeys(BANDS, 0)
     for shard in range(COLLECT_SHARDS):
-        start = None
-        while True:
-            page = ctx.store.query(ACCOUNTS, str(shard), index="by_next_step", limit=100, start=start)
-            for item in page.items:
-                state = ladder.state_from_item(item)
-                pauses = (*state.all_pauses, *city)
-                for bill in state.unpaid:
-                    band = aging_bucket(ladder.bill_days(bill, on, pauses))
-                    bills[band] += 1
-                    amounts[band] += bill.outstanding_fen
-            if page.cursor is None:
-                break
-            start = page.cursor
+        for item in every(ctx.store, ACCOUNTS, str(shard), index="by_next_step"):
+            state = ladder.state_from_item(item)
+            pauses = (*state.all_pauses, *city)
+            for bill in state.unpaid:
+                band = aging_bucket(ladder.bill_days(bill, on, pauses))
+                bills[band] += 1
+                amounts[band] += bill.outstanding_fen
     return {
         "on": on.isoformat(),
         "bands": [{"band": b, "bills": bills[b], "outstanding_fen": amounts[b]} for b in BANDS],

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,7 +29,8 @@ from treatfirst.domain.errors import InvalidDateRange
 from treatfirst.messages.common import to_item
 from treatfirst.messages.reports import OperatorReport, ReportQuery
 from treatfirst.services.identity import Caller
-from treatfirst.services.ports import REPORTS, Item, Put, Update, Write
+from treatfirst.services.paging import every
+from treatfirst.services.ports import REPORTS, Put, Update, Write
 from treatfirst.services.unit_of_work import Context
 
 CLOSING = "closing"
@@ -105,21 +106,11 @@ def count_message(tally: r.Tally, kind: str) -> None:
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
-def _every(ctx: Context, hash_value: str, *, until: str | None = None, forward: bool = True) -> Iterator[Item]:
-    start: Item | None = None
-    while True:
-        page = ctx.store.query(REPORTS, hash_value, limit=_PAGE, start=start, until=until, forward=forward)
-        yield from page.items
-        if page.cursor is None:
-            return
-        start = page.cursor
-
-
 def day_counts(ctx: Context, day: date) -> r.Counts:
     """Every counter of one business date: one query per shard (reads grow with the counters, never a scan)."""
     total: r.Counts = {}
     for shard in range(r.REPORT_SHARDS):
-        for item in _every(ctx, f"{day.isoformat()}#{shard}"):
+        for item in every(ctx.store, REPORTS, f"{day.isoformat()}#{shard}", page_size=_PAGE):
             row = total.setdefault(item["counter"], [0, 0])
             row[0] += int(item.get("n", 0))
             row[1] += int(item.get("fen", 0))
@@ -183,7 +174,7 @@ def close_days(
 def closings(ctx: Context, start: date, end: date) -> dict[date, r.ClosingBalances]:
     """The recorded closing balances of start..end, read newest first from the one partition (pages of 100)."""
     found: dict[date, r.ClosingBalances] = {}
-    for item in _every(ctx, CLOSING, until=end.isoformat(), forward=False):
+    for item in every(ctx.store, REPORTS, CLOSING, page_size=_PAGE, until=end.isoformat(), forward=False):
         day = date.fromisoformat(item["counter"])
         if day < start:
             break

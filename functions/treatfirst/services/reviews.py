@@ -13,7 +13,6 @@ Emergency care is never refused, but its claim on the emergency-aid fund must be
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,14 +23,13 @@ from treatfirst.messages import reviews as msg
 from treatfirst.messages.common import to_item
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
-from treatfirst.services.paging import PageQuery, decode_cursor, page_view
+from treatfirst.services.paging import PageQuery, decode_cursor, every, page_view
 from treatfirst.services.ports import CHARGES, REVIEWS, Item, Put, Update, Write
 from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
 
 EMERGENCY_SHARDS = 4
 OPEN_QUEUE = "emergency"
-_REPORT_PAGE = 100
 
 
 def emergency_month(policy: Policy, moment: datetime, fee_line_key: str) -> str:
@@ -135,7 +133,7 @@ def emergency_report(ctx: Context, caller: Caller, query: msg.EmergencyReportQue
     caller.may("reports", "emergency")
     totals: dict[str, dict[str, Any]] = {}
     for shard in range(EMERGENCY_SHARDS):
-        for charge in _every(ctx, CHARGES, f"{query.month}#{shard}", "by_emergency_month"):
+        for charge in every(ctx.store, CHARGES, f"{query.month}#{shard}", index="by_emergency_month"):
             row = totals.setdefault(
                 charge["hospital_id"],
                 {
@@ -170,18 +168,7 @@ def emergency_report(ctx: Context, caller: Caller, query: msg.EmergencyReportQue
 
 
 def _count_open(ctx: Context) -> int:
-    return sum(1 for _ in _every(ctx, REVIEWS, OPEN_QUEUE, "open_reviews"))
-
-
-def _every(ctx: Context, table: str, hash_value: str, index: str) -> Iterator[Item]:
-    """Every item under one index key, page after page (reads grow with what is there, nothing else)."""
-    start: Item | None = None
-    while True:
-        page = ctx.store.query(table, hash_value, index=index, limit=_REPORT_PAGE, start=start)
-        yield from page.items
-        if page.cursor is None:
-            return
-        start = page.cursor
+    return sum(1 for _ in every(ctx.store, REVIEWS, OPEN_QUEUE, index="open_reviews"))
 
 
 def _load(ctx: Context, review_id: str) -> Item:
