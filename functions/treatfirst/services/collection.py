@@ -245,11 +245,7 @@ def step_account(ctx: Context, item: Item, on: date, morats: tuple[c.Pause, ...]
     }
     credit = sum(w.credit_fen for w in plan.write_offs)
     emergency = sum(w.emergency_fen for w in plan.write_offs)
-    add: dict[str, int] = {"collect_version": 1}
-    moves = [(k, a) for k, a in (("write_off", credit), ("emergency_write_off", emergency)) if a]
-    add.update(ledger.combine(*(ledger.delta(k, a) for k, a in moves)))
-    if credit:
-        add["limit_fen"] = -credit
+    add = {"collect_version": 1, **write_off_line(credit, emergency)}
     writes: list[Write] = [
         Update(
             ACCOUNTS,
@@ -455,6 +451,16 @@ def _write_off_writes(
     if tally is None:
         writes += reports.tally_writes(ctx, counts, w.bill_id)
     return writes
+
+
+def write_off_line(credit_fen: int, emergency_fen: int) -> dict[str, int]:
+    """`add` fields of the account Update of a write-off: the debt leaves the line's buckets, and the credit part
+    shrinks the limit (ledger.LIMIT_MOVEMENTS), so limit == available + held + owed still holds."""
+    moves = [(k, a) for k, a in (("write_off", credit_fen), ("emergency_write_off", emergency_fen)) if a]
+    add = ledger.combine(*(ledger.delta(k, a) for k, a in moves))
+    if credit_fen:
+        add["limit_fen"] = -credit_fen
+    return add
 
 
 def write_off_record(ctx: Context, w: c.WriteOff, on: date, credit_fund: str) -> dict[str, Any]:

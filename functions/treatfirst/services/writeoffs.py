@@ -15,7 +15,6 @@ recovery.
 from __future__ import annotations
 
 from treatfirst.domain import collection as c
-from treatfirst.domain import ledger
 from treatfirst.domain.errors import AccountNotFound, BillNotFound, BillNotPayable, ConcurrentUpdate
 from treatfirst.domain.policy import Policy
 from treatfirst.messages.collection import WriteOffRequest
@@ -26,6 +25,7 @@ from treatfirst.services.collection import (
     cleared,
     collect_shard,
     look_again,
+    write_off_line,
     write_off_record,
 )
 from treatfirst.services.idempotency import Idempotency, Outcome
@@ -61,10 +61,7 @@ def write_off_bill(
         on = city_today(ctx)
         fund = credit_fund(ctx.policy, command.reason)
         record = write_off_record(ctx, w, on, fund)
-        moves = [(k, a) for k, a in (("write_off", w.credit_fen), ("emergency_write_off", w.emergency_fen)) if a]
-        add: dict[str, int] = {"collect_version": 1, **ledger.combine(*(ledger.delta(k, a) for k, a in moves))}
-        if w.credit_fen:
-            add["limit_fen"] = -w.credit_fen
+        add = {"collect_version": 1, **write_off_line(w.credit_fen, w.emergency_fen)}
         writes: list[Write] = [
             Update(
                 ACCOUNTS,
