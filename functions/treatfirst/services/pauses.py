@@ -27,9 +27,6 @@ from treatfirst.services.unit_of_work import Context
 MORATORIUMS_KEY = {"account_id": "sys#moratoriums"}
 
 
-today = city_today
-
-
 def moratoriums(store: Store) -> tuple[ladder.Pause, ...]:
     """The city's moratoriums, for the sweep (one read per run)."""
     item = store.get(ACCOUNTS, MORATORIUMS_KEY) or {}
@@ -57,7 +54,7 @@ def collection_state(ctx: Context, caller: Caller, account_id: str) -> dict[str,
     item = _account(ctx, account_id)
     state = ladder.state_from_item(item)
     city = moratoriums(ctx.store)
-    on = today(ctx)
+    on = city_today(ctx)
     pauses = (*state.all_pauses, *city)
     anchor = state.earliest_due
     days = ladder.account_days(ladder.ladder_bills(state.unpaid, on, pauses), on, pauses)
@@ -106,7 +103,7 @@ def open_dispute(ctx: Context, caller: Caller, account_id: str, command: Dispute
         raise BillNotFound("no unpaid bill with this id on the account", field="bill_id")
     if any(p.bill_id == command.bill_id and p.end is None for p in state.pauses):
         raise AlreadyDisputed(field="bill_id")
-    pause = ladder.Pause(new_id("pau"), today(ctx), None, command.reason, command.bill_id)
+    pause = ladder.Pause(new_id("pau"), city_today(ctx), None, command.reason, command.bill_id)
     _write_pauses(ctx, caller, item, [*state.pauses, pause], "collection.dispute.opened", pause)
     return _pause_view(pause)
 
@@ -121,7 +118,7 @@ def close_dispute(
     found = next((p for p in state.pauses if p.pause_id == pause_id and p.end is None), None)
     if found is None:
         raise PauseNotFound()
-    closed = ladder.Pause(found.pause_id, found.start, max(today(ctx), found.start), found.reason, found.bill_id)
+    closed = ladder.Pause(found.pause_id, found.start, max(city_today(ctx), found.start), found.reason, found.bill_id)
     pauses = [closed if p.pause_id == pause_id else p for p in state.pauses]
     _write_pauses(ctx, caller, item, pauses, "collection.dispute.closed", closed, why=command.reason)
     return _pause_view(closed)
@@ -165,7 +162,7 @@ def open_moratorium(ctx: Context, caller: Caller, command: MoratoriumRequest) ->
     """A city-wide pause from today until closed (e.g. a disaster): no debt ages while it is open."""
     caller.may("moratoriums", "open")
     item = ctx.store.get(ACCOUNTS, MORATORIUMS_KEY)
-    pause = ladder.Pause(new_id("pau"), today(ctx), None, command.reason)
+    pause = ladder.Pause(new_id("pau"), city_today(ctx), None, command.reason)
     _write_moratoriums(ctx, caller, item, [*moratoriums(ctx.store), pause], "collection.moratorium.opened", pause)
     return _pause_view(pause)
 
@@ -177,7 +174,7 @@ def close_moratorium(ctx: Context, caller: Caller, pause_id: str, command: Close
     found = next((p for p in current if p.pause_id == pause_id and p.end is None), None)
     if found is None:
         raise PauseNotFound()
-    closed = ladder.Pause(found.pause_id, found.start, max(today(ctx), found.start), found.reason)
+    closed = ladder.Pause(found.pause_id, found.start, max(city_today(ctx), found.start), found.reason)
     pauses = [closed if p.pause_id == pause_id else p for p in current]
     _write_moratoriums(ctx, caller, item, pauses, "collection.moratorium.closed", closed, why=command.reason)
     return _pause_view(closed)
@@ -225,7 +222,7 @@ def aging_report(ctx: Context, caller: Caller) -> dict[str, Any]:
     from treatfirst.services.collection import COLLECT_SHARDS
 
     caller.may("aging", "read")
-    on = today(ctx)
+    on = city_today(ctx)
     city = moratoriums(ctx.store)
     bills = dict.fromkeys(BANDS, 0)
     amounts = dict.fromkeys(BANDS, 0)
