@@ -111,7 +111,9 @@ def main() -> int:
         # one event row as event_put writes it, in DynamoDB's form, to add to the post's own items
         def with_event(n: int) -> dict[str, Any]:
             replay = fresh_copy(post_items, n)
-            row = event_put(ctx(), kind="bill.paid", audience="hospital:bench-hospital", subject=f"bench-{n}", data={})
+            # an audience no endpoint listens to: these rows are real once replayed, and must not be delivered
+            # in the dispatcher's figure below
+            row = event_put(ctx(), kind="bill.paid", audience="hospital:bench-nobody", subject=f"bench-{n}", data={})
             transaction = store._transact_item(row)
             replay["TransactItems"].append(transaction)
             return replay
@@ -157,6 +159,8 @@ def main() -> int:
         ratio = med["post"] / med["bare"]
         event_ratio = med["bare + event row"] / med["bare"]
         delivered = result.delivered
+        if delivered != args.events + 1:
+            raise SystemExit(f"the dispatcher delivered {delivered} events, not the {args.events + 1} written for it")
         print(f"Events and webhooks on {engine.engine} ({args.posts} posts, interleaved with their bare replays)")
         print(
             f"  charge post: {post_requests} DynamoDB request(s), {post_writes} write; tables: {', '.join(post_tables)}"

@@ -574,6 +574,12 @@ def sandbox_specs(specs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
         for key in ("kms", "publish", "write_objects", "read_objects"):
             if spec.get(key):
                 api[key] = sorted({*api.get(key, []), *spec[key]})
+        signing_key = spec.get("sign_with")
+        if signing_key:
+            # the export the clock runs signs its manifest: the one signing key, as the export function has it
+            if api.get("sign_with", signing_key) != signing_key:
+                raise PackagingError(f"infra/functions.yaml names two signing keys: {api['sign_with']}, {signing_key}")
+            api["sign_with"] = signing_key
     return out
 
 

@@ -64,14 +64,16 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    """DynamoDB Local with the tables, a city policy, a key per caller kind, and the API on a free port."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """DynamoDB Local with the tables, a city policy, a key per caller kind, the exports folder the local stack
+    has (`make serve` sets TF_EXPORTS_DIR too), and the API on a free port."""
     with pytest.MonkeyPatch.context() as env, DynamoDBLocal() as engine, environment(engine.endpoint):
         for name, value in {
             "TF_TABLE_PREFIX": PREFIX,
             "TF_POLICY": CITY,
             "TF_KEY_MODE": "local",
             "TF_LOCAL_KEY": LocalCipher.new_key(),
+            "TF_EXPORTS_DIR": str(tmp_path_factory.mktemp("exports")),
         }.items():
             env.setenv(name, value)
         env.delenv("TF_LOCAL_KEY_FILE", raising=False)

@@ -83,5 +83,17 @@ def test_a_sandbox_template_has_the_test_clock_and_deploys_only_as_a_sandbox() -
             assert order.index(granted) >= order.index(wanted), (function, table)
         assert set(spec.get("kms", [])) <= set(api.get("kms", [])), function
         assert set(spec.get("publish", [])) <= set(api.get("publish", [])), function
+        assert set(spec.get("read_objects", [])) <= set(api.get("read_objects", [])), function
+        assert set(spec.get("write_objects", [])) <= set(api.get("write_objects", [])), function
+        if spec.get("sign_with"):
+            assert api.get("sign_with") == spec["sign_with"], function
+
+    # And the composed sandbox API gets the signing key's permission and its id (an exporting city's export,
+    # run by the clock in the API's process, signs its manifest with it)
+    def api_variables(template: dict[str, Any]) -> dict[str, Any]:
+        return template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]  # type: ignore[no-any-return]
+
+    assert "TF_EXPORT_SIGNING_KEY_ID" in api_variables(sandbox)
+    assert "TF_EXPORT_SIGNING_KEY_ID" not in api_variables(production)
     # while the production API keeps exactly its own permissions
     assert specs["APIHandler"] == packager.load_function_specs()["APIHandler"]
