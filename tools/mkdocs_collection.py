@@ -113,6 +113,10 @@ def sms_texts(p: Policy, lang: str = "zh") -> list[str]:
                 lines.append(f"| `step` | `{step.name}` | {render_sms(p, kind, params)} |")
             params = {"name_masked": "张*", "step": "strikes", "actions": list(p.strike_actions), "strikes": 3}
             lines.append(f"| `step` | `strikes` | {render_sms(p, kind, params)} |")
+        elif kind == "statement":  # 信用日账, only where the policy sends it (services/statements.py)
+            if p.daily_statement:
+                params = {**SAMPLE, "statement_date": "2026-11-24", "charges": 2, "charged_fen": 3345}
+                lines.append(f"| `statement` | — | {render_sms(p, kind, params)} |")
         elif kind == "step_reminder":
             step = p.collection_ladder[0]
             params = {**SAMPLE, "step": step.name, "actions": list(step.actions), "in_days": 3}

@@ -23,6 +23,9 @@ PARAMS_OF_A_STEP: dict[str, Any] = {  # what domain.collection's plan gives, wit
     "due_date": "2026-11-30",
     "step": "sms_reminder",
     "actions": ["sms_reminder"],
+    "charges": 3,  # a statement's
+    "charged_fen": 12345,
+    "statement_date": "2026-11-24",
 }
 
 

@@ -224,6 +224,7 @@ class Policy:
     strike_actions: tuple[str, ...]
     strike_lift: str
     remind_before_due_days: int | None
+    daily_statement: bool  # 信用日账: an SMS each morning of the day before's charges and what is owed
     blacklist_export_enabled: bool
     blacklist_legal_basis: str | None
     blacklist_export_basis: LegalBasis | None  # export needs it: a text-only basis exports nothing
@@ -547,6 +548,7 @@ def parse_policy(text: str | bytes) -> Policy:
 
     rem = r.section("reminders")
     remind_before_due = rem.integer("before_due_days", default=None, minimum=0)
+    daily_statement = rem.boolean("daily_statement", default=False)
     rem.done()
 
     bl = r.section("blacklist_export")
@@ -688,6 +690,7 @@ def parse_policy(text: str | bytes) -> Policy:
         strike_actions=strikes[3],
         strike_lift=strikes[4],
         remind_before_due_days=remind_before_due,
+        daily_statement=daily_statement,
         blacklist_export_enabled=export_enabled,
         blacklist_legal_basis=legal_basis,
         blacklist_export_basis=export_basis,
@@ -850,6 +853,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "collection_ladder[].remind_days_before": Enforced("treatfirst.domain.collection.plan", ("remind_days_before",)),
     "collection_ladder[].min_unpaid_fen": Enforced("treatfirst.domain.collection.step_holds", ("min_unpaid_fen",)),
     "reminders.before_due_days": Enforced("treatfirst.domain.collection.plan", ("remind_before_due_days",)),
+    "reminders.daily_statement": Enforced("treatfirst.services.statements.send_statements", ("daily_statement",)),
     "strikes.count": Enforced("treatfirst.domain.collection.plan", ("strike_count",)),
     "strikes.comparison": Enforced("treatfirst.domain.collection.plan", ("strike_comparison",)),
     "strikes.window_months": Enforced("treatfirst.domain.collection.plan", ("strike_window_months",)),

@@ -36,6 +36,7 @@ KINDS: dict[str, str] = {
     "step_reminder": "sms",  # before a ladder step, so paying in time avoids it
     "step": "sms",  # a ladder step (or the strike rule) was reached: what it does, from its actions
     "cleared": "sms",  # everything paid: restrictions lifted
+    "statement": "sms",  # 信用日账: the day before's charges and what is owed (services/statements.py)
     "phone_task": "phone",  # an operator calls the patient (the task queue, services/tasks.py)
 }
 
@@ -91,6 +92,9 @@ PARAMS: dict[str, Any] = {
     "actions": _actions,
     "blocks": _blocks,
     "bill_id": str,
+    "charges": _count,  # statements: how many charges the day had
+    "charged_fen": _count,  # statements: their self-pay
+    "statement_date": _date,  # statements: the business date it covers
 }
 _ID = re.compile(r"^bil_[0-9A-Z]{26}$")
 
