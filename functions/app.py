@@ -37,8 +37,9 @@ def collect_shard(event: SQSEvent) -> dict[str, Any]:
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="dispatch_outbox")
-def dispatch_outbox(event: object) -> dict[str, int]:
-    """Every 5 minutes: pending SMS rows of the outbox go to the city's SMS gateway (at least once, stable id)."""
+def dispatch_outbox(event: object) -> dict[str, Any]:
+    """Every 5 minutes: the day's patient statements (from 09:00 city time, where the policy sends them), then every
+    pending SMS row of the outbox to the city's SMS gateway (at least once, stable id)."""
     return dispatch_messages()
 
 

@@ -13,6 +13,7 @@ from treatfirst.domain.ids import new_id
 from treatfirst.services import collection, reports, webhooks
 from treatfirst.services.dispatch import dispatch
 from treatfirst.services.schedule import publisher
+from treatfirst.services.statements import send_statements
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
@@ -56,12 +57,20 @@ def sweep_shards(bodies: list[str]) -> dict[str, Any]:
     return result
 
 
-def dispatch_messages() -> dict[str, int]:
+def dispatch_messages() -> dict[str, Any]:
     rt = runtime()
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
+    statements = send_statements(ctx).as_dict()  # 信用日账: written from 09:00 city time, then dispatched below
     result = dispatch(ctx, publisher())
-    log(logging.INFO, "dispatch_outbox", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
-    return result.as_dict()
+    log(
+        logging.INFO,
+        "dispatch_outbox",
+        request_id=ctx.request_id,
+        errors=result.errors,
+        statements=statements,
+        **result.as_dict(),
+    )
+    return {**result.as_dict(), "statements": statements}
 
 
 def export_blacklist() -> dict[str, Any]:

@@ -90,3 +90,14 @@ def test_a_city_without_daily_statements_sends_none(xiamen: World) -> None:
 def test_the_policy_field_is_enforced_by_the_statement_job() -> None:
     rule = POLICY_FIELDS["reminders.daily_statement"]
     assert isinstance(rule, Enforced) and rule.function == "treatfirst.services.statements.send_statements"
+
+
+def test_nothing_is_written_before_nine_in_the_morning_city_time(world: World) -> None:
+    # Given a patient charged on the 24th, When the job runs at 08:59 Beijing time on the 25th, Then it writes nothing
+    account = world.enroll()["account_id"]
+    _charge(world, world.open_visit(account)["visit_id"], 500)
+    world.clock.current = datetime(2026, 11, 25, 0, 59, tzinfo=UTC)
+    assert send_statements(world.ctx(), entries=day_entries(world)).date is None and _statements(world) == []
+    # and at 09:00 it writes the statement
+    world.clock.current = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    assert send_statements(world.ctx(), entries=day_entries(world)).sent == 1

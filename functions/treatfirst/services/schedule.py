@@ -24,7 +24,11 @@ def publisher() -> Publisher:
 
 
 def _dispatch(ctx: Context) -> Mapping[str, Any]:
-    return dispatch(ctx, publisher()).as_dict()
+    """The day's statements (信用日账, where the policy sends them; from 09:00 city time), then every pending SMS."""
+    from treatfirst.services.statements import send_statements
+
+    statements = send_statements(ctx).as_dict()
+    return {**dispatch(ctx, publisher()).as_dict(), "statements": statements}
 
 
 def _collect(ctx: Context) -> Mapping[str, Any]:

@@ -9,7 +9,8 @@ an item, a hospital, a department or a diagnosis (services/outbox.py refuses any
 
 One row per (account, date): the outbox row's id comes from f"{account}#statement#{date}", so a rerun sends
 nothing twice; a watermark item ("sys#statements") remembers the last date done, so a rerun reads nothing.
-Only the last closed business date is stated: after an outage, the days missed are not sent late.
+Only the last closed business date is stated: after an outage, the days missed are not sent late. The job runs
+with the SMS dispatcher (every 5 minutes) and writes nothing before SEND_FROM_HOUR in the city's time zone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.services.collection import closed_date
@@ -27,6 +29,7 @@ from treatfirst.services.ports import ACCOUNTS, Item, Put, Update, Write
 from treatfirst.services.unit_of_work import Context
 
 WATERMARK = "sys#statements"
+SEND_FROM_HOUR = 9  # city time: statements are written from 09:00 (no SMS at night), then dispatched at once
 CHARGE_KINDS = ("hold", "emergency_hold")
 
 Entries = Callable[[Context, str, date], Iterable[Item]]
@@ -62,6 +65,8 @@ def send_statements(ctx: Context, *, entries: Entries = _day_entries) -> Stateme
     """Write the statement SMS of the last closed business date (once per account and date)."""
     if not ctx.policy.daily_statement:
         return StatementResult(enabled=False)
+    if ctx.clock.now().astimezone(ZoneInfo(ctx.policy.timezone)).hour < SEND_FROM_HOUR:
+        return StatementResult()
     day = closed_date(ctx)
     result = StatementResult(date=day.isoformat())
     mark = ctx.store.get(ACCOUNTS, {"account_id": WATERMARK})
