@@ -101,3 +101,16 @@ def test_nothing_is_written_before_nine_in_the_morning_city_time(world: World) -
     # and at 09:00 it writes the statement
     world.clock.current = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
     assert send_statements(world.ctx(), entries=day_entries(world)).sent == 1
+
+
+def test_the_service_agreement_says_what_the_statement_job_does(world: World, xiamen: World) -> None:
+    from treatfirst.consents import render_consent
+    from treatfirst.services.statements import SEND_FROM_HOUR
+
+    # Given the service agreement of a city that sends statements and of one that does not
+    sending = render_consent(world.policy, "service_agreement").text
+    silent = render_consent(xiamen.policy, "service_agreement").text
+    # Then the first names the statement, its hour and what it leaves out; the second says nothing of it
+    assert f"次日 {SEND_FROM_HOUR} 时" in sending and "不含就诊项目、医院和诊断" in sending
+    assert f"{SEND_FROM_HOUR:02d}:00 Beijing time" in sending
+    assert "信用日账" not in silent and "SMS statement" not in silent
