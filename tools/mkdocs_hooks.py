@@ -1039,6 +1039,7 @@ MEANING_ZH = {
     "GUARDIAN_REQUIRED": "不满十四周岁：须由监护人同意并提供证明，平台暂不受理",
     "IDENTITY_ERASED": "此人的身份信息已删除（数据密钥已销毁）",
     "RIGHTS_REQUEST_CLOSED": "该个人信息请求已答复",
+    "RECONSENT_REQUIRED": "城市政策改变了必需同意或告知的范围：本人重新同意后才能开立新的就诊（急诊除外）",
     "RIGHTS_REQUEST_NOT_FOUND": "没有这个个人信息请求",
     "ACCOUNT_NOT_ACTIVE": "账户不是正常状态",
     "ACCOUNT_NOT_FOUND": "没有这个账户",

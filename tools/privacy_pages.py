@@ -23,6 +23,7 @@ from treatfirst.inventory import (
     RETENTION,
     categories,
     category_text,
+    gating_kinds,
     listed_fields,
 )
 
@@ -188,6 +189,27 @@ def privacy_page(policies: dict[str, Policy], lang: str) -> str:
             out.append(
                 f"- **{text.title}**（{gate}）：{refusal}" if zh else f"- **{text.title_en}** ({gate}): {refusal}"
             )
+        gating = [t for t in rendered if t.kind in gating_kinds(policy)]
+        out += [
+            "",
+            (
+                "政策变更后的重新同意：新版本政策改变了"
+                + "、".join(f"《{t.title}》" for t in gating)
+                + "所涉的处理目的、个人信息种类或接收方时，本人在支付渠道重新同意（`POST /v1/accounts/{id}/consents`）"
+                "之前，医院开立新的就诊会被拒绝（409 `RECONSENT_REQUIRED`，`details.kinds` 列出须重新同意的文本）；"
+                "急诊、还款和个人信息权利请求不受影响，可选的同意（未同意、已撤回或已过期）也不影响就诊。"
+                "仅措辞变化、范围不变的新版本无须重新同意。新旧版本的答复均留存。"
+                if zh
+                else "Re-consent after a policy change: when a new policy version changes the purposes, categories or "
+                "recipients of "
+                + ", ".join(f"the {t.title_en}" for t in gating)
+                + ", a hospital's new visit is refused (409 `RECONSENT_REQUIRED`, `details.kinds` naming the texts "
+                "to accept again) until the person answers again through a channel (`POST /v1/accounts/{id}/consents`)"
+                "; emergency care, payments and privacy requests are never held up, and an optional consent (refused, "
+                "withdrawn or out of date) never stops a visit. A new wording with the same scope needs no new answer. "
+                "Old and new answers are both kept."
+            ),
+        ]
         out.append("")
     return "\n".join(out) + "\n"
 

@@ -109,11 +109,19 @@ REGISTRY: list[Duty] = [
     Duty(
         PIPL,
         "第十四条第二款",
-        "处理目的、方式、种类或接收方变更时重新取得同意，新旧版本均留存",
-        "a change of purposes, categories or recipients asks again; old and new answers stay on record",
-        ("treatfirst.services.consents.covers", "treatfirst.inventory.consent_scope_sha256"),
+        "处理目的、方式、种类或接收方变更时重新取得同意，新旧版本均留存；重新同意前不开立新的就诊（急诊除外）",
+        "a change of purposes, categories or recipients asks again; old and new answers stay on record; no new "
+        "visit (but emergency care) opens before the person answers again",
+        (
+            "treatfirst.services.consents.covers",
+            "treatfirst.inventory.consent_scope_sha256",
+            "treatfirst.inventory.reconsent_due",
+            "treatfirst.services.visits.open_visit",
+        ),
         (
             "tests/unit/test_consents_unbundled.py::test_a_policy_change_of_recipients_needs_a_new_answer_and_keeps_the_old_one",
+            "tests/unit/test_reconsent.py::test_a_changed_necessary_consent_refuses_a_new_visit_until_the_person_answers_again",
+            "tests/functional/test_privacy_rights.py::test_a_re_consent_after_a_policy_change_over_http",
         ),
     ),
     Duty(

@@ -537,6 +537,7 @@ CATEGORIES: tuple[Category, ...] = (
             "consents.scope_sha256",
             "consents.withdrawn_at",
             "consents.withdrawal",
+            "accounts.consent_scopes",
         ),
         ("consent_proof",),
         "statutory",
@@ -782,3 +783,33 @@ def consent_scope_sha256(policy: Policy, kind: str) -> str:
     """The hash a consent record keeps: equal scopes, equal hashes; a new purpose, category or recipient changes it."""
     encoded = json.dumps(consent_scope(policy, kind), sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+# ---- re-consent at the next interaction: what an account carries against what the policy now covers -------------
+def gating_kinds(policy: Policy) -> tuple[str, ...]:
+    """The consents and notices a person must have answered under their current scope before a new visit opens:
+    the necessary consents and the notices. An optional consent (withdrawn, refused or out of date) never gates."""
+    return tuple(s.kind for s in policy.consents if s.required or s.mode == "notice")
+
+
+_SCOPES: dict[int, tuple[Policy, dict[str, str]]] = {}
+
+
+def gating_scopes(policy: Policy) -> dict[str, str]:
+    """The current scope hash of each gating kind, computed once per loaded policy (no request, no rendering)."""
+    cached = _SCOPES.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_SCOPES) > 64:  # policies are loaded once per process; tests load many
+            _SCOPES.clear()
+        cached = (policy, {kind: consent_scope_sha256(policy, kind) for kind in gating_kinds(policy)})
+        _SCOPES[id(policy)] = cached
+    return cached[1]
+
+
+def reconsent_due(policy: Policy, carried: dict[str, str] | None) -> list[str]:
+    """The gating kinds whose answer on record (the account's `consent_scopes`: kind -> scope hash of the standing
+    answer) does not cover what the policy now says. None (an account written before the map) is checked after
+    the `consent-scopes` migration has filled it in."""
+    if carried is None:
+        return []
+    return [kind for kind, sha in gating_scopes(policy).items() if carried.get(kind) != sha]

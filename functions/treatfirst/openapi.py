@@ -439,7 +439,7 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         visits.VisitRequest,
         True,
-        errors=("ACCOUNT_NOT_FOUND", "ACCOUNT_NOT_ACTIVE", "EMERGENCY_NOT_COVERED"),
+        errors=("ACCOUNT_NOT_FOUND", "ACCOUNT_NOT_ACTIVE", "EMERGENCY_NOT_COVERED", "RECONSENT_REQUIRED"),
     ),
     Operation(
         "get",

@@ -23,6 +23,9 @@ def test_the_privacy_page_counts_the_fields_the_models_store_and_every_text_pass
     assert "合作银行（示例）" in zh and "https://www.amazonaws.cn" in zh
     assert "records_retention" in zh and "--example" in en
     assert "GUARDIAN_REQUIRED" in zh and "不满 14 周岁" in zh
+    # re-consent: the necessary texts named from the same source the visit checks (treatfirst.inventory.gating_kinds)
+    assert zh.count("RECONSENT_REQUIRED") == 2 and en.count("RECONSENT_REQUIRED") == 2
+    assert "《个人信息处理同意书》" in zh and "急诊、还款和个人信息权利请求不受影响" in zh
 
 
 def test_the_pia_worksheet_lists_every_sensitive_category_decision_and_recipient() -> None:

@@ -172,6 +172,7 @@ EXPECTED_CODES: dict[str, tuple[int, str | None]] = {
     "RIGHTS_REQUEST_NOT_FOUND": (404, "NOT_FOUND"),
     "ERASURE_REFUSED": (409, "CONFLICT"),
     "RIGHTS_REQUEST_CLOSED": (409, "CONFLICT"),
+    "RECONSENT_REQUIRED": (409, "CONFLICT"),  # a policy change of a necessary consent's scope: answer again
     "GUARDIAN_REQUIRED": (422, "UNPROCESSABLE"),
 }
 

@@ -139,7 +139,7 @@ def test_an_under_14_enrollment_is_refused_over_http(api: Api, channel: Key, pla
     assert "监护人" in error["message"] and table("accounts") == []
 
 
-def test_a_re_consent_after_a_policy_change_over_http(api: Api, channel: Key, platform: Any) -> None:
+def test_a_re_consent_after_a_policy_change_over_http(api: Api, hospital: Key, channel: Key, platform: Any) -> None:
     # Given a person enrolled under the current policy
     account_id = body(api.post(channel, "/v1/enrollments", enrollment(platform.policy)))["account_id"]
     # When the city adds a recipient of personal information (a new policy version, a new text)
@@ -153,6 +153,11 @@ def test_a_re_consent_after_a_policy_change_over_http(api: Api, channel: Key, pl
     seen = states(api, channel, account_id)
     assert seen["personal_information"]["needs_answer"] and not seen["personal_information"]["on_record"]
     assert not seen["service_agreement"]["needs_answer"]
+    # And the next visit is refused until the person answers again, naming that consent
+    refused = api.post(hospital, "/v1/visits", {"account_id": account_id})
+    error = body(refused)["error"]
+    assert refused.status_code == 409 and error["code"] == "RECONSENT_REQUIRED"
+    assert error["details"] == {"kinds": ["personal_information"]} and error["field"] == "account_id"
     # When the person accepts the new text, Then it is on record, with the old answer kept
     new = [c for c in consents_for(platform.policy) if c["kind"] == "personal_information"]
     answered = body(
@@ -162,3 +167,5 @@ def test_a_re_consent_after_a_policy_change_over_http(api: Api, channel: Key, pl
     assert current["on_record"] and current["accepted_version"] == "2.1" and not current["needs_answer"]
     kept = sorted(c["version"] for c in table("consents") if c["kind"] == "personal_information")
     assert kept == ["2.0", "2.1"]
+    # And the visit opens
+    assert api.post(hospital, "/v1/visits", {"account_id": account_id}).status_code == 201

@@ -146,6 +146,9 @@ class AccountModel(_Base):
     step, anchor = _s(), _s()
     applied, reminded, strikes, pauses = _j(), _j(), _j(), _j()
     stays = DocumentAttribute(null=True)  # inpatient stays: visit_id -> {start, end}, set by path (no read)
+    # the scope hash of each necessary consent/notice answer on record (kind -> sha256): a visit compares it with
+    # the policy's scopes without reading the consents (treatfirst.inventory.reconsent_due)
+    consent_scopes = DocumentAttribute(null=True)
     blocks = ListAttribute(null=True, of=UnicodeAttribute)  # a list, so a condition can ask NOT contains(...)
     strike_blocked = BooleanAttribute(null=True)
     collect_version = _n()

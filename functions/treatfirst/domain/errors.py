@@ -436,6 +436,14 @@ class ErasureRefused(Conflict):
     default_message = "the account cannot be erased yet (something is owed or held, or a visit is open)"
 
 
+class ReconsentRequired(Conflict):
+    code = "RECONSENT_REQUIRED"
+    default_message = (
+        "the city's policy changed what a necessary consent or notice covers: the person must answer the current "
+        "texts again before a new visit opens"
+    )
+
+
 class RightsRequestNotFound(NotFound):
     code = "RIGHTS_REQUEST_NOT_FOUND"
     default_message = "no such privacy request"

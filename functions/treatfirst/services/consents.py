@@ -63,6 +63,30 @@ def covers(ctx: Context, item: Item) -> bool:
     return bool(item["scope_sha256"] == consent_scope_sha256(ctx.policy, spec.kind))
 
 
+def carried_scopes(ctx: Context, answers: list[dict[str, Any]]) -> dict[str, str]:
+    """What an account carries of these answers (accepted now, or its consent records): the scope hash of the
+    standing (latest, not withdrawn) answer of each kind that gates a visit (treatfirst.inventory.gating_kinds).
+    An answer stored before scopes were recorded carries the current scope only if it is of the current version,
+    as `covers` says."""
+    from treatfirst.inventory import gating_kinds, gating_scopes
+
+    out: dict[str, str] = {}
+    for kind in gating_kinds(ctx.policy):
+        mine = [a for a in answers if a.get("kind") == kind]
+        if not mine:
+            continue
+        last = max(mine, key=lambda a: a.get("consent_key", ""))
+        if last.get("withdrawn_at"):
+            continue
+        if "scope_sha256" in last:
+            out[kind] = last["scope_sha256"]
+        elif last.get("version") == ctx.policy.consent(kind).version:
+            out[kind] = gating_scopes(ctx.policy)[kind]
+        else:
+            out[kind] = f"version:{last.get('version')}"
+    return out
+
+
 def record_put(ctx: Context, account_id: str, answer: dict[str, Any], via: str) -> Put:
     """The Put of one accepted consent (or shown notice): kind, version, title, mode, text and scope hashes."""
     return Put(

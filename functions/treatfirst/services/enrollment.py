@@ -33,7 +33,7 @@ from treatfirst.domain.ids import (
 from treatfirst.domain.ledger import BUCKETS
 from treatfirst.messages import accounts as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services.consents import record_put
+from treatfirst.services.consents import carried_scopes, record_put
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.identity_data import Identity, seal_identity
@@ -171,6 +171,7 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
             "available_fen": limit,
             "unpaid": {},  # collection state: bills unpaid (treatfirst.services.collection)
             "collect_version": 0,
+            "consent_scopes": carried_scopes(ctx, accepted),
             "decision": decision.as_record(ctx.policy, ctx.now_text()),
             "verification": verification,
             "policy": ctx.policy.stamp,

@@ -10,6 +10,9 @@ then applies the ladder from the earliest due date, catching up like after an ou
 
 `ledger-days`: ledger entries written before entries carried their business date get it, and their per-day index
 key and parties where who made them tells (see `ledger_days`), so the daily clearing and reconciliation can read them.
+
+`consent-scopes`: accounts enrolled before a visit checked for re-consent get the scopes of their necessary consents
+and notices from their consent records (see `consent_scopes`).
 """
 
 from __future__ import annotations
@@ -160,7 +163,40 @@ def _ledger_day_update(ctx: Context, item: Item) -> Update:
     )
 
 
+def consent_scopes(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
+    """`consent-scopes`: accounts enrolled before accounts carried the scope of their necessary consents and notices
+    (`consent_scopes`, compared with the policy when a visit opens) get it from their consent records. An account
+    that has it is left alone; a second run finds nothing to do. A concurrent answer can only leave the map
+    covering less than the records do, so the next visit asks again rather than letting one through."""
+    from treatfirst.services import consents
+
+    result = MigrationResult("consent-scopes")
+    for account in _accounts(store, page_size):
+        result.scanned += 1
+        if "consent_scopes" in account or account.get("status") == "erased":
+            result.already += 1
+            continue
+        carried = consents.carried_scopes(ctx, consents.records(ctx, account["account_id"]))
+        try:
+            ctx.commit(
+                [
+                    Update(
+                        ACCOUNTS,
+                        {"account_id": account["account_id"]},
+                        set={"consent_scopes": carried},
+                        expect={"status": account["status"]},
+                        fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
+                    )
+                ]
+            )
+            result.migrated += 1
+        except TreatFirstError:
+            result.failed.append(account["account_id"])
+    return result
+
+
 MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {
     "collection-state": collection_state,
     "ledger-days": ledger_days,
+    "consent-scopes": consent_scopes,
 }

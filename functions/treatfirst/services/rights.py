@@ -379,8 +379,9 @@ def answer_consents(
         if account["status"] in ("withdrawn", "erased"):
             raise ValidationFailed("the account is withdrawn", field="account_id")
         puts = [consents.record_put(ctx, account_id, c, caller.actor) for c in accepted]
-        writes: list[Write] = [
-            *puts,
+        items = [*consents.records(ctx, account_id), *(p.item for p in puts)]
+        writes: list[Write] = [*puts, *_carry_scopes(ctx, account, accepted, items)]
+        writes += [
             audit(
                 ctx,
                 caller,
@@ -391,10 +392,22 @@ def answer_consents(
                 check_id=evidence["check_id"],
             ),
         ]
-        items = [*consents.records(ctx, account_id), *(p.item for p in puts)]
         return writes, Outcome(201, _states(ctx, account_id, items))
 
     return idem.run(build)
+
+
+def _carry_scopes(ctx: Context, account: Item, accepted: list[dict[str, Any]], items: list[Item]) -> list[Write]:
+    """The account's copy of the answers' scopes (`consent_scopes`), which a visit compares with the policy without
+    reading the consents: the answered kinds by path, or the whole map for an account written before it."""
+    fields: dict[str, Any]
+    if "consent_scopes" in account:
+        fields = {f"consent_scopes.{k}": v for k, v in consents.carried_scopes(ctx, accepted).items()}
+    else:
+        fields = {"consent_scopes": consents.carried_scopes(ctx, items)}
+    if not fields:
+        return []
+    return [Update(ACCOUNTS, {"account_id": account["account_id"]}, set=fields, expect={"status": account["status"]})]
 
 
 # ---- the operator queue ----------------------------------------------------------------------------------------

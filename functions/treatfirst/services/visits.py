@@ -11,9 +11,11 @@ from treatfirst.domain.errors import (
     AccountNotFound,
     AccountRestricted,
     EmergencyNotCovered,
+    ReconsentRequired,
     VisitNotFound,
 )
 from treatfirst.domain.ids import new_id
+from treatfirst.inventory import reconsent_due
 from treatfirst.messages import visits as msg
 from treatfirst.messages.common import to_item
 from treatfirst.services import collection
@@ -110,6 +112,15 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
             raise AccountNotFound(field="account_id")
         if account["status"] == "withdrawn" or (account["status"] != "active" and emergency is None):
             raise AccountNotActive(f"the account is {account['status']}", field="account_id")
+        if emergency is None:  # emergency care never waits for a re-consent (PIPL art. 13 para. 1 item (4))
+            due = reconsent_due(ctx.policy, account.get("consent_scopes"))
+            if due:
+                raise ReconsentRequired(
+                    f"the person must accept the current {', '.join(due)} text(s) again (the city's policy changed "
+                    f"what they cover): GET /v1/accounts/{account_id}/consents, then POST the answers",
+                    field="account_id",
+                    kinds=due,
+                )
         if emergency is None and "new_visits" in (account.get("blocks") or ()):
             raise AccountRestricted(
                 "the account may not open new visits until its overdue bills are paid", field="account_id"
