@@ -306,6 +306,14 @@ def function_resources(
         statements.append({"Sid": sid, "Effect": "Allow", "Action": ACCESS[access], "Resource": arns})
     if index_arns:
         statements.append({"Sid": "Indexes", "Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": index_arns})
+    batched = spec.get("batch_read", [])  # tables read by key a hundred at a time (BatchGetItem)
+    if set(batched) - set(spec.get("tables", {})):
+        raise PackagingError(f"infra/functions.yaml: {function}.batch_read names a table it is not given in tables")
+    if batched:
+        arns = [{"Fn::GetAtt": [logical_to_resource[t], "Arn"]} for t in batched]
+        statements.append(
+            {"Sid": "TablesBatchRead", "Effect": "Allow", "Action": ["dynamodb:BatchGetItem"], "Resource": arns}
+        )
 
     services = ["dynamodb"] if by_access else []
     if invoked == "async":
@@ -571,7 +579,7 @@ def sandbox_specs(specs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
         for table, access in spec.get("tables", {}).items():
             mine = api.setdefault("tables", {}).get(table)
             api["tables"][table] = access if mine is None else _merge_table_access(mine, access)
-        for key in ("kms", "publish", "write_objects", "read_objects"):
+        for key in ("kms", "publish", "write_objects", "read_objects", "batch_read"):
             if spec.get(key):
                 api[key] = sorted({*api.get(key, []), *spec[key]})
         signing_key = spec.get("sign_with")

@@ -538,6 +538,7 @@ CATEGORIES: tuple[Category, ...] = (
             "consents.withdrawn_at",
             "consents.withdrawal",
             "accounts.consent_scopes",
+            "accounts.consent_keys",
         ),
         ("consent_proof",),
         "statutory",

@@ -95,6 +95,12 @@ class MemoryStore:
             item = self.tables[table].get(_key_of(table, key))
             return copy.deepcopy(item) if item is not None else None
 
+    def batch_get(self, table: str, keys: Sequence[Mapping[str, Any]]) -> list[Item]:
+        wanted = dict.fromkeys(_key_of(table, k) for k in keys)
+        with self.lock:
+            found = (self.tables[table].get(k) for k in wanted)
+            return [copy.deepcopy(i) for i in found if i is not None]
+
     def scan(self, table: str, *, limit: int = 100, start: Mapping[str, Any] | None = None) -> Page:
         with self.lock:
             rows = sorted((copy.deepcopy(i) for i in self.tables[table].values()), key=lambda r: _key_of(table, r))

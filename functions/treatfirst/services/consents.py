@@ -5,10 +5,16 @@ One item per answer in the `consents` table, keyed `<kind>#<sortable id>`, so th
 last of its prefix and every earlier version stays on record (a re-consent adds an item, never overwrites one).
 A withdrawal marks the item (`withdrawn_at`, with the evidence); it is never deleted while the account's
 records are kept.
+
+The account item names the latest answer of each kind (`consent_keys`: kind -> consent_key), written with every
+answer (enrollment, a re-consent), so a reader of many accounts (the credit export) reads those answers by key,
+a hundred per request (`on_record_many`), instead of querying each account. An account enrolled before the
+pointer existed has none: its answers are queried, as before, until its next answer writes the pointer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from treatfirst.domain.ids import new_id
@@ -42,10 +48,51 @@ def on_record(ctx: Context, account_id: str, kind: str) -> bool:
     """True when the account's current answer of this kind stands: accepted (a consent) or shown (a notice), not
     withdrawn, and covering what the city policy now says for that kind (the same scope: purposes, categories
     and recipients). A policy change of that scope makes it False until the person answers again."""
-    item = latest(ctx, account_id, kind)
+    return standing(ctx, latest(ctx, account_id, kind))
+
+
+def standing(ctx: Context, item: Item | None) -> bool:
+    """Whether this latest answer of its kind stands: there is one, not withdrawn, covering the current scope."""
     if item is None or item.get("withdrawn_at"):
         return False
     return covers(ctx, item)
+
+
+def on_record_many(ctx: Context, accounts: Mapping[str, Item | None], kind: str) -> dict[str, bool]:
+    """`on_record` for many accounts at once (account id -> its item, None when absent): the latest answers named
+    by the accounts' `consent_keys` are read by key in batches; an account without the pointer is queried."""
+    answers: dict[str, bool] = {}
+    keys = []
+    for account_id, account in accounts.items():
+        pointers = account.get("consent_keys") if account is not None else None
+        if pointers is None:
+            answers[account_id] = on_record(ctx, account_id, kind)
+        elif kind in pointers:
+            keys.append({"account_id": account_id, "consent_key": pointers[kind]})
+        else:
+            answers[account_id] = False  # the person never answered this kind
+    found = {i["account_id"]: i for i in ctx.store.batch_get(CONSENTS, keys)}
+    for key in keys:
+        answers[key["account_id"]] = standing(ctx, found.get(key["account_id"]))
+    return answers
+
+
+def latest_keys(items: Iterable[Item]) -> dict[str, str]:
+    """kind -> the consent_key of the latest answer of that kind among these answers (the account's pointer)."""
+    keys: dict[str, str] = {}
+    for item in items:
+        kind = str(item["kind"])
+        if kind not in keys or item["consent_key"] > keys[kind]:
+            keys[kind] = str(item["consent_key"])
+    return keys
+
+
+def pointer_fields(account: Item, puts: list[Put], earlier: Iterable[Item]) -> dict[str, Any]:
+    """The account fields that move its pointer to these new answers (`earlier`: the answers on record before them,
+    used only when the account has no pointer yet, which then gets one naming every kind)."""
+    if account.get("consent_keys") is None:
+        return {"consent_keys": latest_keys([*earlier, *(p.item for p in puts)])}
+    return {f"consent_keys.{k}": v for k, v in latest_keys(p.item for p in puts).items()}
 
 
 def covers(ctx: Context, item: Item) -> bool:

@@ -33,7 +33,7 @@ from treatfirst.domain.ids import (
 from treatfirst.domain.ledger import BUCKETS
 from treatfirst.messages import accounts as msg
 from treatfirst.messages.common import to_item
-from treatfirst.services.consents import carried_scopes, record_put
+from treatfirst.services.consents import carried_scopes, latest_keys, record_put
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.identity_data import Identity, seal_identity
@@ -153,6 +153,7 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
         account_id = new_id("acc")
         limit = decision.limit_fen
         sealed, data_key = seal_identity(ctx, account_id, Identity(name=name, id_number=id_number, phone=phone))
+        answers = [record_put(ctx, account_id, c, caller.actor) for c in accepted]
         item = {
             "account_id": account_id,
             "city_code": ctx.policy.city_code,
@@ -170,6 +171,7 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
             "open_visits": 0,
             "available_fen": limit,
             "unpaid": {},  # collection state: bills unpaid (treatfirst.services.collection)
+            "consent_keys": latest_keys(p.item for p in answers),  # the latest answer of each kind (consents.py)
             "collect_version": 0,
             "consent_scopes": carried_scopes(ctx, accepted),
             "decision": decision.as_record(ctx.policy, ctx.now_text()),
@@ -183,7 +185,7 @@ def enroll(ctx: Context, caller: Caller, command: msg.EnrollmentRequest, idempot
             Put(ACCOUNTS, {**guard_key(ctx, id_number), "ref_account_id": account_id}, fail=AlreadyEnrolled),
             Put(ACCOUNTS, item),
             data_key,
-            *[record_put(ctx, account_id, c, caller.actor) for c in accepted],
+            *answers,
             entry(ctx, account_id, "open_line", limit, "account", account_id, caller.actor),
             audit(
                 ctx,

@@ -25,27 +25,40 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any, Protocol
 
 import msgspec
 
 from treatfirst.domain import export as x
 from treatfirst.domain.collection import closed_through
-from treatfirst.domain.errors import ExportManifestMismatch, ExportNotFound
+from treatfirst.domain.errors import ExportManifestMismatch, ExportNotFound, IdentityErased
 from treatfirst.domain.policy import Policy
 from treatfirst.messages import exports as msg
 from treatfirst.messages.common import to_item
+from treatfirst.services import consents, identity_data
 from treatfirst.services.idempotency import FileOutcome, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
-from treatfirst.services.ports import ACCOUNTS, EXPORTS, Item, Objects, Put, Update
+from treatfirst.services.ports import (
+    ACCOUNTS,
+    BATCH_GET_KEYS,
+    DATA_KEYS,
+    EXPORTS,
+    TRANSACTION_ITEMS,
+    Item,
+    Objects,
+    Put,
+    Update,
+    Write,
+)
 from treatfirst.services.records import audit
 from treatfirst.services.unit_of_work import Context
 
 log = logging.getLogger("treatfirst.export")
 
 MAX_WINDOWS = 31  # closed days delivered by one run; a longer outage is caught up over the next runs
-MARKER_BATCH = 25
+PAGE_ROWS = BATCH_GET_KEYS  # change rows handled together: their markers, consents, accounts and keys read in batches
 CONSENT_KIND = "credit_reporting"
 MAX_DOWNLOAD_BYTES = x.PART_BYTES + 64 * 1024
 
@@ -62,37 +75,15 @@ def _changes(ctx: Context, **window: Any) -> Iterator[dict[str, Any]]:
     return changes(ctx, **window)
 
 
-def _privacy(name: str) -> Any:
-    """The privacy services (consents on record, the one reader of identifiers), imported when first needed."""
-    import importlib
-
-    return importlib.import_module(f"treatfirst.services.{name}")
-
-
-def _on_record(ctx: Context, account_id: str, kind: str) -> bool:
-    return bool(_privacy("consents").on_record(ctx, account_id, kind))
-
-
-def _identity_of(ctx: Context, account: Item) -> Mapping[str, Any] | None:
-    """The person's name and ID number; None once the person was erased (nothing left to deliver)."""
-    from treatfirst.domain.errors import TreatFirstError
-
-    try:
-        identity: Mapping[str, Any] = _privacy("identity_data").identity_of(ctx, account)
-        return identity
-    except TreatFirstError as exc:
-        if exc.code == "IDENTITY_ERASED":
-            return None
-        raise
-
-
 @dataclass
 class Sources:
-    """What the export reads besides the registry: the blacklist's change log, consents, identities."""
+    """What the export reads besides the registry: the blacklist's change log, consents, identities. `on_record`
+    and `identity_of` left None mean the privacy services (services.consents, services.identity_data), read a
+    page of rows at a time; a per-row stand-in given here is called once per row that needs it."""
 
     changes: Callable[..., Iterator[Mapping[str, Any]]] = _changes
-    on_record: Callable[[Context, str, str], bool] = _on_record
-    identity_of: Callable[[Context, Item], Mapping[str, Any] | None] = _identity_of
+    on_record: Callable[[Context, str, str], bool] | None = None
+    identity_of: Callable[[Context, Item], Mapping[str, Any] | None] | None = None
 
 
 # ---- may this city export at all? -------------------------------------------------------------------------------
@@ -188,7 +179,7 @@ def export_window(
     source = source_of(ctx.policy)
     counts = {"added": 0, "removed": 0}
     withheld = {"no_consent": 0, "never_delivered": 0, "erased": 0}
-    markers: dict[str, Put] = {}  # records added in this window, not committed yet
+    markers: dict[str, Put] = {}  # records first added in this page, committed when its lines are written
 
     # A re-run writes its parts to a scratch folder first: only when its manifest equals the delivered one are the
     # (identical) files written to the bucket again, so a re-run can restore a lost file but never change one.
@@ -202,39 +193,20 @@ def export_window(
     outputs = [x.PartedFile("jsonl", opener, **sizes), x.PartedFile("csv", opener, **sizes)]
     start, end = x.window_of(day)
     try:
-        for change in sources.changes(ctx, city_code=ctx.policy.city_code, from_date=start, to_date=end):
-            record_id = str(change["record_id"])
-            marker = markers.get(record_id) or ctx.store.get(EXPORTS, _marker_key(record_id))
-            if change["kind"] == "added":
-                needs_consent = marker is None and consent_required(ctx.policy)
-                if needs_consent and not sources.on_record(ctx, str(change["account_id"]), CONSENT_KIND):
-                    withheld["no_consent"] += 1
-                    continue
-            elif marker is None:
-                withheld["never_delivered"] += 1
-                continue
-            account = ctx.store.get(ACCOUNTS, {"account_id": change["account_id"]})
-            identity = sources.identity_of(ctx, account) if account is not None else None
-            if identity is None:
-                withheld["erased"] += 1
-                continue
-            row = x.row_of(change, identity, source)
-            outputs[0].write(x.jsonl_line(row))
-            outputs[1].write(x.csv_line(row.values()))
-            counts[str(change["kind"])] += 1
-            if change["kind"] == "added" and marker is None:
-                marked = {**_marker_key(record_id), "window_from": day.isoformat()}
-                markers[record_id] = Put(EXPORTS, marked, overwrite=True)
-                if len(markers) >= MARKER_BATCH:
-                    ctx.commit(list(markers.values()))
-                    markers = {}
+        rows = sources.changes(ctx, city_code=ctx.policy.city_code, from_date=start, to_date=end)
+        while page := list(islice(rows, PAGE_ROWS)):
+            for change, identity in _page_of(ctx, sources, page, day, markers, withheld):
+                row = x.row_of(change, identity, source)
+                outputs[0].write(x.jsonl_line(row))
+                outputs[1].write(x.csv_line(row.values()))
+                counts[str(change["kind"])] += 1
+            _commit_all(ctx, list(markers.values()))  # the page's new markers, after its lines were written
+            markers = {}
         parts = [part for output in outputs for part in output.finish()]
     except BaseException as exc:
         for output in outputs:
             output.abort(exc)
         raise
-    if markers:
-        ctx.commit(list(markers.values()))
 
     signing = signer.signing()
     sums = x.checksums(parts)
@@ -296,6 +268,88 @@ def export_window(
     return WindowResult(
         x.export_id(day), day.isoformat(), sequence, manifest_sha, counts, withheld, recorded is not None
     )
+
+
+def _page_of(
+    ctx: Context,
+    sources: Sources,
+    page: list[Mapping[str, Any]],
+    day: date,
+    markers: dict[str, Put],
+    withheld: dict[str, int],
+) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """The rows of one page to deliver, in order, each with the person's identity; what is withheld is counted.
+
+    The page's reads are batched: the markers of its records and its accounts, then the consents of the persons
+    first added here and the data keys of the persons who may be delivered (a few requests per page instead of
+    three per row). Each row is then decided exactly as alone, in order: a delivered addition (a marker) needs no
+    consent again; a removal needs the addition's marker; an erased person is withheld. `markers` gains the Put
+    of each record first added here."""
+    marked = {
+        i["stream"][len(f"{x.STREAM}#rec#") :]
+        for i in ctx.store.batch_get(EXPORTS, [_marker_key(str(c["record_id"])) for c in page])
+    }
+    account_ids = list(dict.fromkeys(str(c["account_id"]) for c in page))
+    found = {a["account_id"]: a for a in ctx.store.batch_get(ACCOUNTS, [{"account_id": a} for a in account_ids])}
+    accounts: dict[str, Item | None] = {a: found.get(a) for a in account_ids}
+    first = [c for c in page if c["kind"] == "added" and str(c["record_id"]) not in marked]
+    asking = {str(c["account_id"]) for c in first} if consent_required(ctx.policy) else set()
+    consenting = _consenting(ctx, sources, {a: accounts[a] for a in asking})
+    may_add = {str(c["record_id"]) for c in first if consenting.get(str(c["account_id"]), True)}
+    maybe = {str(c["account_id"]) for c in page if str(c["record_id"]) in marked | may_add}
+    keys = _data_keys(ctx, sources, [a for a in (accounts[i] for i in maybe) if a is not None])
+    for change in page:
+        record_id, account_id = str(change["record_id"]), str(change["account_id"])
+        delivered = record_id in marked or record_id in markers
+        if change["kind"] == "added":
+            if not delivered and account_id in asking and not consenting[account_id]:
+                withheld["no_consent"] += 1
+                continue
+        elif not delivered:
+            withheld["never_delivered"] += 1
+            continue
+        account = accounts[account_id]
+        identity = _identity(ctx, sources, account, keys) if account is not None else None
+        if identity is None:
+            withheld["erased"] += 1
+            continue
+        yield change, identity
+        if change["kind"] == "added" and not delivered:
+            marker = {**_marker_key(record_id), "window_from": day.isoformat()}
+            markers[record_id] = Put(EXPORTS, marker, overwrite=True)
+
+
+def _consenting(ctx: Context, sources: Sources, accounts: dict[str, Item | None]) -> dict[str, bool]:
+    if sources.on_record is not None:
+        ask = sources.on_record
+        return {a: ask(ctx, a, CONSENT_KIND) for a in accounts}
+    return consents.on_record_many(ctx, accounts, CONSENT_KIND)
+
+
+def _data_keys(ctx: Context, sources: Sources, accounts: list[Item]) -> dict[str, Item]:
+    if sources.identity_of is not None:
+        return {}
+    needed = [{"account_id": a["account_id"]} for a in accounts if identity_data.needs_key(a)]
+    return {k["account_id"]: k for k in ctx.store.batch_get(DATA_KEYS, needed)}
+
+
+def _identity(ctx: Context, sources: Sources, account: Item, keys: dict[str, Item]) -> Mapping[str, Any] | None:
+    """The person's name and ID number; None once the person was erased (nothing left to deliver)."""
+    if sources.identity_of is not None:
+        return sources.identity_of(ctx, account)
+    try:
+        return identity_data.identity_with(ctx, account, keys.get(account["account_id"]))
+    except IdentityErased:
+        return None
+
+
+def _commit_all(ctx: Context, writes: list[Write]) -> None:
+    """Commit in transactions of at most TRANSACTION_ITEMS writes (the first shares its room with the request's
+    pending writes)."""
+    while writes:
+        room = TRANSACTION_ITEMS - len(ctx.pending)
+        ctx.commit(writes[:room])
+        writes = writes[room:]
 
 
 def _scratch() -> Any:

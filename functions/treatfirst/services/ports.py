@@ -130,6 +130,8 @@ INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 
 Failure = Callable[[], Exception]
+BATCH_GET_KEYS = 100  # keys one BatchGetItem request may name
+TRANSACTION_ITEMS = 100  # writes one TransactWriteItems request may hold
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,12 @@ class Store(Protocol):
 
     def commit(self, writes: Sequence[Write]) -> None:
         """All writes or none. Raises CommitFailed."""
+        ...
+
+    def batch_get(self, table: str, keys: Sequence[Mapping[str, Any]]) -> list[Item]:
+        """The items under these keys that exist (strongly consistent, in no particular order; a key given twice
+        counts once). Reads BATCH_GET_KEYS keys per request (DynamoDB's BatchGetItem), retrying what the engine
+        left unprocessed."""
         ...
 
 

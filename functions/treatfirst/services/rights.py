@@ -379,8 +379,10 @@ def answer_consents(
         if account["status"] in ("withdrawn", "erased"):
             raise ValidationFailed("the account is withdrawn", field="account_id")
         puts = [consents.record_put(ctx, account_id, c, caller.actor) for c in accepted]
-        items = [*consents.records(ctx, account_id), *(p.item for p in puts)]
-        writes: list[Write] = [*puts, *_carry_scopes(ctx, account, accepted, items)]
+        earlier = consents.records(ctx, account_id)
+        items = [*earlier, *(p.item for p in puts)]
+        pointer = consents.pointer_fields(account, puts, earlier)
+        writes: list[Write] = [*puts, *_carry_scopes(ctx, account, accepted, items, pointer)]
         writes += [
             audit(
                 ctx,
@@ -397,14 +399,18 @@ def answer_consents(
     return idem.run(build)
 
 
-def _carry_scopes(ctx: Context, account: Item, accepted: list[dict[str, Any]], items: list[Item]) -> list[Write]:
+def _carry_scopes(
+    ctx: Context, account: Item, accepted: list[dict[str, Any]], items: list[Item], pointer: dict[str, Any]
+) -> list[Write]:
     """The account's copy of the answers' scopes (`consent_scopes`), which a visit compares with the policy without
-    reading the consents: the answered kinds by path, or the whole map for an account written before it."""
+    reading the consents: the answered kinds by path, or the whole map for an account written before it. The same
+    Update moves the account's pointer to its latest answers (`pointer`: consents.pointer_fields)."""
     fields: dict[str, Any]
     if "consent_scopes" in account:
         fields = {f"consent_scopes.{k}": v for k, v in consents.carried_scopes(ctx, accepted).items()}
     else:
         fields = {"consent_scopes": consents.carried_scopes(ctx, items)}
+    fields.update(pointer)
     if not fields:
         return []
     return [Update(ACCOUNTS, {"account_id": account["account_id"]}, set=fields, expect={"status": account["status"]})]
