@@ -47,6 +47,9 @@ RESOURCES = {
     "blacklist_appeals": ("失信记录异议", "blacklist appeals"),
     "webhooks": ("回调地址", "webhook endpoints"),
     "events": ("事件", "events"),
+    "reconciliations": ("医院对账", "hospital reconciliation"),
+    "statements": ("渠道对账单", "channel statements"),
+    "suspense": ("挂账", "suspense items"),
 }
 OPERATIONS = {
     "enroll": ("签约", "enroll"),
@@ -83,6 +86,10 @@ OPERATIONS = {
     "delete": ("删除", "delete"),
     "deliveries": ("查看投递记录", "read the delivery log"),
     "replay": ("重新投递", "replay"),
+    "totals": ("对总账", "reconcile totals"),
+    "lines": ("对明细账", "reconcile lines"),
+    "upload": ("上传", "upload"),
+    "resolve": ("了结", "resolve"),
 }
 HEAD = {
     "zh": ("调用方", "对象", "操作", "接口", "权限", "可见内容", "说明"),

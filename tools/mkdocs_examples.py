@@ -10,6 +10,7 @@ checks that the answer has the example response's fields.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import types
@@ -37,6 +38,12 @@ APPEAL = "bla_01JDX3Z9A2B5C8D1E4F7G0H3J6"
 PRIVACY_REQUEST = "prq_01JDX3W7X0Y3Z6A9B2C5D8E1F5"
 ENDPOINT = "whe_01JDX3Y4Z7A0B3C6D9E2F5G8H1"
 EVENT = "evt_3f1c9a0b7e2d4c6f8a1b3d5e7f9a0c2e"
+SUSPENSE = "sus_5d0c3f9a8b7e6d5c4b3a29180f7e6d5c"
+STATEMENT = (
+    "kind,channel_txn_id,refund_id,amount_fen,occurred_at\r\n"
+    "payment,4200001234202611240001,,3000,2026-11-24T10:15:00+08:00\r\n"
+    "payment,4200001234202611240002,,500,2026-11-24T11:02:00+08:00\r\n"
+)
 
 # Field name → example value, for the fields a reader recognises; the rest follow their type.
 SAMPLES: dict[str, Any] = {
@@ -115,6 +122,19 @@ SAMPLES: dict[str, Any] = {
         "step": "phone_follow_up",
         "actions": ["phone_task"],
     },
+    "business_date": "2026-11-24",
+    "suspense_id": SUSPENSE,
+    "statement_id": "stm_1a2b3c4d5e6f708192a3b4c5d6e7f809",
+    "reconciliation_id": "rec_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "ref": "4200001234202611240001",
+    "opened_on": "2026-11-24",
+    "last_seen_on": "2026-11-24",
+    "owner": "operator",
+    "format": "generic_csv",
+    "settled_on": None,
+    "resolved_at": None,
+    "resolved_by": None,
+    "resolution": None,
 }
 # What the API answers for a resident's personal data: masked.
 MASKED = {"name": "张*", "id_number": "1101**************2X", "phone": "138****8000"}
@@ -255,10 +275,30 @@ REQUEST_OVERRIDES: dict[str, dict[str, Any]] = {
         "events": ["bill.issued", "bill.paid", "bill.overdue"],
         "description": "HIS 收费处 billing desk",
     },
+    "reconcileTotals": {
+        "business_date": "2026-11-24",
+        "totals": [
+            {"kind": "self_pay_posted", "count": 1, "amount_fen": 3000},
+            {"kind": "self_pay_refunded", "count": 1, "amount_fen": 1000},
+        ],
+    },
+    "reconcileLines": {
+        "business_date": "2026-11-24",
+        "lines": [
+            {"kind": "self_pay_posted", "ref": f"{VISIT}/FEE-20261124-0001", "amount_fen": 3000},
+            {"kind": "self_pay_refunded", "ref": "rfd_01JDX3R9S2T5U8V1W4X7Y0Z3A6", "amount_fen": 1000},
+        ],
+    },
+    "uploadStatement": {"business_date": "2026-11-24", "format": "generic_csv", "content": STATEMENT},
+    "resolveSuspense": {"reason": "渠道确认次日到账 the channel confirmed it settled the next day"},
 }
 # Query parameters an operation needs (its query struct's required fields), by field name.
 QUERY_SAMPLES: dict[str, str] = {"month": "2026-11", "from_": "2026-11-01", "to": "2026-11-07"}
 CONSENT = render_all(POLICY)[0]
+# The reconciliation story: the platform has two self-pay lines and one refund at the hospital, the HIS lost one
+# line; the channel's statement lists the payment of the bill and one transaction the platform never received.
+FEE_2 = f"{VISIT}/FEE-20261124-0002"
+_LINE = {"platform_amount_fen": 3000, "counterparty_amount_fen": 3000, "difference_fen": 0, "result": "matched"}
 RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
     "listConsents": {
         "items": [
@@ -309,6 +349,90 @@ RESPONSE_OVERRIDES: dict[str, dict[str, Any]] = {
             "recovered_fen": 0,
         },
     },
+    "reconcileTotals": {
+        "result": "unbalanced",
+        "kinds": [
+            {
+                "kind": "self_pay_posted",
+                "status": "different",
+                "platform_count": 2,
+                "platform_amount_fen": 4500,
+                "counterparty_count": 1,
+                "counterparty_amount_fen": 3000,
+                "difference_fen": -1500,
+            },
+            {
+                "kind": "self_pay_refunded",
+                "status": "balanced",
+                "platform_count": 1,
+                "platform_amount_fen": 1000,
+                "counterparty_count": 1,
+                "counterparty_amount_fen": 1000,
+                "difference_fen": 0,
+            },
+        ],
+    },
+    "reconcileLines": {
+        "result": "unbalanced",
+        "counts": {"matched": 2, "platform_only": 1, "counterparty_only": 0, "amount_mismatch": 0},
+        "lines": [
+            {"kind": "self_pay_posted", "ref": f"{VISIT}/FEE-20261124-0001", **_LINE},
+            {
+                "kind": "self_pay_refunded",
+                "ref": "rfd_01JDX3R9S2T5U8V1W4X7Y0Z3A6",
+                **_LINE,
+                "platform_amount_fen": 1000,
+                "counterparty_amount_fen": 1000,
+            },
+            {
+                "kind": "self_pay_posted",
+                "ref": FEE_2,
+                "result": "platform_only",
+                "platform_amount_fen": 1500,
+                "counterparty_amount_fen": None,
+                "difference_fen": -1500,
+            },
+        ],
+    },
+    "uploadStatement": {
+        "business_date": "2026-11-24",
+        "sha256": hashlib.sha256(STATEMENT.encode()).hexdigest(),
+        "lines": 2,
+        "platform_lines": 1,
+        "result": "unbalanced",
+        "counts": {"matched": 1, "breaks": 1, "settled_from_suspense": 0, "open_suspense": 1},
+        "breaks": [
+            {
+                "kind": "payment",
+                "ref": "4200001234202611240002",
+                "result": "counterparty_only",
+                "platform_amount_fen": None,
+                "counterparty_amount_fen": 500,
+                "difference_fen": 500,
+                "suspense_id": SUSPENSE,
+                "suspense_status": "open",
+            }
+        ],
+    },
+    **{
+        op: {
+            "ref": "4200001234202611240002",
+            "result": "counterparty_only",
+            "platform_amount_fen": None,
+            "counterparty_amount_fen": 500,
+            "difference_fen": 500,
+            "opened_on": "2026-11-24",
+            "last_seen_on": "2026-11-24",
+            "age_days": 1,
+        }
+        for op in ("getSuspense", "resolveSuspense")
+    },
+}
+RESPONSE_OVERRIDES["resolveSuspense"] |= {
+    "status": "resolved",
+    "resolved_at": "2026-11-25T02:00:00.000Z",
+    "resolved_by": "operator:ops-1",
+    "resolution": "渠道确认次日到账 the channel confirmed it settled the next day",
 }
 PATH_VALUES = {
     "account_id": ACCOUNT,
@@ -328,6 +452,7 @@ PATH_VALUES = {
     "event_id": EVENT,
     "business_date": CLEARING_DAY,
     "clearing_file": "clearing.csv",
+    "suspense_id": SUSPENSE,
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 

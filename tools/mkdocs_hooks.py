@@ -740,6 +740,7 @@ TAG_PAGES = {
     "Privacy": ("privacy", "个人信息"),
     "Webhooks": ("webhooks", "事件与回调"),
     "Clearing": ("clearing", "日清算"),
+    "Reconciliation": ("reconciliation", "对账"),
 }
 SUMMARY_ZH = {
     "health": "存活检查，返回正在执行的政策",
@@ -809,6 +810,12 @@ SUMMARY_ZH = {
     "listBlacklistAppeals": "待处理的失信记录异议，最早的在前（运营方）",
     "decideBlacklistAppeal": "异议成立或不成立，须说明理由（运营方；留审计）",
     "annulStrike": "撤销一条逾期记录，须说明理由（运营方；留审计）",
+    "reconcileTotals": "按类别核对某个已日切业务日的合计（医院；对总账，如 3201）",
+    "reconcileLines": "逐笔核对某个已日切业务日的明细（医院；对明细账，如 3202）",
+    "uploadStatement": "上传渠道日对账单；差异进入挂账（渠道）",
+    "listSuspense": "未了结的挂账，最早的在前（运营方）",
+    "getSuspense": "读取一条挂账（运营方）",
+    "resolveSuspense": "写明理由了结一条挂账（运营方；留审计）",
 }
 
 

@@ -165,6 +165,7 @@ def handle(
     body: type[Message] | None = None,
     paged: bool = False,
     query: type[Message] | None = None,
+    max_body: int = MAX_BODY_BYTES,
 ) -> Response:
     """Run one request. `service(ctx, caller, message)` for signed routes; `public(ctx)` for open ones.
 
@@ -180,8 +181,10 @@ def handle(
     try:
         raw_body = request.raw_body or b""
         raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
-        if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+        if len(raw) > max_body:
+            raise PayloadTooLarge(
+                None if max_body == MAX_BODY_BYTES else f"the body is larger than {max_body // 1024} KB"
+            )
         check_media_type(request, raw)
         if public is not None:
             check_query(request.query_params, paged=False)

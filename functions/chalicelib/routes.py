@@ -12,6 +12,7 @@ from treatfirst.messages import blacklist as blacklist_messages
 from treatfirst.messages import exports as export_messages
 from treatfirst.messages import payments as payment_messages
 from treatfirst.messages import privacy as privacy_messages
+from treatfirst.messages import reconciliation as recon_messages
 from treatfirst.messages import reports as report_messages
 from treatfirst.messages import reviews as review_messages
 from treatfirst.messages import visits as visit_messages
@@ -28,6 +29,7 @@ from treatfirst.services import (
     outbox,
     pauses,
     payments,
+    reconciliation,
     refunds,
     reports,
     reviews,
@@ -604,4 +606,55 @@ def get_clearing_file(business_date: str, clearing_file: str) -> Response:
         _request(),
         lambda ctx, caller, q: clearing.party_file(ctx, caller, runtime().objects, business_date, clearing_file, q),
         query=clearing_messages.ClearingFileQuery,
+    )
+
+
+# ---- reconciliation (对账): hospitals (two levels), channels (statements), operators (suspense) ----
+@api.route("/v1/reconciliations/totals", methods=["POST"])
+def reconcile_totals() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: reconciliation.reconcile_totals(ctx, caller, cmd, _key()),
+        body=recon_messages.TotalsRequest,
+    )
+
+
+@api.route("/v1/reconciliations/lines", methods=["POST"])
+def reconcile_lines() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: reconciliation.reconcile_lines(ctx, caller, cmd, _key()),
+        body=recon_messages.LinesRequest,
+        max_body=recon_messages.MAX_BODY_BYTES,
+    )
+
+
+@api.route("/v1/statements", methods=["POST"])
+def upload_statement() -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: reconciliation.reconcile_statement(ctx, caller, cmd, _key()),
+        body=recon_messages.StatementRequest,
+        max_body=recon_messages.MAX_BODY_BYTES,
+    )
+
+
+@api.route("/v1/suspense", methods=["GET"])
+def list_suspense() -> Response:
+    return handle(
+        _request(), lambda ctx, caller, page: reconciliation.list_open_suspense(ctx, caller, page), paged=True
+    )
+
+
+@api.route("/v1/suspense/{suspense_id}", methods=["GET"])
+def get_suspense(suspense_id: str) -> Response:
+    return handle(_request(), lambda ctx, caller, _: reconciliation.get_suspense(ctx, caller, suspense_id))
+
+
+@api.route("/v1/suspense/{suspense_id}/resolve", methods=["POST"])
+def resolve_suspense(suspense_id: str) -> Response:
+    return handle(
+        _request(),
+        lambda ctx, caller, cmd: reconciliation.resolve_suspense(ctx, caller, suspense_id, cmd, _key()),
+        body=recon_messages.Resolution,
     )

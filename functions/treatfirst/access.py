@@ -314,6 +314,45 @@ ACCESS: tuple[Grant, ...] = (
         "写明已核验的清单 SHA-256；记入审计",
         "names the manifest SHA-256 it verified; audited",
     ),
+    # reconciliation (对账): each hospital and channel against its own part of the ledger's days
+    Grant(
+        "hospital",
+        "reconciliations",
+        "totals",
+        "reconciliation:write",
+        "own",
+        "本院当日合计（对总账）",
+        "its own day totals (level 1)",
+    ),
+    Grant(
+        "hospital",
+        "reconciliations",
+        "lines",
+        "reconciliation:write",
+        "own",
+        "本院当日明细（对明细账）",
+        "its own day's detail lines (level 2)",
+    ),
+    Grant(
+        "channel",
+        "statements",
+        "upload",
+        "reconciliation:write",
+        "own",
+        "本渠道的日对账单；差异进入挂账",
+        "its own daily statement; breaks go to suspense",
+    ),
+    Grant("operator", "suspense", "list", "reconciliation:read", "any", "未了结的挂账", "open suspense items"),
+    Grant("operator", "suspense", "read", "reconciliation:read", "any"),
+    Grant(
+        "operator",
+        "suspense",
+        "resolve",
+        "reconciliation:write",
+        "any",
+        "须写明理由，审计",
+        "with a reason, audited",
+    ),
 )
 
 # (resource, operation) -> the API operations (OpenAPI operationId) it covers; a test holds this against the
@@ -378,6 +417,12 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("events", "deliveries"): ("listEventDeliveries",),
     ("events", "replay"): ("replayEvent",),
     ("clearing", "read"): ("getClearing", "getClearingFile"),
+    ("reconciliations", "totals"): ("reconcileTotals",),
+    ("reconciliations", "lines"): ("reconcileLines",),
+    ("statements", "upload"): ("uploadStatement",),
+    ("suspense", "list"): ("listSuspense",),
+    ("suspense", "read"): ("getSuspense",),
+    ("suspense", "resolve"): ("resolveSuspense",),
 }
 assert {(g.resource, g.operation) for g in ACCESS} == set(ROUTES), "every grant names a route, every route a grant"
 

@@ -390,6 +390,13 @@ CATEGORIES: tuple[Category, ...] = (
             "ledger.channel_txn_id",
             "ledger.financier_id",
             "ledger.fund_id",
+            # a reconciliation break (suspense item, a statement's list of breaks): the channel's transaction id or
+            # refund id with each side's amount, and the operator's reason for closing it
+            "reconciliation.ref",
+            "reconciliation.platform_fen",
+            "reconciliation.counterparty_fen",
+            "reconciliation.break_list",
+            "reconciliation.resolution",
         ),
         ("service", "collection"),
         "contract",
@@ -712,6 +719,40 @@ NOT_PERSONAL: dict[str, str] = {
             "window_from",
             "window_to",
             "written_at",
+        )
+    },
+    **{
+        f"reconciliation.{a}": "reconciliations of hospitals and channels (organisations): dates, levels, verdicts, "
+        "counts, file hashes and the suspense list's state (the breaks' transaction ids and amounts are listed "
+        "with bills and payments)"
+        for a in (
+            "recon_id",
+            "queue",
+            "opened_at",
+            "party",
+            "business_date",
+            "level",
+            "result",
+            "request_hash",
+            "created_at",
+            "channel_id",
+            "format",
+            "sha256",
+            "kind",
+            "status",
+            "owner",
+            "opened_on",
+            "last_seen_on",
+            "settled_on",
+            "resolved_at",
+            "resolved_by",
+            "breaks",
+            "lines",
+            "platform_lines",
+            "version",
+            "statements",
+            "counts",
+            "breaks_truncated",
         )
     },
     "nonces.nonce_key": "a signed request's nonce (replay protection of callers)",

@@ -25,6 +25,7 @@ from treatfirst.messages import (
     payments,
     platform,
     privacy,
+    reconciliation,
     reports,
     reviews,
     visits,
@@ -76,6 +77,11 @@ WEBHOOKS_TEXT = (
     "Deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 "
     "HMAC-SHA256 of id.timestamp.body>), retried on the specification's schedule; 410 Gone disables the endpoint. "
     "The URL must be https and resolve only to public addresses, checked now and at every delivery."
+)
+
+RECONCILIATION_TEXT = (
+    "Your own entries of the business date only (from the platform's per-day ledger index, no scan). "
+    "A closed date never changes, so the same request always gets the same answer."
 )
 
 REVIEWS_TEXT = (
@@ -996,6 +1002,86 @@ OPERATIONS: tuple[Operation, ...] = (
         description="At most 4 MiB per answer: ask again from next_offset until it is null, join the decoded "
         "pieces and compare their SHA-256 with the manifest's.",
     ),
+    # ---- reconciliation (对账) ----
+    Operation(
+        "post",
+        "/v1/reconciliations/totals",
+        "reconcileTotals",
+        "Reconcile a closed business date's totals by kind (hospitals; level 1, like 3201)",
+        "Reconciliation",
+        "reconciliation:write",
+        reconciliation.TotalsResult,
+        200,
+        reconciliation.TotalsRequest,
+        True,
+        errors=("BUSINESS_DATE_OPEN",),
+        description=RECONCILIATION_TEXT,
+    ),
+    Operation(
+        "post",
+        "/v1/reconciliations/lines",
+        "reconcileLines",
+        "Reconcile a closed business date line by line (hospitals; level 2, like 3202)",
+        "Reconciliation",
+        "reconciliation:write",
+        reconciliation.LinesResult,
+        200,
+        reconciliation.LinesRequest,
+        True,
+        errors=("BUSINESS_DATE_OPEN",),
+        description=f"{RECONCILIATION_TEXT} At most {reconciliation.MAX_DETAIL_LINES} lines and "
+        f"{reconciliation.MAX_BODY_BYTES // 1024} KB per request.",
+    ),
+    Operation(
+        "post",
+        "/v1/statements",
+        "uploadStatement",
+        "Upload a channel's daily statement; breaks go to the suspense list (channels)",
+        "Reconciliation",
+        "reconciliation:write",
+        reconciliation.StatementResult,
+        201,
+        reconciliation.StatementRequest,
+        True,
+        errors=("BUSINESS_DATE_OPEN", "STATEMENT_MALFORMED", "STATEMENT_CONFLICT"),
+        description="One statement per channel and business date: the same file again returns the first result; "
+        "another file for that date is STATEMENT_CONFLICT. A malformed file is refused whole (the message names "
+        f"the line). At most {reconciliation.MAX_BODY_BYTES // 1024} KB per request.",
+    ),
+    Operation(
+        "get",
+        "/v1/suspense",
+        "listSuspense",
+        "Open suspense items, oldest first (operators)",
+        "Reconciliation",
+        "reconciliation:read",
+        reconciliation.SuspensePage,
+        paged=True,
+        errors=("INVALID_CURSOR",),
+    ),
+    Operation(
+        "get",
+        "/v1/suspense/{suspense_id}",
+        "getSuspense",
+        "Read a suspense item (operators)",
+        "Reconciliation",
+        "reconciliation:read",
+        reconciliation.SuspenseItem,
+        errors=("SUSPENSE_NOT_FOUND",),
+    ),
+    Operation(
+        "post",
+        "/v1/suspense/{suspense_id}/resolve",
+        "resolveSuspense",
+        "Close an open suspense item with a reason (operators; audited)",
+        "Reconciliation",
+        "reconciliation:write",
+        reconciliation.SuspenseItem,
+        200,
+        reconciliation.Resolution,
+        True,
+        errors=("SUSPENSE_NOT_FOUND", "SUSPENSE_ALREADY_RESOLVED"),
+    ),
 )
 
 IDEMPOTENT_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.idempotent)
@@ -1013,7 +1099,7 @@ def error_codes(op: Operation) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*codes, *op.errors]))
 
 
-PATH_MAX_LENGTH = {"review_id": 100}
+PATH_MAX_LENGTH = {"review_id": 100, "suspense_id": 36}
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from tools.mkdocs_examples import (
     RECORD,
     REVIEW,
     SAMPLES,
+    SUSPENSE,
     TASK,
     VISIT,
     Example,
@@ -113,6 +114,13 @@ PLAN = (
     # the day's clearing: the hospital reads its manifest and downloads its file
     "getClearing",
     "getClearingFile",
+    # reconciliation of a closed day: the hospital's totals and lines, a channel's statement, its suspense items
+    "reconcileTotals",
+    "reconcileLines",
+    "uploadStatement",
+    "listSuspense",
+    "getSuspense",
+    "resolveSuspense",
     # city-wide moratoriums, then the test clock (its schedules run over everything above)
     "listMoratoriums",
     "openMoratorium",
@@ -134,6 +142,7 @@ SAMPLE_IDS[APPEAL] = "appeal"
 SAMPLE_IDS[PRIVACY_REQUEST] = "privacy_request"
 SAMPLE_IDS |= {ENDPOINT: "endpoint", EVENT: "event"}
 SAMPLE_IDS[CLEARING_DAY] = "business_date"
+SAMPLE_IDS[SUSPENSE] = "suspense"
 
 
 def _schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -365,12 +374,13 @@ def test_every_operation_has_an_example_and_each_is_answered_as_shown(
             live["privacy_request"] = answer["items"][0]["request_id"]
         if op_id == "createWebhookEndpoint":
             live["endpoint"] = answer["endpoint"]["endpoint_id"]
-        if op_id in ("listPhoneTasks", "listReviews", "listBlacklist"):
+        if op_id in ("listPhoneTasks", "listReviews", "listBlacklist", "listSuspense"):
             assert answer["items"], f"{op_id}: the prepared item is not listed"
             name, field = {
                 "listPhoneTasks": ("task", "task_id"),
                 "listReviews": ("review", "review_id"),
                 "listBlacklist": ("record", "record_id"),
+                "listSuspense": ("suspense", "suspense_id"),
             }[op_id]
             live[name] = answer["items"][0][field]
         if op_id == "fileBlacklistAppeal":

@@ -245,6 +245,15 @@ def test_each_role_allows_exactly_what_its_function_does(
         channel("POST", f"/v1/accounts/{account}/privacy-requests", review)
         queued = operator("GET", "/v1/privacy-requests")["items"][0]
         operator("POST", f"/v1/privacy-requests/{queued['request_id']}/answer", {"outcome": "upheld", "reason": "维持"})
+        # reconciliation of yesterday (closed): a hospital's totals, a channel's statement, the suspense list
+        yesterday = (datetime.now(UTC).astimezone(ZoneInfo(stack.policy.timezone)) - timedelta(days=1)).date()
+        totals = [{"kind": "self_pay_posted", "count": 0, "amount_fen": 0}]
+        hospital("POST", "/v1/reconciliations/totals", {"business_date": yesterday.isoformat(), "totals": totals})
+        header = "kind,channel_txn_id,refund_id,amount_fen,occurred_at\npayment,wx-0,,100,\n"
+        statement = {"business_date": yesterday.isoformat(), "format": "generic_csv", "content": header}
+        channel("POST", "/v1/statements", statement)
+        suspense = operator("GET", "/v1/suspense")["items"][0]
+        operator("POST", f"/v1/suspense/{suspense['suspense_id']}/resolve", {"reason": "渠道撤销"})
         api_calls = set(recorder.calls)
 
         # When the sweep's queue delivers every shard 40 days later (the second and the emergency bill suspend

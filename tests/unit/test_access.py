@@ -40,6 +40,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "clearing:read",
             "webhooks:write",
             "webhooks:read",
+            "reconciliation:write",
         ),
         "channel": (
             "enrollments:write",
@@ -51,6 +52,7 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "privacy:write",
             "webhooks:write",
             "webhooks:read",
+            "reconciliation:write",
         ),
         "operator": (
             "callers:write",
@@ -66,6 +68,8 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
             "blacklist:write",
             "privacy:read",
             "privacy:write",
+            "reconciliation:read",
+            "reconciliation:write",
         ),
         "financier": ("clearing:read",),
         "credit_platform": (
@@ -80,6 +84,12 @@ def test_the_minimum_necessary_rules_as_written_down() -> None:
     # a person's privacy requests come only through a channel, the patient's side; operators answer the queue
     assert [g.kind for g in ACCESS if (g.resource, g.operation) == ("privacy", "request")] == ["channel"]
     assert {g.kind for g in ACCESS if g.resource == "privacy" and g.operation in ("queue", "answer")} == {"operator"}
+    # reconciliation: a hospital its own day, a channel its own statement, operators the suspense list
+    assert {(g.kind, g.resource) for g in ACCESS if g.scope.startswith("reconciliation:")} == {
+        ("hospital", "reconciliations"),
+        ("channel", "statements"),
+        ("operator", "suspense"),
+    }
     # collection is for operators only: hospitals and channels see no message, task, pause or clock
     collection = {"messages", "tasks", "collection", "moratoriums", "test_clock"}
     assert {g.kind for g in ACCESS if g.resource in collection} == {"operator"}

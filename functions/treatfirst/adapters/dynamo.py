@@ -606,6 +606,36 @@ class RightsModel(_Base):
     verification, details, answer, policy = _j(), _j(), _j(), _j()
 
 
+# ---- reconciliation (对账) ----
+class OpenSuspense(GlobalSecondaryIndex["ReconciliationModel"]):
+    """Sparse: only suspense items (挂账) still open carry `queue`."""
+
+    class Meta:
+        index_name = "open_suspense"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class ReconciliationModel(_Base):
+    """Hospital reconciliations ("rec_"), channel statements ("stm_") and suspense items ("sus_")."""
+
+    class Meta(_Base.Meta):
+        logical = ports.RECONCILIATION
+
+    recon_id = UnicodeAttribute(hash_key=True)
+    queue, opened_at = _s(), _s()
+    open_suspense = OpenSuspense()
+    party, business_date, level, result, request_hash, created_at = (_s() for _ in range(6))
+    channel_id, format, sha256, kind, ref, status, owner = (_s() for _ in range(7))
+    opened_on, last_seen_on, settled_on, resolved_at, resolved_by, resolution = (_s() for _ in range(6))
+    breaks, lines, platform_lines, platform_fen, counterparty_fen, version = (_n() for _ in range(6))
+    statements = ListAttribute(null=True, of=UnicodeAttribute)  # a list, so a condition can ask NOT contains(...)
+    counts, break_list = _j(), _j()
+    breaks_truncated = BooleanAttribute(null=True)
+
+
 MODELS: dict[str, type[Model]] = {
     m.Meta.logical: m
     for m in (
@@ -623,6 +653,7 @@ MODELS: dict[str, type[Model]] = {
         OutboxModel,
         ReviewModel,
         BlacklistModel,
+        ReconciliationModel,
         EventModel,
         EndpointModel,
         ReportModel,

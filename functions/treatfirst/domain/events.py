@@ -42,7 +42,11 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "party": ("code", "清算方（医院、资金方、渠道）编号", "the clearing party's id"),
     "files": ("count", "文件数", "number of files"),
     "net_fen": ("fen", "净额（分，可为负）", "net position in fen (may be negative)"),
-    "level": ("code", "对账层级：totals 或 lines", "reconciliation level: totals or lines"),
+    "level": (
+        "code",
+        "对账层级：totals（对总账）、lines（对明细账）或 statement（渠道对账单）",
+        "reconciliation level: totals, lines or statement (a channel's statement)",
+    ),
     "result": ("code", "对账结论", "reconciliation verdict"),
     "reconciliation_id": ("id", "对账编号", "reconciliation id"),
     "breaks": ("count", "差异条数", "number of breaks"),
@@ -139,7 +143,7 @@ CATALOGUE: tuple[EventKind, ...] = (
         "对账编号",
         "the reconciliation id",
         ("reconciliation_id", "business_date", "level", "result", "breaks"),
-        "reconciliation",
+        "treatfirst.services.reconciliation (reconcile_totals, reconcile_lines, reconcile_statement)",
     ),
 )
 

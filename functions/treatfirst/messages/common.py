@@ -33,6 +33,7 @@ from treatfirst.domain.errors import (
     PauseNotFound,
     ReviewNotFound,
     RightsRequestNotFound,
+    SuspenseNotFound,
     TaskNotFound,
     TreatFirstError,
     ValidationFailed,
@@ -202,6 +203,7 @@ PATH_PARAMETERS: dict[str, tuple[str, type[TreatFirstError]]] = {
     "pause_id": (record_id_pattern("pau"), PauseNotFound),
     "record_id": (record_id_pattern("blr"), BlacklistRecordNotFound),
     "appeal_id": (record_id_pattern("bla"), AppealNotFound),
+    "suspense_id": (r"^sus_[0-9a-f]{32}$", SuspenseNotFound),
     "review_id": (
         "^rev_" + record_id_pattern("vis")[1:-1] + "(_" + TOKEN_PATTERN[1:-1] + ")?$",
         ReviewNotFound,

@@ -9,6 +9,8 @@ an English description has no translation: a new struct brings its notes here (o
 
 from __future__ import annotations
 
+from treatfirst.messages.reconciliation import MAX_STORED_BREAKS
+
 ZH_KEY = "x-zh"
 
 # What each field is, by name; "Struct.field" where one name means different things in different structs.
@@ -600,6 +602,104 @@ DESCRIPTIONS: dict[str, str] = {
     "the answer is due by then (privacy.rights_answer_days)": "答复期限（privacy.rights_answer_days）",
     "what was done, or the copy of the data": "已做的处理，或数据副本",
 }
+
+
+# ---- reconciliation (对账): treatfirst.messages.reconciliation ----
+FIELDS.update(
+    {
+        "business_date": "业务日（城市时区、按政策日切）",
+        "reconciliation_id": "对账编号（同一请求得到同一编号）",
+        "statement_id": "对账单编号（每个渠道每个业务日一份）",
+        "suspense_id": "挂账编号",
+        "suspense_status": "挂账状态：open 待处理，matched 已由本对账单核平",
+        "age_days": "账龄（天）",
+        "opened_on": "挂账产生的业务日",
+        "last_seen_on": "最近一次涉及它的对账单业务日",
+        "settled_on": "核平它的对账单业务日",
+        "resolved_at": "了结时间",
+        "resolved_by": "了结的运营人员",
+        "resolution": "了结理由",
+        "owner": "责任方",
+        "platform_count": "平台笔数",
+        "platform_amount_fen": "平台金额（分）",
+        "platform_lines": "平台一侧的笔数",
+        "counterparty_count": "对方（医院）笔数",
+        "counterparty_amount_fen": "对方金额（分）",
+        "difference_fen": "差额（分）：对方 − 平台，为正是长款，为负是短款",
+        "matched": "平账笔数",
+        "platform_only": "单边账（平台有、对方无）笔数",
+        "counterparty_only": "单边账（对方有、平台无）笔数",
+        "amount_mismatch": "金额不符笔数",
+        "settled_from_suspense": "核平以前挂账的笔数",
+        "open_suspense": "留在挂账中的笔数",
+        "breaks_truncated": "差异是否多于应答列出的条数",
+        "sha256": "文件内容的 SHA-256",
+        "content": "对账单文件的文本",
+        "KindTotal.count": "笔数（不同 ref 的个数）",
+        "TotalsRequest.totals": "各类别的合计",
+        "TotalsResult.kinds": "各类别两边的合计与差额",
+        "TotalsResult.level": "对账层级：totals 对总账",
+        "TotalsResult.result": "结论：balanced 平，unbalanced 不平",
+        "LinesRequest.lines": "当日全部明细",
+        "LinesResult.level": "对账层级：lines 对明细账",
+        "LinesResult.result": "结论：balanced 平，unbalanced 不平",
+        "LinesResult.counts": "各结论的笔数",
+        "LinesResult.lines": "逐笔结论",
+        "DetailLine.ref": "明细的引用号",
+        "LineResult.ref": "明细的引用号",
+        "LineResult.result": "逐笔结论",
+        "Break.ref": "交易号或退款单号",
+        "Break.result": "逐笔结论（含以前的挂账）",
+        "StatementRequest.format": "对账单格式",
+        "StatementResult.format": "对账单格式",
+        "StatementResult.lines": "对账单明细行数",
+        "StatementResult.result": "结论：balanced 平（没有留在挂账中的差异），unbalanced 不平",
+        "StatementResult.counts": "各类笔数",
+        "StatementResult.breaks": "差异（进入挂账）",
+        "StatementCounts.breaks": "当日对不上的笔数",
+        "SuspenseItem.ref": "交易号或退款单号",
+        "SuspenseItem.result": "两边目前的结论",
+    }
+)
+DESCRIPTIONS.update(
+    {
+        "SHA-256 of the content as received": "收到的文件内容的 SHA-256",
+        "a business date of the city (YYYY-MM-DD), closed already (after its cut-off)": (
+            "城市的业务日（YYYY-MM-DD），须已日切"
+        ),
+        "a value of another form is SUSPENSE_NOT_FOUND": "其他形式的值返回 SUSPENSE_NOT_FOUND",
+        "amount in fen; counterparty - platform, so it may be negative": "金额（分）；对方 − 平台，可为负",
+        "breaks that settle an open suspense item": "核平了以前挂账的差异",
+        "calendar days in the city's zone since opened_on": "自 opened_on 起的自然日数（城市时区）",
+        "channel_txn_id for a payment, the channel's refund id for a refund": (
+            "还款为渠道交易号 channel_txn_id，退款为渠道退款单号"
+        ),
+        "detail lines in the statement": "对账单中的明细行数",
+        "each kind at most once; a kind left out counts as 0 lines and 0 fen": (
+            "每个类别最多一次；未报的类别按 0 笔 0 分"
+        ),
+        "every self-pay line of the day; each (kind, ref) once": "当日每一笔自付明细；每个 (kind, ref) 一行",
+        "matched: the business date whose file settled it": "已核平时：核平它的对账单的业务日",
+        f"more than {MAX_STORED_BREAKS} breaks: the rest are in the suspense list": (
+            f"差异多于 {MAX_STORED_BREAKS} 条：其余的在挂账列表中"
+        ),
+        "number of distinct references": "不同引用号的个数",
+        "references that did not match within the day": "当日对不上的引用号",
+        "see the reconciliation page": "见对账页面",
+        "suspense items this statement leaves open": "本对账单处理后仍待处理的挂账",
+        "the business date of the last statement that touched it": "最近一次涉及它的对账单的业务日",
+        "the business date of the statement that opened it": "产生它的对账单的业务日",
+        "the hospital's lines in its order, then the platform's": "先按医院上传的顺序，再列出只有平台有的明细",
+        "the line's reference: `<visit_id>/<fee_line_id>` for self_pay_posted, the refund_id for self_pay_refunded": (
+            "明细的引用号：self_pay_posted 为 `<visit_id>/<fee_line_id>`，self_pay_refunded 为 refund_id"
+        ),
+        "the platform's references for the channel and day": "平台一侧该渠道当日的笔数",
+        "the statement file's text (UTF-8; a leading BOM is fine)": "对账单文件的文本（UTF-8，可带 BOM）",
+        "where the two sides stand now": "两边目前的结论",
+        "who must act: `operator`, or `channel:<id>`": "须处理的一方：`operator` 运营方，或 `channel:<编号>` 渠道",
+        "why the break is closed (refund confirmed, fee deducted, ...)": "了结理由（已确认退款、已扣手续费……）",
+    }
+)
 
 
 def field_note(struct: str, name: str, schema: dict[str, object]) -> str | None:

@@ -26,6 +26,9 @@ EVENTS, ENDPOINTS = "events", "webhook_endpoints"  # services/events.py, service
 REPORTS = "reports"  # per-day report counters (sharded) and each business date's closing balances
 EXPORTS = "exports"  # the blacklist export's registry of delivered windows (treatfirst.services.export)
 DATA_KEYS, RIGHTS = "data_keys", "rights"  # per-account data keys (crypto-shredding); privacy requests
+RECONCILIATION = (
+    "reconciliation"  # services/reconciliation.py: hospital runs "rec_", statements "stm_", suspense "sus_"
+)
 
 # Key attribute names per table: (hash key, range key or None).
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -50,6 +53,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     EXPORTS: ("stream", "item_key"),
     DATA_KEYS: ("account_id", None),
     RIGHTS: ("request_id", None),
+    RECONCILIATION: ("recon_id", None),
 }
 
 # Secondary indexes: name -> (table, hash key, range key).
@@ -90,6 +94,8 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     # treatfirst.domain.days) from their commit; clearing and reconciliation read a day with no scan, one item
     # per entry (what they need is projected, LEDGER_DAY_ATTRIBUTES).
     "by_day": (LEDGER, "day_shard", "entry_id"),
+    # Sparse: only suspense items (挂账) still open carry `queue` (services/reconciliation.py).
+    "open_suspense": (RECONCILIATION, "queue", "opened_at"),
 }
 
 # Attributes an index projects besides the keys (INCLUDE); indexes not named here project everything or only keys.
