@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
@@ -26,3 +30,22 @@ def _share_botocore_loaders() -> None:
 
 
 _share_botocore_loaders()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The docs site, built strictly once per test run and read by the docs and browser tiers."""
+    out = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    result = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        # This checkout's package, not whichever copy the virtual environment has installed
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(FUNCTIONS)},
+        timeout=300,  # both languages are built; a loaded 2-core machine takes a while
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out

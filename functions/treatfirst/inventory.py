@@ -815,7 +815,9 @@ def consent_scope(policy: Policy, kind: str) -> dict[str, Any]:
     return {
         "kind": kind,
         "categories": [c.code for c in applying],
-        "fields": sorted({f for c in applying for f in c.fields}),
+        # what the person is told each category holds, not the attributes that store it: a new attribute inside a
+        # described category (a reconciliation id, a delivery counter) is no new processing to consent to again
+        "described": [{"zh": c.zh, "en": c.en} for c in applying],
         "purposes": list(purposes),
         "recipients": recipients,
     }

@@ -19,9 +19,6 @@ import html
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -83,21 +80,10 @@ class Visit:
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
-    out = OUT / "site"
-    shutil.rmtree(out, ignore_errors=True)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT / "functions")},
-        timeout=300,  # both languages are built
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def site(built: Path) -> Path:
+    """The site the docs tier checks (tests/conftest.py builds it once per run)."""
     (OUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    return out
+    return built
 
 
 @pytest.fixture(scope="module")

@@ -98,3 +98,25 @@ def test_a_new_wording_with_the_same_scope_needs_no_new_answer(world: World) -> 
     account_id = world.enroll()["account_id"]
     world.policy = _policy(consents__0__version="1.4")  # type: ignore[assignment]
     assert on_record(world.ctx(), account_id, "service_agreement")
+
+
+def test_a_new_attribute_inside_a_described_category_needs_no_new_answer(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from treatfirst import inventory
+
+    # Given the scope of the personal-information consent as the city's text describes it
+    before = consent_scope_sha256(world.policy, "personal_information")
+    original = inventory.CATEGORIES
+    first = next(c for c in original if c.code in inventory.CONSENT_SCOPE["personal_information"][0])
+    # When the code stores one more attribute inside a category the text already describes
+    wider = replace(first, fields=(*first.fields, "payments.some_new_id"))
+    monkeypatch.setattr(inventory, "CATEGORIES", tuple(wider if c is first else c for c in original))
+    # Then the scope (and every answer on record) stands
+    assert consent_scope_sha256(world.policy, "personal_information") == before
+    # But when what the text tells the person that category holds changes, the scope changes with it
+    told = replace(first, zh=first.zh + "、诊断", en=first.en + ", diagnosis")
+    monkeypatch.setattr(inventory, "CATEGORIES", tuple(told if c is first else c for c in original))
+    assert consent_scope_sha256(world.policy, "personal_information") != before
