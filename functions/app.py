@@ -52,7 +52,8 @@ def export_blacklist_schedule(event: object) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="purge_identities")
 def purge(event: object) -> dict[str, Any]:
-    """Daily: erase (crypto-shred) the identities of people who left, once the policy's retention has ended."""
+    """Daily: erase (crypto-shred) the identities of people who left, once the policy's retention has ended; then
+    delete their records whose retention (treatfirst.inventory) has ended."""
     return purge_identities()
 
 

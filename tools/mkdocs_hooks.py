@@ -281,10 +281,6 @@ REASONS_ZH = {
     "descriptive text shown in the consents and on the pages; a consent basis needs its own consent kind": (
         "知情同意书和页面中展示的说明文字；以同意为依据的接收方须有自己的同意种类"
     ),
-    "no purge of visits, charges, bills and payments after their retention is built yet": (
-        "尚未实现就诊、费用、账单和还款记录在保存期满后的自动删除"
-    ),
-    "no purge of the audit log is built yet": "尚未实现操作日志的自动删除",
     "clearing and financier settlement are not built yet": "清算和资金方结算尚未实现",
     "descriptive text shown in the consents and on the pages": "知情同意书和本站页面中的说明文字",
     "family pools are not built yet": "亲情账户尚未实现",

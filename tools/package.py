@@ -69,6 +69,9 @@ ACCESS = {
     "append": [*READ, "dynamodb:PutItem"],
     "update": [*READ, "dynamodb:UpdateItem"],
     "write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    # rows are changed and deleted, never added (the records purge after the retention periods)
+    "delete": [*READ, "dynamodb:DeleteItem"],
+    "update-delete": [*READ, "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
     "read-write": [*READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
 }
 KMS_USES = ("encrypt", "decrypt", "mac")
@@ -564,7 +567,8 @@ _ACCESS_ORDER = list(ACCESS)  # weakest first
 def _merge_table_access(a: Any, b: Any) -> Any:
     """The access that allows both: the stronger action set; every index when either allows every index."""
     access_a, access_b = (x if isinstance(x, str) else x["access"] for x in (a, b))
-    access = max(access_a, access_b, key=_ACCESS_ORDER.index)
+    both = {*ACCESS[access_a], *ACCESS[access_b]}
+    access = next(name for name in _ACCESS_ORDER if both <= set(ACCESS[name]))  # the weakest that allows both
     if isinstance(a, str) or isinstance(b, str):
         return access
     return {"access": access, "indexes": sorted({*a.get("indexes", []), *b.get("indexes", [])})}

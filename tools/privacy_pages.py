@@ -21,6 +21,7 @@ from treatfirst.inventory import (
     PURPOSES,
     RECIPIENT_KINDS,
     RETENTION,
+    Category,
     categories,
     category_text,
     gating_kinds,
@@ -37,11 +38,40 @@ def _retention(policy: Policy, code: str, lang: str) -> str:
         "identity": policy.privacy.identity_days_after_close,
         "records": policy.privacy.records_years_after_close,
         "audit": policy.privacy.audit_days,
+        "accounting": policy.privacy.accounting_years,
         "replay": 0,
         "blacklist": policy.blacklist.retention_days if policy.blacklist else 0,
     }
     zh, en, _ = RETENTION[code]
     return (zh if lang == "zh" else en).format(n=values[code])
+
+
+# What deletes a category at the end of its retention (treatfirst.inventory.Category.deleted_by), in words.
+DELETED_BY: dict[str, tuple[str, str]] = {
+    "treatfirst.services.purge.purge": ("每日删除任务：到期销毁数据密钥", "the daily erasure: the data key destroyed"),
+    "treatfirst.services.purge.purge_records": (
+        "每日删除任务：保存期满的记录逐条删除",
+        "the daily purge: the records deleted when their period ends",
+    ),
+    "treatfirst.services.blacklist.sweep_due": ("每日失信名单任务", "the daily blacklist sweep"),
+    "treatfirst.services.records.audit": (
+        "数据库到期自动删除（写入时设定）",
+        "the table's time to live, set when written",
+    ),
+    "treatfirst.services.idempotency.Idempotency": (
+        "数据库到期自动删除（写入时设定）",
+        "the table's time to live, set when written",
+    ),
+    "": ("尚未自动删除", "not automatic yet"),
+}
+
+
+def _not_automatic(category: Category, zh: bool) -> str:
+    if not category.not_automatic:
+        return ""
+    tables = sorted({f.split(".")[0] for f in category.not_automatic})
+    names = "、".join(f"`{t}`" for t in tables) if zh else ", ".join(f"`{t}`" for t in tables)
+    return f"；{names} 表中的字段尚未自动删除" if zh else f"; the fields in {names} are not deleted automatically yet"
 
 
 def privacy_page(policies: dict[str, Policy], lang: str) -> str:
@@ -89,10 +119,11 @@ def privacy_page(policies: dict[str, Policy], lang: str) -> str:
             "",
             f"### {'数据清单' if zh else 'Data inventory'}",
             "",
-            "| 类别 | 字段数 | 目的 | 法律依据 | 敏感 | 接收方 | 保存期限 | 删除方式 |"
+            "| 类别 | 字段数 | 目的 | 法律依据 | 敏感 | 接收方 | 保存期限 | 删除方式 | 到期删除由 |"
             if zh
-            else "| Category | Fields | Purposes | Legal basis | Sensitive | Recipients | Retention | Deletion |",
-            "|---|---|---|---|---|---|---|---|",
+            else "| Category | Fields | Purposes | Legal basis | Sensitive | Recipients | Retention | Deletion | "
+            "Deleted by |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         named = {r.kind for r in policy.privacy.recipients}
         for c in categories(policy):
@@ -114,6 +145,7 @@ def privacy_page(policies: dict[str, Policy], lang: str) -> str:
                         recipients,
                         _retention(policy, c.retention, lang),
                         DELETION[c.deletion][0 if zh else 1],
+                        DELETED_BY[c.deleted_by][0 if zh else 1] + _not_automatic(c, zh),
                     )
                 )
                 + " |"

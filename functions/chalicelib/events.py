@@ -86,11 +86,12 @@ def export_blacklist() -> dict[str, Any]:
 
 
 def purge_identities() -> dict[str, Any]:
-    """The daily erasure of identities whose retention after leaving has ended (treatfirst.services.purge)."""
-    from treatfirst.services.purge import purge
+    """The daily erasure of identities whose retention after leaving has ended, then the deletion of records whose
+    retention has ended (treatfirst.services.purge)."""
+    from treatfirst.services.purge import purge_daily
 
     ctx = _context()
-    result = purge(ctx)
+    result = purge_daily(ctx)
     log(logging.INFO, "purge_identities", request_id=ctx.request_id, **result)
     return result
 

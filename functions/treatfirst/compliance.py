@@ -197,6 +197,24 @@ REGISTRY: list[Duty] = [
     ),
     Duty(
         PIPL,
+        "第十九条、第四十七条第一款第（二）项",
+        "保存期限为实现目的所必要的最短时间；期满后按数据清单逐类删除（会计档案按会计期限），每日任务只读到期的稀疏索引，可中断重跑，审计只记数量",
+        "kept no longer than needed; each category deleted when the inventory's period ends (accounting records after "
+        "the accounting period), by a daily run that reads only a sparse due index, survives a crash and audits counts",
+        (
+            "treatfirst.services.purge.purge_records",
+            "treatfirst.services.purge.records_due",
+            "treatfirst.services.purge.accounting_due",
+            "treatfirst.services.records.audit",
+        ),
+        (
+            "tests/unit/test_purge_records.py::test_each_category_goes_when_its_retention_ends_and_not_a_day_before",
+            "tests/unit/test_purge_records.py::test_a_crash_part_way_is_finished_by_the_next_run",
+            "tests/unit/test_purge_records.py::test_audit_events_expire_after_the_citys_audit_retention",
+        ),
+    ),
+    Duty(
+        PIPL,
         "第五十五条、第五十六条",
         "个人信息保护影响评估：由数据清单生成评估表，运营方填写结论并保存三年",
         "impact assessment: the worksheet generated from the inventory; the operator concludes and keeps it",

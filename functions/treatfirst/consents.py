@@ -161,6 +161,7 @@ def notice_items(policy: Policy, kind: str) -> dict[str, Any]:
         "identity": pv.identity_days_after_close,
         "records": pv.records_years_after_close,
         "audit": pv.audit_days,
+        "accounting": pv.accounting_years,
         "replay": 0,
         "blacklist": policy.blacklist.retention_days if policy.blacklist else 0,
     }

@@ -94,6 +94,11 @@ RETENTION: dict[str, tuple[str, str, str]] = {
         "privacy.retention.records_years_after_close",
     ),
     "audit": ("{n} 天", "{n} days", "privacy.retention.audit_days"),
+    "accounting": (
+        "作为会计档案，自解约当年年度终了后保存 {n} 年",
+        "kept as accounting records for {n} years from the end of the year you leave",
+        "privacy.retention.accounting_years",
+    ),
     "blacklist": ("移出名单后 {n} 天", "{n} days after the record leaves the list", "blacklist.retention_days"),
     "replay": ("24 小时", "24 hours", ""),
 }
@@ -114,9 +119,15 @@ class Category:
     why_zh: str = ""  # why a sensitive category is necessary and what processing it means for the person (art. 30)
     why_en: str = ""
     only_if: str = ""  # a Policy attribute that must be true for the category to apply (e.g. score_sources)
+    # The code that deletes the category at the end of its retention (a dotted path; tests/unit/test_purge_records.py
+    # checks each one), or "" where the deletion is not automatic yet (the pages say so).
+    deleted_by: str = ""
+    # Fields of the category the deletion above does not reach yet (the pages name them); tests check the rest.
+    not_automatic: tuple[str, ...] = ()
 
 
-_ACCOUNT_STATE = ("accounts.account_id", "accounts.city_code", "accounts.status", "accounts.tier")
+_PURGE = "treatfirst.services.purge.purge_records"  # the scheduled purge of records after their retention
+_ERASE = "treatfirst.services.purge.purge"  # the scheduled erasure of identities (crypto-shredding)
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
@@ -143,6 +154,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("payment_channel", "financier", "credit_platform", "sms_gateway", "cloud"),
         "identity",
         "crypto_shred",
+        deleted_by=_ERASE,
         sensitive=True,
         why_zh="身份证号码用于确认一人只签约一次并核对医保身份；泄露可能导致冒用身份，因此加密存储、仅脱敏展示",
         why_en="the ID number makes sure one person enrolls once and matches the insurance record; a leak could "
@@ -158,6 +170,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("cloud",),
         "identity",
         "delete",
+        deleted_by=_ERASE,
     ),
     Category(
         "verification",
@@ -169,17 +182,19 @@ CATEGORIES: tuple[Category, ...] = (
         ("payment_channel",),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
     ),
     Category(
         "eligibility",
         "参保状态和额度决定：医保参保状态、额度档次、决定理由",
         "eligibility: insurance status, tier, the limit decision and its reasons",
-        ("accounts.insurance_status", "accounts.decision", *_ACCOUNT_STATE),
+        ("accounts.insurance_status", "accounts.decision", "accounts.tier"),
         ("credit_decision", "service"),
         "contract",
         ("hospital", "payment_channel", "cloud"),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
         sensitive=True,
         why_zh="医保参保状态属于医疗健康相关信息，用于判断能否签约；额度决定影响您可先诊疗的金额",
         why_en="insurance status is health-related and decides whether you may enroll; the decision sets how much "
@@ -195,6 +210,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("score_provider",),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
         sensitive=True,
         why_zh="额度按信用分分档确定；信用分反映您的信用状况，属于金融相关信息",
         why_en="the limit follows score bands; a score describes your creditworthiness and is financial",
@@ -218,12 +234,19 @@ CATEGORIES: tuple[Category, ...] = (
             "accounts.withdrawn_at",
             "accounts.erased_at",
             "accounts.policy",
+            "accounts.account_id",
+            "accounts.city_code",
+            "accounts.status",
+            "accounts.purge_shard",
+            "accounts.purge_on",
+            "accounts.purge_stage",
         ),
         ("service",),
         "contract",
         ("hospital", "payment_channel", "financier", "cloud"),
-        "records",
+        "accounting",
         "pseudonymised",
+        deleted_by=_PURGE,
         sensitive=True,
         why_zh="额度和欠款属于金融账户相关信息；医院据此判断能否记账，处理不当可能影响您的信用",
         why_en="the credit line and what you owe are financial; hospitals rely on them to accept charges, and "
@@ -255,6 +278,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("credit_platform", "backstop_fund", "cloud"),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
         sensitive=True,
         why_zh="逾期记录属于信用信息，可能导致暂停服务或列入失信名单，因此只按政策规则处理，并可申诉",
         why_en="late-payment records are credit information and can lead to a suspension or a blacklist entry; "
@@ -331,6 +355,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("hospital", "financier", "backstop_fund", "cloud"),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
         sensitive=True,
         why_zh="费用明细能反映您的疾病和诊疗情况，属于医疗健康信息；没有它无法记账和出账单。医院只看到本院的记录",
         why_en="itemised charges reveal your illness and treatment (health information); without them no charge can "
@@ -401,8 +426,17 @@ CATEGORIES: tuple[Category, ...] = (
         ("service", "collection"),
         "contract",
         ("hospital", "payment_channel", "financier", "credit_insurer", "backstop_fund", "cloud"),
-        "records",
+        "accounting",
         "pseudonymised",
+        deleted_by=_PURGE,
+        # reconciliation records belong to a hospital's or channel's day, not to one person: not deleted per person
+        not_automatic=(
+            "reconciliation.ref",
+            "reconciliation.platform_fen",
+            "reconciliation.counterparty_fen",
+            "reconciliation.break_list",
+            "reconciliation.resolution",
+        ),
         sensitive=True,
         why_zh="账单和还款属于金融账户相关信息，用于收款、清算和对账",
         why_en="bills and payments are financial, used to collect, clear and reconcile",
@@ -472,6 +506,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("credit_platform", "cloud"),
         "blacklist",
         "delete",
+        deleted_by="treatfirst.services.blacklist.sweep_due",
         sensitive=True,
         why_zh="失信名单记录属于信用信息，会限制您使用服务；您可以提出异议，结清或期满后移出",
         why_en="a blacklist record is credit information: it restricts the service; you may appeal, and it is removed "
@@ -552,6 +587,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("cloud",),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
     ),
     Category(
         "messages",
@@ -587,6 +623,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("sms_gateway", "cloud"),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
     ),
     Category(
         "rights_requests",
@@ -614,6 +651,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("payment_channel", "cloud"),
         "records",
         "pseudonymised",
+        deleted_by=_PURGE,
     ),
     Category(
         "audit",
@@ -628,12 +666,14 @@ CATEGORIES: tuple[Category, ...] = (
             "audit.at",
             "audit.request_id",
             "audit.details",
+            "audit.expires_at",
         ),
         ("security",),
         "statutory",
         ("cloud",),
         "audit",
-        "pseudonymised",
+        "ttl",
+        deleted_by="treatfirst.services.records.audit",
     ),
     Category(
         "replay",
@@ -652,6 +692,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("cloud",),
         "replay",
         "ttl",
+        deleted_by="treatfirst.services.idempotency.Idempotency",
     ),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from treatfirst.adapters.dynamo import MODELS
 from treatfirst.compliance import REGISTRY
 from treatfirst.domain.policy import example_policy
-from treatfirst.inventory import NOT_PERSONAL
+from treatfirst.inventory import NOT_PERSONAL, categories
 
 from tools.privacy_pages import compliance_page, pia_page, privacy_page
 
@@ -23,6 +23,12 @@ def test_the_privacy_page_counts_the_fields_the_models_store_and_every_text_pass
     assert "合作银行（示例）" in zh and "https://www.amazonaws.cn" in zh
     assert "records_retention" in zh and "--example" in en
     assert "GUARDIAN_REQUIRED" in zh and "不满 14 周岁" in zh
+    # each category says what deletes it when its retention ends; only the event log is not deleted automatically
+    purged = sum(c.deleted_by.endswith("purge_records") for p in POLICIES.values() for c in categories(p))
+    assert zh.count("每日删除任务：保存期满的记录逐条删除") == purged
+    assert zh.count("| 尚未自动删除 |") == 2 and en.count("| not automatic yet |") == 2
+    assert "作为会计档案，自解约当年年度终了后保存 30 年" in zh
+    assert zh.count("`reconciliation` 表中的字段尚未自动删除") == 2
     # re-consent: the necessary texts named from the same source the visit checks (treatfirst.inventory.gating_kinds)
     assert zh.count("RECONSENT_REQUIRED") == 2 and en.count("RECONSENT_REQUIRED") == 2
     assert "《个人信息处理同意书》" in zh and "急诊、还款和个人信息权利请求不受影响" in zh

@@ -146,7 +146,7 @@ def test_a_re_consent_after_a_policy_change_over_http(api: Api, hospital: Key, c
     data = yaml.safe_load((POLICY_DIR / "lianyungang.yaml").read_text(encoding="utf-8"))
     sms = next(r for r in data["privacy"]["recipients"] if r["kind"] == "sms_gateway")
     data["privacy"]["recipients"].append({**sms, "name": "第二家短信服务商（示例）"})
-    data["consents"][1]["version"] = "2.1"
+    data["consents"][1]["version"] = "2.2"
     data["version"] = "2026.12.1"
     platform.policy = parse_policy(yaml.safe_dump(data, allow_unicode=True))
     # Then the channel sees that the person must answer again, and only that consent
@@ -164,8 +164,8 @@ def test_a_re_consent_after_a_policy_change_over_http(api: Api, hospital: Key, c
         api.post(channel, f"/v1/accounts/{account_id}/consents", {"verification": fresh(), "consents": new})
     )
     current = {s["kind"]: s for s in answered["items"]}["personal_information"]
-    assert current["on_record"] and current["accepted_version"] == "2.1" and not current["needs_answer"]
+    assert current["on_record"] and current["accepted_version"] == "2.2" and not current["needs_answer"]
     kept = sorted(c["version"] for c in table("consents") if c["kind"] == "personal_information")
-    assert kept == ["2.0", "2.1"]
+    assert kept == ["2.1", "2.2"]
     # And the visit opens
     assert api.post(hospital, "/v1/visits", {"account_id": account_id}).status_code == 201

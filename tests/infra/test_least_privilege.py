@@ -312,9 +312,33 @@ def test_each_role_allows_exactly_what_its_function_does(
         assert first["events"] + second["events"] >= 2 and len(first["dates"] + second["dates"]) == 2
         clear_calls = set(recorder.calls)
 
+        # and the daily purge erases the person who left when the identity's retention ends, deletes the records
+        # when theirs ends and, at the end of the accounting period, the bills, payments, ledger and account
+        def purge(days: int) -> dict[str, Any]:
+            later, now = datetime.now(UTC) + timedelta(days=days), stack.clock
+            stack.clock = type("Later", (), {"now": staticmethod(lambda: later)})()
+            event = client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+            )
+            purged: dict[str, Any] = client.lambda_.invoke("purge_identities", event).payload
+            stack.clock = now
+            return purged
+
+        recorder.calls.clear()
+        assert purge(stack.policy.privacy.identity_days_after_close + 1)["erased"] == 1
+        assert purge(366 * stack.policy.privacy.records_years_after_close + 2)["records"]["visits"] == 4
+        accounting = 366 * (stack.policy.privacy.accounting_years + 3)  # the sweep above wrote entries a year on
+        assert purge(accounting)["records"]["accounts_deleted"] == 1
+        purge_calls = set(recorder.calls)
+
     # Then each role allows every call its function made, and nothing but DynamoDB data calls were made
     assert recorder.other == set(), "a call to another service or a control-plane call: the roles lack it"
-    for function, calls in (("APIHandler", api_calls), ("CollectShard", sweep_calls), ("Clear", clear_calls)):
+    for function, calls in (
+        ("APIHandler", api_calls),
+        ("CollectShard", sweep_calls),
+        ("Clear", clear_calls),
+        ("PurgeIdentities", purge_calls),
+    ):
         missing = calls - granted(template, roles[function])
         assert missing == set(), f"{roles[function]} lacks {sorted(missing)}"
     # And the roles are no wider than use: every write the sweep's role allows, the sweep makes; the API uses
@@ -325,6 +349,11 @@ def test_each_role_allows_exactly_what_its_function_does(
     }
     assert {c for c in granted(template, roles["Clear"]) if c[0] not in reads} == {
         c for c in clear_calls if c[0] not in reads
+    }
+    # the purge's role: every write it allows but the off-index cleanup of a data key (Update) and its Put, it makes
+    spare = {("dynamodb:PutItem", "data_keys"), ("dynamodb:UpdateItem", "data_keys")}
+    assert {c for c in granted(template, roles["PurgeIdentities"]) if c[0] not in reads} - spare == {
+        c for c in purge_calls if c[0] not in reads
     }
     tables = {
         t["Properties"]["TableName"]["Fn::Sub"].rsplit("-", 1)[1]

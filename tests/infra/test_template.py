@@ -88,7 +88,8 @@ def test_every_table_is_protected_and_expiring_tables_have_ttl(template: dict[st
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name
         assert props["TableName"]["Fn::Sub"].startswith("treatfirst-${CityCode}-${Stage}-"), name
     ttl = {n: t["Properties"].get("TimeToLiveSpecification") for n, t in tables.items()}
-    assert {n for n, spec in ttl.items() if spec} == {"IdempotencyTable", "NoncesTable"}
+    # the audit log expires after privacy.retention.audit_days (treatfirst.services.records.audit sets expires_at)
+    assert {n for n, spec in ttl.items() if spec} == {"IdempotencyTable", "NoncesTable", "AuditTable"}
     assert all(spec == {"AttributeName": "expires_at", "Enabled": True} for spec in ttl.values() if spec)
 
 

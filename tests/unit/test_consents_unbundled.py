@@ -78,7 +78,7 @@ def test_a_policy_change_of_recipients_needs_a_new_answer_and_keeps_the_old_one(
         dict(r) for r in yaml.safe_load((POLICY_DIR / "lianyungang.yaml").read_text())["privacy"]["recipients"]
     ]
     recipients.append({**next(r for r in recipients if r["kind"] == "sms_gateway"), "name": "新短信服务商（示例）"})
-    changed = _policy(privacy__recipients=recipients, consents__1__version="2.1")
+    changed = _policy(privacy__recipients=recipients, consents__1__version="2.2")
     world.policy = changed  # type: ignore[assignment]
     # Then the old answer no longer covers what the text says: the person must answer again
     assert consent_scope_sha256(changed, "personal_information") != old_scope  # type: ignore[arg-type]
@@ -91,12 +91,12 @@ def test_a_policy_change_of_recipients_needs_a_new_answer_and_keeps_the_old_one(
     world.ctx().commit([record_put(world.ctx(), account_id, a, "channel:wechat-pay") for a in answers])
     assert on_record(world.ctx(), account_id, "personal_information")
     versions = [c["version"] for c in records(world.ctx(), account_id) if c["kind"] == "personal_information"]
-    assert versions == ["2.0", "2.1"]
+    assert versions == ["2.1", "2.2"]
 
 
 def test_a_new_wording_with_the_same_scope_needs_no_new_answer(world: World) -> None:
     account_id = world.enroll()["account_id"]
-    world.policy = _policy(consents__0__version="1.4")  # type: ignore[assignment]
+    world.policy = _policy(consents__0__version="1.6")  # type: ignore[assignment]
     assert on_record(world.ctx(), account_id, "service_agreement")
 
 

@@ -27,10 +27,10 @@ def _changed(*, sms: bool = False, platform_contact: str | None = None) -> Polic
     recipients = data["privacy"]["recipients"]
     if sms:
         recipients.append({**next(r for r in recipients if r["kind"] == "sms_gateway"), "name": "新短信服务商（示例）"})
-        data["consents"][1]["version"] = "2.1"
+        data["consents"][1]["version"] = "2.2"
     if platform_contact:
         next(r for r in recipients if r["kind"] == "credit_platform")["contact"] = platform_contact
-        data["consents"][2]["version"] = "1.9"
+        data["consents"][2]["version"] = "2.2"
     data["version"] = "2026.12.1"
     return parse_policy(yaml.safe_dump(data, allow_unicode=True))
 

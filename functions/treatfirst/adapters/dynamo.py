@@ -126,6 +126,18 @@ class AccountsByNextStep(GlobalSecondaryIndex["AccountModel"]):
     next_step_at = UnicodeAttribute(range_key=True)
 
 
+class AccountsByPurgeOn(GlobalSecondaryIndex["AccountModel"]):
+    """Sparse and sharded: only erased accounts whose records wait for the end of a retention period carry
+    purge_shard and purge_on (services/purge.purge_records)."""
+
+    class Meta:
+        index_name = "by_purge_on"
+        projection = KeysOnlyProjection()
+
+    purge_shard = UnicodeAttribute(hash_key=True)
+    purge_on = UnicodeAttribute(range_key=True)
+
+
 class AccountModel(_Base):
     """Accounts ("acc_...") and resident guard items ("rid#<blind index>") share this table."""
 
@@ -151,6 +163,9 @@ class AccountModel(_Base):
     # the scope hash of each necessary consent/notice answer on record (kind -> sha256): a visit compares it with
     # the policy's scopes without reading the consents (treatfirst.inventory.reconsent_due)
     consent_scopes = DocumentAttribute(null=True)
+    # the records purge after the retention periods (services/purge.purge_records): the stage due next and its date
+    purge_shard, purge_on, purge_stage = _s(), _s(), _s()
+    by_purge_on = AccountsByPurgeOn()
     blocks = ListAttribute(null=True, of=UnicodeAttribute)  # a list, so a condition can ask NOT contains(...)
     strike_blocked = BooleanAttribute(null=True)
     collect_version = _n()
@@ -308,6 +323,7 @@ class AuditModel(_Base):
     event_id = UnicodeAttribute(range_key=True)
     action, actor_kind, actor_id, at, request_id = (_s() for _ in range(5))
     details = _j()
+    expires_at = TTLAttribute(null=True)  # privacy.retention.audit_days after `at`: the table's time to live
 
 
 class IdempotencyModel(_Base):

@@ -194,6 +194,7 @@ class Privacy:
     audit_days: int
     recipients: tuple[Recipient, ...]
     retention_basis: tuple[str, ...]  # ids of legal_bases (Citation)
+    accounting_years: int  # bills, payments and the ledger: accounting records, kept 30 years at least
 
 
 @dataclass(frozen=True)
@@ -757,6 +758,9 @@ def _privacy(r: _Reader, basis_ids: set[str]) -> Privacy:
         ret.integer("audit_days", minimum=180),  # 网络安全法 art. 21 (3): logs kept no less than six months
         ret.strs("basis"),
     )
+    # accounting vouchers and books (bills, payments, the ledger) are kept 30 years (会计档案管理办法, its table of
+    # retention periods), counted from the end of the accounting year: a city may keep them longer, never shorter
+    accounting_years = ret.integer("accounting_years", minimum=30)
     ret.done()
     for i, ref in enumerate(retention[3]):
         if ref not in basis_ids:
@@ -779,7 +783,15 @@ def _privacy(r: _Reader, basis_ids: set[str]) -> Privacy:
         )
         x.done()
     pr.done()
-    return Privacy(*contact_fields, age, answer_days, *retention[:3], tuple(recipients), tuple(retention[3]))
+    return Privacy(
+        *contact_fields,
+        age,
+        answer_days,
+        *retention[:3],
+        tuple(recipients),
+        tuple(retention[3]),
+        accounting_years=accounting_years,
+    )
 
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -913,10 +925,13 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "privacy.retention.identity_days_after_close": Enforced(
         "treatfirst.services.purge.erase_after", ("privacy", "identity_days_after_close")
     ),
-    "privacy.retention.records_years_after_close": DocumentationOnly(
-        "no purge of visits, charges, bills and payments after their retention is built yet"
+    "privacy.retention.records_years_after_close": Enforced(
+        "treatfirst.services.purge.records_due", ("privacy", "records_years_after_close")
     ),
-    "privacy.retention.audit_days": DocumentationOnly("no purge of the audit log is built yet"),
+    "privacy.retention.audit_days": Enforced("treatfirst.services.records.audit", ("privacy", "audit_days")),
+    "privacy.retention.accounting_years": Enforced(
+        "treatfirst.services.purge.accounting_due", ("privacy", "accounting_years")
+    ),
     "privacy.retention.basis": DocumentationOnly(_DISPLAY),
     "privacy.recipients[].kind": Enforced("treatfirst.inventory.consent_scope", ("recipients", "kind")),
     "privacy.recipients[].name": Enforced("treatfirst.inventory.consent_scope", ("recipients", "name")),

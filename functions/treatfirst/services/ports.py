@@ -88,6 +88,9 @@ INDEXES: dict[str, tuple[str, str, str | None]] = {
     "rights_by_account": (RIGHTS, "account_id", "opened_at"),
     # Sparse and sharded: only data keys of accounts that left carry erase_shard/erase_on (the erasure date).
     "by_erase_on": (DATA_KEYS, "erase_shard", "erase_on"),
+    # Sparse and sharded: only erased accounts whose records still wait for the end of a retention period carry
+    # purge_shard/purge_on (the date the next stage is due, services/purge.purge_records).
+    "by_purge_on": (ACCOUNTS, "purge_shard", "purge_on"),
     # Sparse: only privacy requests still waiting for an operator carry `queue`; ordered by their deadline.
     "open_rights": (RIGHTS, "queue", "due_at"),
     # Sparse and sharded per business date: ledger entries carry day_shard ("<city>#<YYYY-MM-DD>#<0..15>",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from treatfirst.domain import ledger
@@ -13,7 +14,9 @@ from treatfirst.services.unit_of_work import Context
 
 
 def audit(ctx: Context, caller: Caller | None, subject: str, action: str, **details: Any) -> Put:
-    """An append-only audit event (who, what, when, request id). Details never hold identifiers."""
+    """An append-only audit event (who, what, when, request id). Details never hold identifiers. It expires (the
+    table's time to live deletes it) privacy.retention.audit_days after it is written."""
+    expires = ctx.clock.now() + timedelta(days=ctx.policy.privacy.audit_days)
     return Put(
         AUDIT,
         {
@@ -25,6 +28,7 @@ def audit(ctx: Context, caller: Caller | None, subject: str, action: str, **deta
             "at": ctx.now_text(),
             "request_id": ctx.request_id,
             "details": details,
+            "expires_at": int(expires.timestamp()),
         },
     )
 

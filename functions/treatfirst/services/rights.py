@@ -56,7 +56,7 @@ from treatfirst.services.ports import (
     Update,
     Write,
 )
-from treatfirst.services.purge import schedule_erasure
+from treatfirst.services.purge import purge_schedule, schedule_erasure
 from treatfirst.services.records import audit, entry
 from treatfirst.services.unit_of_work import Context
 
@@ -222,7 +222,8 @@ def _withdraw_consent(ctx: Context, caller: Caller, account: Item, command: msg.
         "consent_kind": kind,
         "consequence": "this consent is necessary for the service: your account is withdrawn with it; your "
         f"identity is erased within {ctx.policy.privacy.identity_days_after_close} days and the records are kept "
-        f"pseudonymised for {ctx.policy.privacy.records_years_after_close} years",
+        f"pseudonymised for {ctx.policy.privacy.records_years_after_close} years (bills, payments and the ledger: "
+        f"{ctx.policy.privacy.accounting_years} years from the end of the year, as accounting records), then deleted",
     }
     return [mark, *close], "answered", "withdrawn_with_account", consequence
 
@@ -234,11 +235,14 @@ def _erasure(ctx: Context, caller: Caller, account: Item, command: msg.PrivacyRe
     if refused is not None:
         raise ErasureRefused(f"{refused.message}; erasure needs nothing owed or held and no open visit")
     now = ctx.now_text()
-    writes = [*redact_messages(ctx, account["account_id"]), *erase(account, now)]
+    writes = [*redact_messages(ctx, account["account_id"]), *erase(ctx, account, now)]
     retained = {
         "erased": ["name", "id_number", "phone", "masked forms", "look-up indexes", "data key", "SMS texts"],
         "retained_pseudonymised": ["visits", "charges", "bills", "payments", "ledger", "consents", "messages"],
         "retained_years": ctx.policy.privacy.records_years_after_close,
+        # accounting records, deleted that many years after the end of the year of leaving (services/purge)
+        "accounting_records": ["bills", "payments", "ledger"],
+        "accounting_years": ctx.policy.privacy.accounting_years,
     }
     return writes, "answered", "erased", retained
 
@@ -264,11 +268,13 @@ def redact_messages(ctx: Context, account_id: str) -> list[Write]:
     return writes
 
 
-def erase(account: Item, now: str) -> list[Write]:
-    """Close (if still open) and crypto-shred one account: every write of the erasure, in one transaction."""
+def erase(ctx: Context, account: Item, now: str) -> list[Write]:
+    """Close (if still open) and crypto-shred one account: every write of the erasure, in one transaction. The
+    account then waits on the purge index for its records' retention to end (services/purge.purge_records)."""
     set_fields: dict[str, Any] = {"status": "erased", "erased_at": now, "updated_at": now}
     if account["status"] != "withdrawn":
         set_fields["withdrawn_at"] = now
+    set_fields |= purge_schedule(ctx, {**account, **set_fields}, now)
     writes = erase_writes(account, set_fields=set_fields)
     if account.get("id_hash") and account["status"] != "withdrawn":
         writes.append(Delete(ACCOUNTS, {"account_id": f"rid#{account['id_hash']}"}))

@@ -51,10 +51,11 @@ def _export(ctx: Context) -> Mapping[str, Any]:
 
 
 def _purge(ctx: Context) -> Mapping[str, Any]:
-    """Erase the identities whose retention after leaving has ended (sparse index: no scan)."""
-    from treatfirst.services.purge import purge
+    """Erase the identities whose retention after leaving has ended, then delete the records whose retention has
+    ended (sparse indexes: no scan)."""
+    from treatfirst.services.purge import purge_daily
 
-    return purge(ctx)
+    return purge_daily(ctx)
 
 
 def _webhooks(ctx: Context) -> Mapping[str, Any]:
