@@ -39,7 +39,14 @@ $(CHROMIUM):
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
 
-install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(CHROMIUM) ## Install Python packages (.venv, .venv-checkov), DynamoDB Local, Mermaid, Swagger UI, axe-core (node_modules) and Chromium
+# GNU strip (binutils) takes the symbol tables out of the Linux wheels' compiled extensions when tools/package.py
+# builds the deployment zip.
+STRIP := /usr/bin/strip
+$(STRIP):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q binutils
+
+install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(CHROMIUM) $(STRIP) ## Install Python packages (.venv, .venv-checkov), DynamoDB Local, Mermaid, Swagger UI, axe-core (node_modules), Chromium and binutils (strip)
 
 API_PORT ?= 8000
 DOCS_PORT ?= 8001

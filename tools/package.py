@@ -99,6 +99,21 @@ def _ignore(_directory: str, names: list[str]) -> set[str]:
     return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n.startswith(".")}
 
 
+def strip_extensions(vendor: Path) -> list[Path]:
+    """Strip the symbol tables of the wheels' compiled extensions (libyaml's binding ships 2.6 MB of them, which
+    is most of the zip). The code is unchanged; only what a debugger would read goes. GNU strip (binutils, which
+    `make install` brings) reads the Linux wheels' ELF files on any machine; without it the zip is larger, not
+    different."""
+    strip = shutil.which("strip")
+    extensions = sorted(vendor.rglob("*.so"))
+    if strip is None:
+        print("note: no `strip` (binutils): the compiled extensions keep their symbols", file=sys.stderr)
+        return []
+    for extension in extensions:
+        subprocess.run([strip, "--strip-unneeded", str(extension)], check=True)
+    return extensions
+
+
 def stage_app(app_dir: Path, city: str, policy_file: Path | None) -> Path:
     """A Chalice project dir holding exactly what the zip should hold."""
     shutil.rmtree(app_dir, ignore_errors=True)
@@ -138,6 +153,7 @@ def stage_app(app_dir: Path, city: str, policy_file: Path | None) -> Path:
     )
     for junk in [*vendor.glob("bin"), *vendor.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
+    strip_extensions(vendor)
     # Bytecode that is never checked against its source (the zip is immutable): a cold start compiles nothing.
     # Chalice packs vendor/ and chalicelib/ whole; app.py itself is a few lines.
     for tree, where in ((vendor, LAMBDA_TASK_ROOT), (app_dir / "chalicelib", f"{LAMBDA_TASK_ROOT}/chalicelib")):

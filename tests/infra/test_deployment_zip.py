@@ -37,6 +37,7 @@ print(json.dumps({
     "consents": consents,
     "files": [importlib.import_module(n).__file__ for n in ("app", "treatfirst", "pynamodb", "yaml", "jinja2")],
     "local_crypto_loaded": "cryptography" in sys.modules,
+    "libyaml": hasattr(importlib.import_module("yaml"), "CSafeLoader"),
 }))
 """
 
@@ -98,6 +99,8 @@ def test_zip_imports_cleanly_and_every_handler_resolves(
     assert report["consents"] == [c.sha256 for c in render_all(policy)]
     assert all(f.startswith(str(code)) for f in report["files"]), report["files"]
     assert report["local_crypto_loaded"] is False
+    # and the policy is parsed by libyaml's binding, stripped of its symbols but loaded as before
+    assert report["libyaml"] is True
 
 
 def test_zip_is_small_precompiled_and_carries_no_runtime_duplicates(package: Path) -> None:
@@ -114,3 +117,14 @@ def test_zip_is_small_precompiled_and_carries_no_runtime_duplicates(package: Pat
     assert {f"treatfirst/__pycache__/config.{tag}.pyc", f"chalicelib/__pycache__/routes.{tag}.pyc"} <= names
     sources = {n for n in names if n.endswith(".py") and n.startswith(("treatfirst/", "chalicelib/"))}
     assert all(f"{s.rsplit('/', 1)[0]}/__pycache__/{s.rsplit('/', 1)[1][:-3]}.{tag}.pyc" in names for s in sources)
+
+
+def test_the_compiled_extensions_are_stripped_of_their_symbol_tables(package: Path, tmp_path: Path) -> None:
+    # Given the zip's compiled extensions (libyaml's binding, msgspec's core)
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        extensions = [n for n in archive.namelist() if n.endswith(".so")]
+        archive.extractall(tmp_path, members=extensions)
+    assert extensions
+    # Then none keeps a symbol table (`strip --strip-unneeded` took it out): an ELF section header named .symtab
+    for name in extensions:
+        assert b".symtab" not in (tmp_path / name).read_bytes(), name
