@@ -296,3 +296,45 @@ def test_xiamen_annulment_lifts_the_suspension_its_consent_text_promises(xiamen:
     assert "strike_blocked" not in _account(xiamen, account_id)
     assert _records(xiamen) == [] and "blacklist_pending" not in _account(xiamen, account_id)
     assert [s.get("annulled", False) for s in _account(xiamen, account_id)["strikes"]].count(True) == 1
+
+
+def test_a_write_off_recovered_in_full_starts_the_repair_as_paying_the_arrears_does(world: World) -> None:
+    from treatfirst.messages.collection import WriteOffRequest
+    from treatfirst.services import writeoffs
+    from treatfirst.services.identity import SCOPES, Caller
+
+    # Given a published record whose only bill an operator then wrote off (hardship): the patient has not paid
+    _, bill, record = _listed_lianyungang(world)
+    listed_on = date.fromisoformat(record["listed_on"])
+    _sweep_on(world, listed_on + timedelta(days=7))
+    operator = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
+    body = command(WriteOffRequest, {"reason": "hardship", "note": "民政认定低保"})
+    world.clock.current = _close_of(listed_on + timedelta(days=8)) - timedelta(hours=3)
+    writeoffs.write_off_bill(world.ctx(), operator, bill, body, None)
+    _sweep_on(world, listed_on + timedelta(days=8))
+    _sweep_on(world, listed_on + timedelta(days=12))
+    # Then nothing starts the repair: a write-off is not a payment
+    stored = world.store.get(BLACKLIST, {"item_id": record["record_id"]})
+    assert stored is not None and "repaid_on" not in stored and stored["state"] == "listed"
+    # When the patient later pays the written-off bill in full (a recovery), nothing else being owed
+    recovered_on = listed_on + timedelta(days=20)
+    world.clock.current = _close_of(recovered_on) - timedelta(hours=3)
+    world.pay("T-R", (bill, 12_000), paid_at="2027-03-21T12:00:00+08:00")
+    _sweep_on(world, recovered_on)
+    # Then the repair clock starts on that business date, as after paying arrears, with the policy's 30 cooling days
+    stored = world.store.get(BLACKLIST, {"item_id": record["record_id"]})
+    assert stored is not None
+    assert (stored["repaid_on"], stored["next_due"]) == (
+        recovered_on.isoformat(),
+        (recovered_on + timedelta(days=30)).isoformat(),
+    )
+    # And after the cooling days the record is removed as repaid
+    _sweep_on(world, recovered_on + timedelta(days=30))
+    stored = world.store.get(BLACKLIST, {"item_id": record["record_id"]})
+    assert stored is not None and stored["state"] == "removed" and stored["removal"]["reason"] == "repaid"
+    assert _actions(world, f"blacklist#{record['record_id']}") == [
+        "blacklist.listed",
+        "blacklist.publish",
+        "blacklist.repair_started",
+        "blacklist.repair",
+    ]

@@ -476,6 +476,17 @@ _SWEEP_REASON = {
 }
 
 
+def _unrecovered(ctx: Context, record: Item) -> bool:
+    """Whether a bill of the record was written off and not recovered in full (the patient has not paid it)."""
+    for entry_ in record.get("bills") or ():
+        bill = ctx.store.get(BILLS, {"bill_id": entry_["bill_id"]})
+        if bill is None or bill.get("status") != "written_off":
+            continue
+        if int(bill.get("recovered_fen", 0)) < int(bill.get("written_off_fen", 0)):
+            return True
+    return False
+
+
 def _repair_refused(ctx: Context, record: Item, account: Item | None) -> str | None:
     """Why the repair cannot happen now (None: it can): arrears again, or a bill of the record not paid by the
     patient (written off and not recovered in full)."""
@@ -547,8 +558,10 @@ def on_step(ctx: Context, account_id: str, item: Item, before: c.State, plan: c.
       The account is swept again every day while it waits. It is dropped (audited) if the arrears are paid first:
       no arrears, no listing (proportionality).
     - The record is made with its basis, bills, dates and the delivered message ids as proof of notice.
-    - An open record: when a step finds every overdue bill paid (and nothing written off by it), the repair clock
-      starts (repaid_on, the record's due date moves to repaid_on + cooling days); overdue arrears again stop it.
+    - An open record: when a step finds every overdue bill paid (and nothing written off by it, and no bill of the
+      record written off and not recovered in full), the repair clock starts (repaid_on, the record's due date moves
+      to repaid_on + cooling days); overdue arrears again stop it. A recovery paying a written-off bill in full puts
+      the account in the next sweep (services.payments), which then starts the clock.
     """
     out = LadderOutcome()
     if ctx.policy.blacklist is None:
@@ -623,6 +636,8 @@ def _repair_clock(ctx: Context, out: LadderOutcome, mark: Mapping[str, Any], on:
     if record is None or record["state"] not in b.OPEN_STATES:
         out.fields["blacklist_open"] = None  # the mark was stale: the record left the list already
         return
+    if on is not None and _unrecovered(ctx, record):
+        return  # written off, not paid: the clock starts when a recovery pays it in full (payments.notify_payment)
     t = timing(ctx.policy)
     dates = replace(b.dates_from_item(record), repaid_on=on)
     out.writes += [

@@ -113,6 +113,11 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
                 raise BillNotFound(field=f"{field}.bill_id")
             if bill["status"] == "written_off":
                 writes += _recovery(ctx, caller, bill, alloc["amount_fen"], payment["payment_id"], field, tally, txn)
+                if alloc["amount_fen"] == bill["written_off_fen"] - bill.get("recovered_fen", 0):
+                    # recovered in full: the account is looked at again on the next business date, as after paying
+                    # arrears, so a listed person's blacklist record enters repair once nothing else is owed
+                    unpaid_set.setdefault(bill["account_id"], {}).update(collection.look_again(ctx, bill["account_id"]))
+                    per_account.setdefault(bill["account_id"], [])
                 continue
             if bill["status"] not in PAYABLE:
                 raise BillNotPayable(f"bill {bill['bill_id']} is {bill['status']}", field=f"{field}.bill_id")
