@@ -20,13 +20,13 @@ PAGE = "reference/reports.md"
 
 BAND_EN = {
     "N": "not past due",
-    "1": "1-30 days",
-    "2": "31-60 days",
-    "3": "61-90 days",
-    "4": "91-120 days",
-    "5": "121-150 days",
-    "6": "151-180 days",
-    "7": "over 180 days",
+    "1": "1-30 calendar days past due",
+    "2": "31-60 calendar days past due",
+    "3": "61-90 calendar days past due",
+    "4": "91-120 calendar days past due",
+    "5": "121-150 calendar days past due",
+    "6": "151-180 calendar days past due",
+    "7": "over 180 calendar days past due",
     "C": "closed on time",
     "M": "repaid late",
     "D": "repaid by a backstop",
@@ -58,6 +58,10 @@ def _zh() -> list[str]:
         "账单按到期日分组。每个业务日期日切时各到期日的未还余额，由前一日的余额加当日计数器得出，在报表第一次"
         "用到时记录（重算结果相同）；报表从第一次记录的日期开始。测试在随机业务下核对：各档余额、放款、还款、"
         "退款、核销以及各基金的承担与收回，与账本分录一致，精确到分。",
+        "",
+        "## 逾期天数：日历天，不扣除暂停",
+        "",
+        r.CALENDAR_DAYS_ZH,
         "",
         "## 指标与定义",
         "",
@@ -112,6 +116,10 @@ def _en() -> list[str]:
         "(computing it again gives the same); the reports begin with the first date recorded. A test holds the "
         "balances by band, lending, repayments, refunds, write-offs and each fund's draws and recoveries equal to "
         "the ledger's entries, to the fen, over random activity.",
+        "",
+        "## Days past due: calendar days, pauses not taken off",
+        "",
+        r.CALENDAR_DAYS_EN,
         "",
         "## Figures and their definitions",
         "",

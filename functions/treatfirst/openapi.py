@@ -756,7 +756,8 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Operators only. Business dates `from`..`to` (both closed; at most 366). JSON, or CSV "
         "(UTF-8 with a byte order mark) with `format=csv` or `Accept: text/csv`. Every figure's exact definition is "
         "on the reports page. Read from per-day counters kept in the events' own transactions (never a charge post) "
-        "and each business date's closing balances; never a scan.",
+        "and each business date's closing balances; never a scan. Aging bands, past-due unpaid and roll rates count "
+        "calendar days past due (paused days are not taken off, unlike getAging and the ladder).",
     ),
     # ---- the city credit platform: the blacklist export's deliveries (see the export page) ----
     Operation(

@@ -138,8 +138,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 <h2>每日放款、还款与逾期余额 <span class="en">Daily lending, repayment and past-due balance</span></h2>
 {{ daily_chart }}
 
-<h2>账龄分档（区间末日日切） <span class="en">Aging bands at the last day's close</span></h2>
+<h2>账龄分档（区间末日日切，按日历天）
+<span class="en">Aging bands at the last day's close, in calendar days</span></h2>
 {{ aging_chart }}
+<p class="note">{{ calendar_zh }} <span class="en">{{ calendar_en }}</span></p>
 <table><tr><th>档 Band</th><th>说明</th><th>笔数 Bills</th><th>金额 Amount</th></tr>
 {% for b in report['aging'] %}<tr><td>{{ b['band'] }}</td><td>{{ band_zh[b['band']] }}</td>
 <td class="num">{{ b['bills'] }}</td><td class="num">{{ yuan(b['fen']) }}</td></tr>
@@ -201,6 +203,8 @@ def render(report: Mapping[str, Any], *, city: str) -> str:
         yuan=yuan,
         percent=percent,
         band_zh=BAND_ZH,
+        calendar_zh=r.CALENDAR_DAYS_ZH,
+        calendar_en=r.CALENDAR_DAYS_EN,
         figures=r.FIGURES,
         aging_chart=bar_chart("账龄分档 Aging bands", [b["band"] for b in open_bands], [b["fen"] for b in open_bands]),
         roll_chart=bar_chart(

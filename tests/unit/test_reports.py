@@ -438,3 +438,38 @@ def test_a_date_is_reported_only_once_it_closed_five_minutes_ago(world: World) -
     assert reports.last_closed(world.ctx()) == date(2026, 11, 23)
     world.clock.current = datetime(2026, 11, 24, 16, 4, 59, tzinfo=UTC)
     assert reports.last_closed(world.ctx()) == date(2026, 11, 24)
+
+
+def test_the_report_ages_in_calendar_days_and_every_page_says_so_where_the_ladder_takes_pauses_off(
+    world: World,
+) -> None:
+    from treatfirst import report_html
+    from treatfirst.messages.collection import DisputeRequest
+    from treatfirst.openapi import OPERATIONS
+    from treatfirst.services import pauses
+
+    from tools import mkdocs_reports
+
+    # Given a bill due 12-01, disputed from the day it was issued (the ladder leaves it out; it does not age there)
+    account = world.enroll()["account_id"]
+    bill = _bill(world, account, 4_000)
+    body = command(DisputeRequest, {"bill_id": bill["bill_id"], "reason": "对收费有异议"})
+    pauses.open_dispute(world.ctx(), OPERATOR, account, body)
+    # When 45 days have passed since its due date closed
+    world.clock.current = datetime(2027, 1, 15, 2, 0, tzinfo=UTC)  # 10:00 on 01-15 in the city; 01-14 closed
+    out = reports.report(world.ctx(), date(2026, 11, 24), date(2027, 1, 14))
+    live = pauses.aging_report(world.ctx(), OPERATOR)
+    # Then the report has it in band 2 (31-60 calendar days) and past due, while the live aging has it not overdue
+    report_bands = {b["band"]: (b["bills"], b["fen"]) for b in out["aging"] if b["bills"]}
+    live_bands = {b["band"]: (b["bills"], b["outstanding_fen"]) for b in live["bands"] if b["bills"]}
+    assert report_bands == {"2": (1, 4_000)} and out["past_due"]["fen"] == 4_000
+    assert live_bands == {"N": (1, 4_000)}
+    # And every place that defines the report's aging says calendar days, paused days not taken off
+    aging = next(f for f in r.FIGURES if f.key == "aging")
+    assert "按日历天，不扣除争议、住院、全市暂停等暂停天数" in aging.definition_zh
+    assert "calendar days: days paused by a dispute, a stay or a moratorium are not taken off" in aging.definition_en
+    assert r.CALENDAR_DAYS_ZH in mkdocs_reports._zh() and r.CALENDAR_DAYS_EN in mkdocs_reports._en()
+    html = report_html.render(out, city="连云港")
+    assert "按日历天" in html and "in calendar days" in html
+    (operation,) = [o for o in OPERATIONS if o.operation_id == "operatorReport"]
+    assert "calendar days past due (paused days are not taken off" in (operation.description or "")

@@ -39,6 +39,21 @@ EMERGENCY = "emergency"  # emergency|<hospital>: emergency self-pay billed on cl
 MESSAGE = "message"  # message|<kind>: ladder SMS rows (and phone tasks) written to the outbox
 
 
+# Why the report's aging is in calendar days while the ladder's is not (the one text every page shows).
+CALENDAR_DAYS_ZH = (
+    "报表的逾期天数按日历天计：自到期日日切起算，争议、住院、全市暂停等暂停期间照样计入。计数器只按到期日分组，"
+    "不记录某张账单何时暂停、暂停多久，因此无法扣除暂停天数。催收阶梯和实时的 GET /v1/aging 按账单扣除暂停天数，"
+    "所以暂停过的账单在本报表中可能处于更高的档（逾期未还余额和迁徙率同样按日历天），两者不必相同。"
+)
+CALENDAR_DAYS_EN = (
+    "The report counts days past due in calendar days from the due date's close: days paused by a dispute, an "
+    "inpatient stay or a city moratorium count too. Its counters group bills by due date only and do not know when "
+    "or how long a bill was paused, so paused days cannot be taken off. The collection ladder and the live "
+    "GET /v1/aging take each bill's paused days off, so a bill that was paused can be in a later band here than "
+    "there (past-due unpaid and roll rates are in calendar days too); the two need not agree."
+)
+
+
 def counter(*parts: str) -> str:
     for part in parts:
         if "|" in part:
@@ -86,9 +101,11 @@ FIGURES: tuple[Figure, ...] = (
         "past_due",
         "逾期未还余额",
         "Past-due unpaid",
-        "区间末日日切时，已过到期日（到期日日切后即逾期）仍未还、未核销的账单余额合计，即 1–7 档之和。",
+        "区间末日日切时，已过到期日（到期日日切后即逾期）仍未还、未核销的账单余额合计，即 1–7 档之和"
+        "（按日历天，暂停中的账单也计入）。",
         "At the close of the range's last business date: what is still owed on bills whose due date has closed "
-        "(a bill is past due from its due date's close), not written off — the sum of bands 1-7.",
+        "(a bill is past due from its due date's close), not written off — the sum of bands 1-7 (calendar days: "
+        "bills in a pause count too).",
         "fen",
     ),
     Figure(
@@ -105,12 +122,14 @@ FIGURES: tuple[Figure, ...] = (
         "账龄分档（人民银行还款状态）",
         "Aging bands (the central bank's repayment status)",
         "区间末日日切时未还账单按逾期天数分档：N 未逾期；1 为 1–30 天，2 为 31–60 天 … 6 为 151–180 天，7 为 180 天以上"
-        "（按日历天，不扣除暂停天数；实时的 /v1/aging 扣除暂停天数）。另列区间内离开未还状态的账单：C 按时结清或退款"
+        "（按日历天，不扣除争议、住院、全市暂停等暂停天数；催收阶梯和实时的 /v1/aging 扣除暂停天数，两者可能不同）。"
+        "另列区间内离开未还状态的账单：C 按时结清或退款"
         "结清，M 逾期后还清，D 由托底方代偿（信用保险、市级基金、救助基金等核销），B 呆账（核销给放款方自身："
         "医院或资金方）。每档给出笔数和金额。",
         "Unpaid bills at the close of the range's last business date by days past due: N not past due; 1 for 1-30 "
-        "days, 2 for 31-60, ..., 6 for 151-180, 7 over 180 (calendar days, paused days not taken off; the live "
-        "/v1/aging takes them off). Next to them, bills that left the unpaid book in the range: C closed on time "
+        "days, 2 for 31-60, ..., 6 for 151-180, 7 over 180 (calendar days: days paused by a dispute, a stay or a "
+        "moratorium are not taken off; the ladder and the live /v1/aging take them off, so the two can differ). "
+        "Next to them, bills that left the unpaid book in the range: C closed on time "
         "(paid by the due date's close, or refunded to nothing), M repaid late, D repaid by a backstop (written off "
         "to credit insurance, a municipal or aid fund), B bad debt (written off to the lender itself: the hospital "
         "or the financier). Each band has bills and amount.",
@@ -122,11 +141,13 @@ FIGURES: tuple[Figure, ...] = (
         "Roll rates",
         "N→1：区间内到期的账单在到期日日切时仍未还的金额 ÷ 到期日开始时（前一日日切余额加当日新开）应还金额。"
         "k→k+1（k=1…6）：区间末日前 30 天日切时处于 k 档的各到期日，在区间末日日切时仍未还的金额 ÷ 其当时金额"
-        "（档宽 30 天，仍未还即已进入 k+1 档）；7→7 同理。百万分比整数，分母为 0 时为空。",
+        "（档宽 30 天，仍未还即已进入 k+1 档）；7→7 同理。按日历天分档，与账龄分档相同。"
+        "百万分比整数，分母为 0 时为空。",
         "N->1: of the amount falling due in the range (a due date's balance at the previous close plus bills issued "
         "on the day), the share still unpaid at its due date's close. k->k+1 (k = 1-6): of the amount in band k at "
         "the close 30 days before the range's last day, the share still unpaid at the last day's close (bands are "
-        "30 days wide, so it is then in band k+1); 7->7 likewise. Parts per million; null when 0/0.",
+        "30 days wide, so it is then in band k+1); 7->7 likewise. Bands in calendar days, as the aging bands. "
+        "Parts per million; null when 0/0.",
         "ratio",
     ),
     Figure(
