@@ -801,6 +801,7 @@ SUMMARY_ZH = {
     "getBlacklistStatus": "本人的失信记录、理由、依据和移出方式（渠道、运营方）",
     "fileBlacklistAppeal": "对失信记录提出异议：本人经渠道实名核验，或运营方代为提出",
     "listBlacklist": "名单上的记录（含异议中），最早的在前（运营方）",
+    "listBlacklistWaiting": "阶梯已要求列入、等待告知短信送达的账户，等待最久的在前（运营方）",
     "getBlacklistRecord": "读取一条失信记录及其异议（运营方）",
     "correctBlacklistRecord": "更正移出错误的记录，须说明理由（运营方；留审计）",
     "listBlacklistAppeals": "待处理的失信记录异议，最早的在前（运营方）",

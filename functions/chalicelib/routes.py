@@ -459,6 +459,11 @@ def list_blacklist() -> Response:
     return handle(_request(), lambda ctx, caller, page: blacklist.list_open(ctx, caller, page), paged=True)
 
 
+@api.route("/v1/blacklist/waiting-for-notice", methods=["GET"])
+def list_blacklist_waiting() -> Response:
+    return handle(_request(), lambda ctx, caller, _: blacklist.waiting_for_notice(ctx, caller))
+
+
 @api.route("/v1/blacklist/{record_id}", methods=["GET"])
 def get_blacklist_record(record_id: str) -> Response:
     return handle(_request(), lambda ctx, caller, _: blacklist.get_record(ctx, caller, record_id))

@@ -214,6 +214,15 @@ ACCESS: tuple[Grant, ...] = (
     Grant("operator", "blacklist", "correct", "blacklist:write", "any", "更正移出，须写明理由，审计", "with a reason"),
     Grant(
         "operator",
+        "blacklist",
+        "waiting",
+        "blacklist:read",
+        "any",
+        "等待告知短信送达的列入",
+        "listings waiting for a delivered notice",
+    ),
+    Grant(
+        "operator",
         "blacklist_appeals",
         "file",
         "blacklist:write",
@@ -401,6 +410,7 @@ ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
     ("blacklist", "list"): ("listBlacklist",),
     ("blacklist", "read"): ("getBlacklistRecord",),
     ("blacklist", "correct"): ("correctBlacklistRecord",),
+    ("blacklist", "waiting"): ("listBlacklistWaiting",),
     ("blacklist_appeals", "file"): ("fileBlacklistAppeal",),
     ("blacklist_appeals", "list"): ("listBlacklistAppeals",),
     ("blacklist_appeals", "decide"): ("decideBlacklistAppeal",),

@@ -667,6 +667,18 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        "/v1/blacklist/waiting-for-notice",
+        "listBlacklistWaiting",
+        "Listings the ladder called for that wait for a delivered notice, the longest waiting first (operators)",
+        "Collection",
+        "blacklist:read",
+        blacklist.WaitingListings,
+        description="Operators only. No record is made until a message that warned the patient was delivered "
+        "(proof of prior notice); meanwhile the account is swept again every day, and the listing is dropped if the "
+        "arrears are paid first. Reads the accounts in collection from their sparse index, never a scan.",
+    ),
+    Operation(
+        "get",
         "/v1/blacklist/{record_id}",
         "getBlacklistRecord",
         "Read a blacklist record with its appeals (operators)",

@@ -95,6 +95,7 @@ PLAN = (
     # the blacklist: a record the ladder made for the resident (written below); status, appeal, decision, correction
     "getBlacklistStatus",
     "listBlacklist",
+    "listBlacklistWaiting",
     "getBlacklistRecord",
     "fileBlacklistAppeal",
     "listBlacklistAppeals",

@@ -12,6 +12,7 @@ from treatfirst.messages.common import Empty
 from treatfirst.messages.visits import ChargeRequest
 from treatfirst.services import blacklist, charges, closing, collection
 from treatfirst.services.dispatch import dispatch
+from treatfirst.services.outbox import message_id
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BLACKLIST
 
 from tests.factories import charge, command
@@ -338,3 +339,43 @@ def test_a_write_off_recovered_in_full_starts_the_repair_as_paying_the_arrears_d
         "blacklist.repair_started",
         "blacklist.repair",
     ]
+
+
+def test_operators_see_the_listings_waiting_for_a_delivered_notice_and_no_one_else_does(world: World) -> None:
+    import pytest
+    from treatfirst.domain.errors import Forbidden
+    from treatfirst.services.identity import SCOPES, Caller
+
+    operator = Caller("key_op", "operator", "city-operator", SCOPES["operator"])
+    # Given two accounts in collection at day 90 of the ladder: one whose notice was never delivered, one that paid
+    # half its arrears (still in collection, nothing to list yet)
+    waiting = world.enroll()["account_id"]
+    other = world.enroll()["account_id"]
+    _sweep_on(world, date(2026, 11, 23), deliver=False)
+    _bill(world, waiting, 12_000)
+    late = _bill(world, other, 3_000)
+    _sweep_on(world, DUE + timedelta(days=30), deliver=False)
+    world.pay("T-1", (late, 1_500))
+    _sweep_on(world, DUE + timedelta(days=90), deliver=False)
+    pending = _account(world, waiting)["blacklist_pending"]
+    assert "blacklist_pending" not in _account(world, other) and _account(world, other)["next_step_at"]
+    # When an operator asks which listings wait for their notice
+    listed = blacklist.waiting_for_notice(world.ctx(), operator)["items"]
+    # Then only the waiting account is there, with its step, the date asked and the messages to deliver first
+    assert listed == [
+        {
+            "account_id": waiting,
+            "source": "ladder",
+            "step": "report_to_credit_platform",
+            "since": (DUE + timedelta(days=90)).isoformat(),
+            "messages": [message_id(k) for k in pending["keys"]],
+        }
+    ]
+    # And once a message is delivered and the record made, it is no longer waiting
+    dispatch(world.ctx(), LocalPublisher())
+    _sweep_on(world, DUE + timedelta(days=91))
+    assert blacklist.waiting_for_notice(world.ctx(), operator)["items"] == []
+    # And no hospital or channel may ask
+    for kind in ("hospital", "channel", "credit_platform"):
+        with pytest.raises(Forbidden):
+            blacklist.waiting_for_notice(world.ctx(), Caller("key_x", kind, "someone", SCOPES[kind]))

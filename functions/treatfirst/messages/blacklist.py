@@ -186,3 +186,22 @@ class BlacklistStatus(Response):
         bool, Meta(description="the ladder called for a listing that waits until the warning SMS is delivered")
     ]
     records: list[StatusRecord]
+
+
+# ---- listings waiting for a delivered notice (operators) ---------------------------------------------------------
+class WaitingListing(Response):
+    """A listing called for and not made yet: the record waits until a warning message is delivered."""
+
+    account_id: str
+    source: Annotated[Literal["ladder", "strikes"], Meta(description="a ladder step, or the strike rule")]
+    step: str
+    since: Annotated[Day, Meta(description="the business date the listing was called for")]
+    messages: Annotated[
+        list[str], Meta(description="the warning messages (outbox ids); the record is made once one is delivered")
+    ]
+
+
+class WaitingListings(Response):
+    """Every listing waiting for a delivered notice, the longest waiting first."""
+
+    items: list[WaitingListing]

@@ -969,3 +969,29 @@ DESCRIPTIONS.update(
         ),
     }
 )
+
+
+# Listings waiting for a delivered notice (messages/blacklist.py WaitingListing)
+FIELDS.update(
+    {
+        "WaitingListing.source": "列入的来源：催收阶梯步骤（ladder）或逾期次数规则（strikes）",
+        "WaitingListing.step": "要求列入的阶梯步骤（或 strikes 规则）",
+        "WaitingListing.since": "要求列入的业务日期",
+        "WaitingListing.messages": "事先告知的短信（发件箱编号）；其中一条送达后才建立记录",
+        "WaitingListings.items": "等待告知送达的列入，等待最久的在前",
+    }
+)
+DESCRIPTIONS.update(
+    {
+        "A listing called for and not made yet: the record waits until a warning message is delivered.": (
+            "已要求列入、尚未建立记录的账户：事先告知的短信送达后才建立记录。"
+        ),
+        "Every listing waiting for a delivered notice, the longest waiting first.": (
+            "所有等待告知送达的列入，等待最久的在前。"
+        ),
+        "the business date the listing was called for": "要求列入的业务日期",
+        "the warning messages (outbox ids); the record is made once one is delivered": (
+            "事先告知的短信（发件箱编号）；其中一条送达后才建立记录"
+        ),
+    }
+)

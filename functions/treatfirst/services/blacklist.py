@@ -791,6 +791,31 @@ def list_open(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any]:
     return page_view(ctx.cipher, bound, page, record_view)
 
 
+def waiting_for_notice(ctx: Context, caller: Caller) -> dict[str, Any]:
+    """Accounts whose listing waits for a delivered notice (`blacklist_pending`), the longest waiting first
+    (operators). Such an account is swept again every day while it waits, so it is in the sparse by_next_step index,
+    whose projection carries the mark: the accounts in collection are read a page at a time, never a scan."""
+    from treatfirst.services.collection import COLLECT_SHARDS
+
+    caller.may("blacklist", "waiting")
+    items = []
+    for shard in range(COLLECT_SHARDS):
+        for account in every(ctx.store, ACCOUNTS, str(shard), index="by_next_step"):
+            pending = account.get("blacklist_pending")
+            if pending:
+                items.append(
+                    {
+                        "account_id": account["account_id"],
+                        "source": pending["source"],
+                        "step": pending["step"],
+                        "since": pending["since"],
+                        "messages": [message_id(k) for k in pending.get("keys") or ()],
+                    }
+                )
+    items.sort(key=lambda i: (i["since"], i["account_id"]))
+    return to_item(msgspec.convert({"items": items}, msg.WaitingListings))
+
+
 def get_record(ctx: Context, caller: Caller, record_id: str) -> dict[str, Any]:
     """A record (a purged one as its tombstone) with its appeals (operators)."""
     caller.may("blacklist", "read")
