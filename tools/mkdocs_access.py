@@ -76,6 +76,7 @@ OPERATIONS = {
     "acknowledge": ("确认收到", "acknowledge"),
     "status": ("查询状态与理由", "status and reasons"),
     "correct": ("更正", "correct"),
+    "waiting": ("查看等待告知送达的列入", "see the listings waiting for a delivered notice"),
     "file": ("提出", "file"),
     "annul_strike": ("撤销逾期记录", "annul a strike"),
     "consents": ("同意记录与重新同意", "consents and re-consent"),
