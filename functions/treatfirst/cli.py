@@ -16,6 +16,7 @@ treatfirst-admin export verify [--pin SHA256] [--dir FOLDER]   # every delivery 
 treatfirst-admin export run [--date 2026-11-25]     # deliver the closed days due (or re-run one: same bytes)
 treatfirst-admin migrate ledger-days                # one-off, after the upgrade that added business dates to the ledger
 treatfirst-admin migrate consent-scopes             # one-off, after the upgrade that checks re-consent at visits
+treatfirst-admin migrate consent-keys               # one-off, after the upgrade whose export reads consents in batches
 
 Which platform:
   - the local stack (`make serve`), with no settings: the stack running now (.local/running.json), or the
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     adv.add_argument("--hours", type=int, default=0)
     adv.add_argument("--reason", required=True)
     mig = sub.add_parser("migrate", help="a one-off data migration after an upgrade that names one (idempotent)")
-    mig.add_argument("name", choices=("collection-state", "ledger-days", "consent-scopes"))
+    mig.add_argument("name", choices=("collection-state", "ledger-days", "consent-scopes", "consent-keys"))
     rep = sub.add_parser("report", help="the operator report of business dates --from..--to as one HTML file")
     rep.add_argument("--from", dest="from_", required=True, help="first business date, YYYY-MM-DD")
     rep.add_argument("--to", required=True, help="last business date (a closed one), YYYY-MM-DD")

@@ -219,3 +219,23 @@ def test_a_removal_in_a_later_page_finds_the_marker_its_addition_committed_in_an
     assert result.withheld == {"no_consent": 12, "never_delivered": 1, "erased": 2}
     last = json.loads(world.files(D1)["delta-00001.jsonl"].decode().splitlines()[-1])
     assert (last["op"], last["name"]) == ("REMOVE", "测试0")
+
+
+def test_the_consent_keys_migration_gives_older_accounts_the_pointer_the_export_reads_by() -> None:
+    from treatfirst.services.migrations import consent_keys
+
+    # Given three accounts enrolled before accounts named their latest consent answers (one never answered)
+    w = World()
+    people = [w.person(n, consent=n != 2, pointer=False) for n in range(3)]
+    # When the migration runs, twice
+    first, second = consent_keys(w.ctx(), w.store), consent_keys(w.ctx(), w.store)
+    # Then each account names its latest answer of each kind (none for the one that never answered), once
+    assert (first.migrated, second.migrated, second.already) == (3, 0, 3)
+    pointers = [(w.store.get(ACCOUNTS, {"account_id": a}) or {})["consent_keys"] for a in people]
+    assert pointers == [{"credit_reporting": latest(w, people[0])}, {"credit_reporting": latest(w, people[1])}, {}]
+    # And their consents are then read in one batch, not one query each, with the answers on_record gives
+    counting = CountingStore(w.store)
+    accounts = {a: w.store.get(ACCOUNTS, {"account_id": a}) for a in people}
+    answers = consents.on_record_many(w.ctx(counting), accounts, "credit_reporting")
+    assert answers == {a: consents.on_record(w.ctx(), a, "credit_reporting") for a in people}
+    assert counting.requests == 1
