@@ -114,6 +114,22 @@ def strip_extensions(vendor: Path) -> list[Path]:
     return extensions
 
 
+def write_parsed_sidecars(policies: Path) -> list[Path]:
+    """Beside each packaged policy, its parsed form (JSON keyed by the file's SHA-256): the functions' first
+    invocation then builds the policy without importing or running the YAML parser. The YAML stays the source,
+    what the policy's SHA-256 is taken of, and what a sidecar that does not match falls back to."""
+    from treatfirst.domain.policy import PARSED_SUFFIX, parsed_sidecar
+
+    written = []
+    for policy in sorted(policies.glob("*.yaml")):
+        body = parsed_sidecar(policy.read_bytes())
+        if body is not None:
+            target = policy.with_name(policy.stem + PARSED_SUFFIX)
+            target.write_bytes(body)
+            written.append(target)
+    return written
+
+
 def stage_app(app_dir: Path, city: str, policy_file: Path | None) -> Path:
     """A Chalice project dir holding exactly what the zip should hold."""
     shutil.rmtree(app_dir, ignore_errors=True)
@@ -128,6 +144,7 @@ def stage_app(app_dir: Path, city: str, policy_file: Path | None) -> Path:
     shutil.copytree(FUNCTIONS / "treatfirst", vendor / "treatfirst", ignore=_ignore)
     if policy_file is not None:
         shutil.copy2(policy_file, vendor / "treatfirst" / "policies" / f"{city}.yaml")
+    write_parsed_sidecars(vendor / "treatfirst" / "policies")
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     subprocess.run(
         [

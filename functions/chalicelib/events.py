@@ -1,4 +1,5 @@
-"""Scheduled and queued event glue."""
+"""Scheduled and queued event glue. Each job imports its services when it runs: the API function imports this
+module too (app.py), and need not load the sweep, the dispatcher or the webhooks at its cold start."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from typing import Any
 
 from treatfirst.config import runtime
 from treatfirst.domain.ids import new_id
-from treatfirst.services import collection, reports, webhooks
-from treatfirst.services.dispatch import dispatch
-from treatfirst.services.schedule import publisher
-from treatfirst.services.statements import send_statements
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.logs import log
@@ -29,6 +26,8 @@ def _context() -> Context:
 def start_collection() -> dict[str, Any]:
     """The hourly schedule. On AWS: one queue message per shard (each consumer sweeps its shard, so a city of
     any size fits Lambda's limits). Locally (no queue): the same sweep, every shard, in this process."""
+    from treatfirst.services import collection, reports
+
     ctx = _context()
     url = os.environ.get(QUEUE_URL)
     if url:
@@ -45,6 +44,8 @@ def start_collection() -> dict[str, Any]:
 
 def sweep_shards(bodies: list[str]) -> dict[str, Any]:
     """The queue consumer: sweep each shard named through its date (a message delivered twice changes nothing)."""
+    from treatfirst.services import collection, reports
+
     ctx = _context()
     total = collection.SweepResult()
     for body in bodies:
@@ -58,6 +59,10 @@ def sweep_shards(bodies: list[str]) -> dict[str, Any]:
 
 
 def dispatch_messages() -> dict[str, Any]:
+    from treatfirst.services.dispatch import dispatch
+    from treatfirst.services.schedule import publisher
+    from treatfirst.services.statements import send_statements
+
     rt = runtime()
     ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
     statements = send_statements(ctx).as_dict()  # 信用日账: written from 09:00 city time, then dispatched below
@@ -97,11 +102,12 @@ def purge_identities() -> dict[str, Any]:
 
 
 def deliver_webhooks() -> dict[str, int]:
+    from treatfirst.services import webhooks
+
     ctx = _context()
     result = webhooks.dispatch_events(ctx)
     log(logging.INFO, "dispatch_webhooks", request_id=ctx.request_id, errors=result.errors, **result.as_dict())
     return result.as_dict()
-    return result
 
 
 def run_clearing() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The /v1 routes. Each one names its message struct and its service; chalicelib.http does the rest."""
+"""The /v1 routes. Each one names its message struct and its service, imported inside the route: a cold start
+loads only what its first request uses. chalicelib.http does the rest."""
 
 from __future__ import annotations
 
@@ -6,43 +7,9 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 from treatfirst.config import runtime
-from treatfirst.consents import render_all
-from treatfirst.messages import accounts, collection, platform
-from treatfirst.messages import blacklist as blacklist_messages
-from treatfirst.messages import exports as export_messages
-from treatfirst.messages import payments as payment_messages
-from treatfirst.messages import privacy as privacy_messages
-from treatfirst.messages import reconciliation as recon_messages
-from treatfirst.messages import reports as report_messages
-from treatfirst.messages import reviews as review_messages
-from treatfirst.messages import visits as visit_messages
-from treatfirst.messages import webhooks as webhook_messages
 from treatfirst.messages.common import Empty, to_item
-from treatfirst.services import (
-    blacklist,
-    callers,
-    charges,
-    closing,
-    enrollment,
-    events,
-    export,
-    outbox,
-    pauses,
-    payments,
-    reconciliation,
-    refunds,
-    reports,
-    reviews,
-    rights,
-    tasks,
-    testclock,
-    visits,
-    webhooks,
-    writeoffs,
-)
 from treatfirst.services.idempotency import Outcome
 from treatfirst.services.identity import Caller
-from treatfirst.services.schedule import JOBS
 from treatfirst.services.unit_of_work import Context
 
 from chalicelib.http import Text, handle, idempotency_key
@@ -61,6 +28,8 @@ def _key() -> str | None:
 # ---- public ----
 @api.route("/v1/health", methods=["GET"])
 def health() -> Response:
+    from treatfirst.messages import platform
+
     return handle(_request(), public=lambda ctx: to_item(platform.Health(status="ok", **ctx.policy.stamp)))
 
 
@@ -73,6 +42,8 @@ def openapi_document() -> Response:
 
 @api.route("/v1/policy", methods=["GET"])
 def policy() -> Response:
+    from treatfirst.messages import platform
+
     return handle(
         _request(), public=lambda ctx: to_item(platform.PolicyDocument(**ctx.policy.stamp, policy=ctx.policy.raw))
     )
@@ -80,6 +51,9 @@ def policy() -> Response:
 
 @api.route("/v1/consents", methods=["GET"])
 def consents() -> Response:
+    from treatfirst.consents import render_all
+    from treatfirst.messages import platform
+
     def texts(ctx: Context) -> dict[str, Any]:
         items = [
             platform.ConsentText(
@@ -102,6 +76,9 @@ def consents() -> Response:
 # ---- callers: keys and their lifecycle ----
 @api.route("/v1/callers", methods=["POST"])
 def register_caller() -> Response:
+    from treatfirst.messages import platform
+    from treatfirst.services import callers
+
     def run(ctx: Context, caller: Caller, command: platform.CallerRequest) -> Outcome:
         caller.may("callers", "register")
         made = callers.register(
@@ -114,6 +91,9 @@ def register_caller() -> Response:
 
 @api.route("/v1/callers/{key_id}/rotation", methods=["POST"])
 def rotate_caller(key_id: str) -> Response:
+    from treatfirst.messages import platform
+    from treatfirst.services import callers
+
     def run(ctx: Context, caller: Caller, command: platform.RotationRequest) -> Outcome:
         caller.may("callers", "rotate")
         made = callers.rotate(
@@ -131,6 +111,9 @@ def rotate_caller(key_id: str) -> Response:
 
 @api.route("/v1/callers/{key_id}/revocation", methods=["POST"])
 def revoke_caller(key_id: str) -> Response:
+    from treatfirst.messages import platform
+    from treatfirst.services import callers
+
     def run(ctx: Context, caller: Caller, command: platform.RevocationRequest) -> Outcome:
         caller.may("callers", "revoke")
         return callers.revoke(ctx, caller, key_id, reason=command.reason, idempotency_key=_key())
@@ -141,6 +124,9 @@ def revoke_caller(key_id: str) -> Response:
 # ---- enrollment and accounts ----
 @api.route("/v1/enrollments", methods=["POST"])
 def enroll() -> Response:
+    from treatfirst.messages import accounts
+    from treatfirst.services import enrollment
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: enrollment.enroll(ctx, caller, cmd, _key()),
@@ -150,6 +136,9 @@ def enroll() -> Response:
 
 @api.route("/v1/accounts/lookup", methods=["POST"])
 def lookup_account() -> Response:
+    from treatfirst.messages import accounts
+    from treatfirst.services import enrollment
+
     return handle(
         _request(), lambda ctx, caller, cmd: enrollment.lookup_account(ctx, caller, cmd), body=accounts.LookupRequest
     )
@@ -157,11 +146,16 @@ def lookup_account() -> Response:
 
 @api.route("/v1/accounts/{account_id}", methods=["GET"])
 def get_account(account_id: str) -> Response:
+    from treatfirst.services import enrollment
+
     return handle(_request(), lambda ctx, caller, _: enrollment.get_account(ctx, caller, account_id))
 
 
 @api.route("/v1/accounts/{account_id}/withdrawal", methods=["POST"])
 def withdraw(account_id: str) -> Response:
+    from treatfirst.messages import accounts
+    from treatfirst.services import enrollment
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: enrollment.withdraw(ctx, caller, account_id, cmd, _key()),
@@ -171,6 +165,8 @@ def withdraw(account_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/bills", methods=["GET"])
 def account_bills(account_id: str) -> Response:
+    from treatfirst.services import payments
+
     return handle(
         _request(), lambda ctx, caller, page: payments.list_account_bills(ctx, caller, account_id, page), paged=True
     )
@@ -178,6 +174,8 @@ def account_bills(account_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/messages", methods=["GET"])
 def account_messages(account_id: str) -> Response:
+    from treatfirst.services import outbox
+
     return handle(
         _request(), lambda ctx, caller, page: outbox.list_account_messages(ctx, caller, account_id, page), paged=True
     )
@@ -186,6 +184,9 @@ def account_messages(account_id: str) -> Response:
 # ---- visits and charges ----
 @api.route("/v1/visits", methods=["POST"])
 def open_visit() -> Response:
+    from treatfirst.messages import visits as visit_messages
+    from treatfirst.services import visits
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: visits.open_visit(ctx, caller, cmd, _key()),
@@ -195,16 +196,23 @@ def open_visit() -> Response:
 
 @api.route("/v1/visits", methods=["GET"])
 def list_visits() -> Response:
+    from treatfirst.services import visits
+
     return handle(_request(), lambda ctx, caller, page: visits.list_visits(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/visits/{visit_id}", methods=["GET"])
 def get_visit(visit_id: str) -> Response:
+    from treatfirst.services import visits
+
     return handle(_request(), lambda ctx, caller, _: visits.get_visit(ctx, caller, visit_id))
 
 
 @api.route("/v1/visits/{visit_id}/charges", methods=["POST"])
 def post_charge(visit_id: str) -> Response:
+    from treatfirst.messages import visits as visit_messages
+    from treatfirst.services import charges
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: charges.post_charge(ctx, caller, visit_id, cmd, _key()),
@@ -214,11 +222,16 @@ def post_charge(visit_id: str) -> Response:
 
 @api.route("/v1/visits/{visit_id}/charges", methods=["GET"])
 def list_charges(visit_id: str) -> Response:
+    from treatfirst.services import charges
+
     return handle(_request(), lambda ctx, caller, page: charges.list_charges(ctx, caller, visit_id, page), paged=True)
 
 
 @api.route("/v1/visits/{visit_id}/charges/{fee_line_id}/cancel", methods=["POST"])
 def cancel_charge(visit_id: str, fee_line_id: str) -> Response:
+    from treatfirst.messages import visits as visit_messages
+    from treatfirst.services import refunds
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: refunds.cancel_charge(ctx, caller, visit_id, fee_line_id, cmd, _key()),
@@ -228,6 +241,9 @@ def cancel_charge(visit_id: str, fee_line_id: str) -> Response:
 
 @api.route("/v1/visits/{visit_id}/charges/{fee_line_id}/refunds", methods=["POST"])
 def refund_charge(visit_id: str, fee_line_id: str) -> Response:
+    from treatfirst.messages import visits as visit_messages
+    from treatfirst.services import refunds
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: refunds.refund_charge(ctx, caller, visit_id, fee_line_id, cmd, _key()),
@@ -237,6 +253,8 @@ def refund_charge(visit_id: str, fee_line_id: str) -> Response:
 
 @api.route("/v1/visits/{visit_id}/close", methods=["POST"])
 def close_visit(visit_id: str) -> Response:
+    from treatfirst.services import closing
+
     return handle(
         _request(), lambda ctx, caller, cmd: closing.close_visit(ctx, caller, visit_id, cmd, _key()), body=Empty
     )
@@ -245,11 +263,16 @@ def close_visit(visit_id: str) -> Response:
 # ---- bills and payments ----
 @api.route("/v1/bills/{bill_id}", methods=["GET"])
 def get_bill(bill_id: str) -> Response:
+    from treatfirst.services import payments
+
     return handle(_request(), lambda ctx, caller, _: payments.get_bill(ctx, caller, bill_id))
 
 
 @api.route("/v1/payments", methods=["POST"])
 def notify_payment() -> Response:
+    from treatfirst.messages import payments as payment_messages
+    from treatfirst.services import payments
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: payments.notify_payment(ctx, caller, cmd, _key()),
@@ -260,11 +283,16 @@ def notify_payment() -> Response:
 # ---- collection: phone tasks ----
 @api.route("/v1/tasks", methods=["GET"])
 def list_tasks() -> Response:
+    from treatfirst.services import tasks
+
     return handle(_request(), lambda ctx, caller, page: tasks.list_tasks(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/tasks/{task_id}/claim", methods=["POST"])
 def claim_task(task_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import tasks
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: to_item(collection.ClaimedTask(**tasks.claim_task(ctx, caller, task_id, cmd))),
@@ -274,6 +302,9 @@ def claim_task(task_id: str) -> Response:
 
 @api.route("/v1/tasks/{task_id}/outcome", methods=["POST"])
 def record_task_outcome(task_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import tasks
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: to_item(collection.PhoneTask(**tasks.record_outcome(ctx, caller, task_id, cmd))),
@@ -284,11 +315,18 @@ def record_task_outcome(task_id: str) -> Response:
 # ---- the test clock (local stack and sandboxes only) ----
 @api.route("/v1/test-clock", methods=["GET"])
 def test_clock() -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import testclock
+
     return handle(_request(), lambda ctx, caller, _: to_item(collection.ClockState(**testclock.state(ctx, caller))))
 
 
 @api.route("/v1/test-clock/advance", methods=["POST"])
 def advance_test_clock() -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import testclock
+    from treatfirst.services.schedule import JOBS
+
     def run(ctx: Context, caller: Caller, command: collection.ClockAdvanceRequest) -> dict[str, Any]:
         seconds = command.days * 86400 + command.hours * 3600
         moved = testclock.advance(ctx, caller, seconds=seconds, reason=command.reason, jobs=JOBS)
@@ -300,6 +338,9 @@ def advance_test_clock() -> Response:
 # ---- collection: an account's state, disputes, moratoriums ----
 @api.route("/v1/accounts/{account_id}/collection", methods=["GET"])
 def collection_state(account_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     return handle(
         _request(),
         lambda ctx, caller, _: to_item(collection.CollectionState(**pauses.collection_state(ctx, caller, account_id))),
@@ -308,6 +349,9 @@ def collection_state(account_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/disputes", methods=["POST"])
 def open_dispute(account_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     def run(ctx: Context, caller: Caller, command: collection.DisputeRequest) -> Outcome:
         opened = pauses.open_dispute(ctx, caller, account_id, command)
         return Outcome(201, to_item(collection.PauseRecord(**opened)))
@@ -317,6 +361,9 @@ def open_dispute(account_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/disputes/{pause_id}/close", methods=["POST"])
 def close_dispute(account_id: str, pause_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: to_item(
@@ -328,6 +375,9 @@ def close_dispute(account_id: str, pause_id: str) -> Response:
 
 @api.route("/v1/moratoriums", methods=["GET"])
 def list_moratoriums() -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     return handle(
         _request(), lambda ctx, caller, _: to_item(collection.Moratoriums(**pauses.list_moratoriums(ctx, caller)))
     )
@@ -335,6 +385,9 @@ def list_moratoriums() -> Response:
 
 @api.route("/v1/moratoriums", methods=["POST"])
 def open_moratorium() -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     def run(ctx: Context, caller: Caller, command: collection.MoratoriumRequest) -> Outcome:
         return Outcome(201, to_item(collection.PauseRecord(**pauses.open_moratorium(ctx, caller, command))))
 
@@ -343,6 +396,9 @@ def open_moratorium() -> Response:
 
 @api.route("/v1/moratoriums/{pause_id}/close", methods=["POST"])
 def close_moratorium(pause_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: to_item(collection.PauseRecord(**pauses.close_moratorium(ctx, caller, pause_id, cmd))),
@@ -353,16 +409,23 @@ def close_moratorium(pause_id: str) -> Response:
 # ---- emergency review items and totals (operators) ----
 @api.route("/v1/reviews", methods=["GET"])
 def list_reviews() -> Response:
+    from treatfirst.services import reviews
+
     return handle(_request(), lambda ctx, caller, page: reviews.list_open_reviews(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/reviews/{review_id}", methods=["GET"])
 def get_review(review_id: str) -> Response:
+    from treatfirst.services import reviews
+
     return handle(_request(), lambda ctx, caller, _: reviews.get_review(ctx, caller, review_id))
 
 
 @api.route("/v1/reviews/{review_id}/decision", methods=["POST"])
 def decide_review(review_id: str) -> Response:
+    from treatfirst.messages import reviews as review_messages
+    from treatfirst.services import reviews
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: reviews.decide_review(ctx, caller, review_id, cmd, _key()),
@@ -372,6 +435,9 @@ def decide_review(review_id: str) -> Response:
 
 @api.route("/v1/reports/emergency", methods=["GET"])
 def emergency_report() -> Response:
+    from treatfirst.messages import reviews as review_messages
+    from treatfirst.services import reviews
+
     return handle(
         _request(),
         lambda ctx, caller, q: reviews.emergency_report(ctx, caller, q),
@@ -381,6 +447,9 @@ def emergency_report() -> Response:
 
 @api.route("/v1/bills/{bill_id}/write-off", methods=["POST"])
 def write_off_bill(bill_id: str) -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import writeoffs
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: writeoffs.write_off_bill(ctx, caller, bill_id, cmd, _key()),
@@ -390,6 +459,9 @@ def write_off_bill(bill_id: str) -> Response:
 
 @api.route("/v1/aging", methods=["GET"])
 def aging() -> Response:
+    from treatfirst.messages import collection
+    from treatfirst.services import pauses
+
     return handle(
         _request(), lambda ctx, caller, _: to_item(collection.AgingReport(**pauses.aging_report(ctx, caller)))
     )
@@ -398,6 +470,9 @@ def aging() -> Response:
 # ---- operator reports ----
 @api.route("/v1/reports", methods=["GET"])
 def operator_report() -> Response:
+    from treatfirst.messages import reports as report_messages
+    from treatfirst.services import reports
+
     request = _request()
 
     def run(ctx: Context, caller: Caller, query: report_messages.ReportQuery) -> dict[str, Any] | Text:
@@ -417,21 +492,30 @@ def _objects() -> Any:
 
 @api.route("/v1/exports", methods=["GET"])
 def list_exports() -> Response:
+    from treatfirst.services import export
+
     return handle(_request(), lambda ctx, caller, page: export.list_exports(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/exports/{export_id}", methods=["GET"])
 def get_export(export_id: str) -> Response:
+    from treatfirst.services import export
+
     return handle(_request(), lambda ctx, caller, _: export.get_export(ctx, caller, export_id))
 
 
 @api.route("/v1/exports/{export_id}/files/{file_name}", methods=["GET"])
 def download_export_file(export_id: str, file_name: str) -> Response:
+    from treatfirst.services import export
+
     return handle(_request(), lambda ctx, caller, _: export.download(ctx, caller, _objects(), export_id, file_name))
 
 
 @api.route("/v1/exports/{export_id}/acknowledgement", methods=["POST"])
 def acknowledge_export(export_id: str) -> Response:
+    from treatfirst.messages import exports as export_messages
+    from treatfirst.services import export
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: export.acknowledge(ctx, caller, export_id, cmd),
@@ -442,11 +526,16 @@ def acknowledge_export(export_id: str) -> Response:
 # ---- the blacklist record, appeals and strike annulment (services/blacklist.py) ----
 @api.route("/v1/accounts/{account_id}/blacklist", methods=["GET"])
 def blacklist_status(account_id: str) -> Response:
+    from treatfirst.services import blacklist
+
     return handle(_request(), lambda ctx, caller, _: blacklist.status(ctx, caller, account_id))
 
 
 @api.route("/v1/blacklist/{record_id}/appeals", methods=["POST"])
 def file_blacklist_appeal(record_id: str) -> Response:
+    from treatfirst.messages import blacklist as blacklist_messages
+    from treatfirst.services import blacklist
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: blacklist.file_appeal(ctx, caller, record_id, cmd, _key()),
@@ -456,21 +545,30 @@ def file_blacklist_appeal(record_id: str) -> Response:
 
 @api.route("/v1/blacklist", methods=["GET"])
 def list_blacklist() -> Response:
+    from treatfirst.services import blacklist
+
     return handle(_request(), lambda ctx, caller, page: blacklist.list_open(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/blacklist/waiting-for-notice", methods=["GET"])
 def list_blacklist_waiting() -> Response:
+    from treatfirst.services import blacklist
+
     return handle(_request(), lambda ctx, caller, _: blacklist.waiting_for_notice(ctx, caller))
 
 
 @api.route("/v1/blacklist/{record_id}", methods=["GET"])
 def get_blacklist_record(record_id: str) -> Response:
+    from treatfirst.services import blacklist
+
     return handle(_request(), lambda ctx, caller, _: blacklist.get_record(ctx, caller, record_id))
 
 
 @api.route("/v1/blacklist/{record_id}/correction", methods=["POST"])
 def correct_blacklist_record(record_id: str) -> Response:
+    from treatfirst.messages import blacklist as blacklist_messages
+    from treatfirst.services import blacklist
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: blacklist.correct(ctx, caller, record_id, cmd, _key()),
@@ -480,11 +578,16 @@ def correct_blacklist_record(record_id: str) -> Response:
 
 @api.route("/v1/appeals", methods=["GET"])
 def list_blacklist_appeals() -> Response:
+    from treatfirst.services import blacklist
+
     return handle(_request(), lambda ctx, caller, page: blacklist.list_appeals(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/appeals/{appeal_id}/decision", methods=["POST"])
 def decide_blacklist_appeal(appeal_id: str) -> Response:
+    from treatfirst.messages import blacklist as blacklist_messages
+    from treatfirst.services import blacklist
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: blacklist.decide_appeal(ctx, caller, appeal_id, cmd, _key()),
@@ -494,6 +597,9 @@ def decide_blacklist_appeal(appeal_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/strikes/{bill_id}/annulment", methods=["POST"])
 def annul_strike(account_id: str, bill_id: str) -> Response:
+    from treatfirst.messages import blacklist as blacklist_messages
+    from treatfirst.services import blacklist
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: blacklist.annul_strike(ctx, caller, account_id, bill_id, cmd, _key()),
@@ -504,11 +610,16 @@ def annul_strike(account_id: str, bill_id: str) -> Response:
 # ---- privacy: consents on record, a person's requests, the operator's queue (services/rights.py) ----
 @api.route("/v1/accounts/{account_id}/consents", methods=["GET"])
 def consent_states(account_id: str) -> Response:
+    from treatfirst.services import rights
+
     return handle(_request(), lambda ctx, caller, _: rights.consent_states(ctx, caller, account_id))
 
 
 @api.route("/v1/accounts/{account_id}/consents", methods=["POST"])
 def answer_consents(account_id: str) -> Response:
+    from treatfirst.messages import privacy as privacy_messages
+    from treatfirst.services import rights
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: rights.answer_consents(ctx, caller, account_id, cmd, _key()),
@@ -518,6 +629,9 @@ def answer_consents(account_id: str) -> Response:
 
 @api.route("/v1/accounts/{account_id}/privacy-requests", methods=["POST"])
 def privacy_request(account_id: str) -> Response:
+    from treatfirst.messages import privacy as privacy_messages
+    from treatfirst.services import rights
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: rights.open_request(ctx, caller, account_id, cmd, _key()),
@@ -527,11 +641,16 @@ def privacy_request(account_id: str) -> Response:
 
 @api.route("/v1/privacy-requests", methods=["GET"])
 def list_privacy_requests() -> Response:
+    from treatfirst.services import rights
+
     return handle(_request(), lambda ctx, caller, page: rights.list_open(ctx, caller, page), paged=True)
 
 
 @api.route("/v1/privacy-requests/{request_id}/answer", methods=["POST"])
 def answer_privacy_request(request_id: str) -> Response:
+    from treatfirst.messages import privacy as privacy_messages
+    from treatfirst.services import rights
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: rights.answer_request(ctx, caller, request_id, cmd, _key()),
@@ -542,6 +661,9 @@ def answer_privacy_request(request_id: str) -> Response:
 # ---- webhooks: endpoints, the pull fallback, the delivery log, replay (hospitals and channels) ----
 @api.route("/v1/webhook-endpoints", methods=["POST"])
 def create_webhook_endpoint() -> Response:
+    from treatfirst.messages import webhooks as webhook_messages
+    from treatfirst.services import webhooks
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: webhooks.create_endpoint(ctx, caller, cmd, _key()),
@@ -551,16 +673,23 @@ def create_webhook_endpoint() -> Response:
 
 @api.route("/v1/webhook-endpoints", methods=["GET"])
 def list_webhook_endpoints() -> Response:
+    from treatfirst.services import webhooks
+
     return handle(_request(), lambda ctx, caller, _: webhooks.list_endpoints(ctx, caller))
 
 
 @api.route("/v1/webhook-endpoints/{endpoint_id}", methods=["DELETE"])
 def delete_webhook_endpoint(endpoint_id: str) -> Response:
+    from treatfirst.services import webhooks
+
     return handle(_request(), lambda ctx, caller, _: webhooks.delete_endpoint(ctx, caller, endpoint_id))
 
 
 @api.route("/v1/webhook-endpoints/{endpoint_id}/secret-rotation", methods=["POST"])
 def rotate_webhook_secret(endpoint_id: str) -> Response:
+    from treatfirst.messages import webhooks as webhook_messages
+    from treatfirst.services import webhooks
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: webhooks.rotate_secret(ctx, caller, endpoint_id, cmd, _key()),
@@ -570,6 +699,9 @@ def rotate_webhook_secret(endpoint_id: str) -> Response:
 
 @api.route("/v1/events", methods=["GET"])
 def list_events() -> Response:
+    from treatfirst.messages import webhooks as webhook_messages
+    from treatfirst.services import events
+
     return handle(
         _request(),
         lambda ctx, caller, q: events.list_events(ctx, caller, after=q.after, limit=q.limit),
@@ -579,11 +711,15 @@ def list_events() -> Response:
 
 @api.route("/v1/events/{event_id}/deliveries", methods=["GET"])
 def list_event_deliveries(event_id: str) -> Response:
+    from treatfirst.services import webhooks
+
     return handle(_request(), lambda ctx, caller, _: webhooks.delivery_log(ctx, caller, event_id))
 
 
 @api.route("/v1/events/{event_id}/replay", methods=["POST"])
 def replay_event(event_id: str) -> Response:
+    from treatfirst.services import webhooks
+
     return handle(_request(), lambda ctx, caller, _: webhooks.replay_event(ctx, caller, event_id, _key()))
 
 
@@ -617,6 +753,9 @@ def get_clearing_file(business_date: str, clearing_file: str) -> Response:
 # ---- reconciliation (对账): hospitals (two levels), channels (statements), operators (suspense) ----
 @api.route("/v1/reconciliations/totals", methods=["POST"])
 def reconcile_totals() -> Response:
+    from treatfirst.messages import reconciliation as recon_messages
+    from treatfirst.services import reconciliation
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: reconciliation.reconcile_totals(ctx, caller, cmd, _key()),
@@ -626,6 +765,9 @@ def reconcile_totals() -> Response:
 
 @api.route("/v1/reconciliations/lines", methods=["POST"])
 def reconcile_lines() -> Response:
+    from treatfirst.messages import reconciliation as recon_messages
+    from treatfirst.services import reconciliation
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: reconciliation.reconcile_lines(ctx, caller, cmd, _key()),
@@ -636,6 +778,9 @@ def reconcile_lines() -> Response:
 
 @api.route("/v1/statements", methods=["POST"])
 def upload_statement() -> Response:
+    from treatfirst.messages import reconciliation as recon_messages
+    from treatfirst.services import reconciliation
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: reconciliation.reconcile_statement(ctx, caller, cmd, _key()),
@@ -646,6 +791,8 @@ def upload_statement() -> Response:
 
 @api.route("/v1/suspense", methods=["GET"])
 def list_suspense() -> Response:
+    from treatfirst.services import reconciliation
+
     return handle(
         _request(), lambda ctx, caller, page: reconciliation.list_open_suspense(ctx, caller, page), paged=True
     )
@@ -653,11 +800,16 @@ def list_suspense() -> Response:
 
 @api.route("/v1/suspense/{suspense_id}", methods=["GET"])
 def get_suspense(suspense_id: str) -> Response:
+    from treatfirst.services import reconciliation
+
     return handle(_request(), lambda ctx, caller, _: reconciliation.get_suspense(ctx, caller, suspense_id))
 
 
 @api.route("/v1/suspense/{suspense_id}/resolve", methods=["POST"])
 def resolve_suspense(suspense_id: str) -> Response:
+    from treatfirst.messages import reconciliation as recon_messages
+    from treatfirst.services import reconciliation
+
     return handle(
         _request(),
         lambda ctx, caller, cmd: reconciliation.resolve_suspense(ctx, caller, suspense_id, cmd, _key()),

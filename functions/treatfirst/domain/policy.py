@@ -7,6 +7,7 @@ and the generated docs pages. Every decision that uses it records `version` and 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -434,15 +435,23 @@ def _financiers(r: _Reader, funding_model: str) -> tuple[tuple[Financier, ...], 
     return tuple(financiers), default
 
 
-def parse_policy(text: str | bytes) -> Policy:
-    import yaml  # only when a policy is loaded: keeps the functions' cold import small
+def yaml_data(raw_bytes: bytes) -> Any:
+    """The policy file's YAML as plain data (the safe subset)."""
+    import yaml  # only when a policy is parsed: keeps the functions' cold import small
 
-    raw_bytes = text.encode() if isinstance(text, str) else text
     try:
         # libyaml's loader when the wheel carries it (the Lambda wheels do): the same safe subset, parsed in C
-        data = yaml.load(raw_bytes, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        return yaml.load(raw_bytes, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise PolicyInvalid(f"policy is not valid YAML: {exc}") from exc
+
+
+def parse_policy(text: str | bytes, data: Any = None) -> Policy:
+    """Check a policy file and build its Policy. `data`, when given, is the file's YAML already parsed (the
+    packaged sidecar, see load_policy); the file's bytes still give the policy its SHA-256."""
+    raw_bytes = text.encode() if isinstance(text, str) else text
+    if data is None:
+        data = yaml_data(raw_bytes)
     r = _Reader(data, "")
     city_code = r.text("city_code", pattern=r"\d{6}")
     zone = r.text("timezone")
@@ -797,8 +806,34 @@ def _privacy(r: _Reader, basis_ids: set[str]) -> Privacy:
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 
+PARSED_SUFFIX = ".parsed.json"
+
+
+def parsed_sidecar(raw_bytes: bytes) -> bytes | None:
+    """What the packager writes beside a packaged policy: its YAML as JSON, keyed by the SHA-256 of the file. None
+    when the YAML holds a value JSON would change (a date, a tuple): that policy is parsed from YAML as before."""
+    data = yaml_data(raw_bytes)
+    try:
+        if json.loads(json.dumps(data, ensure_ascii=False)) != data:
+            return None
+    except TypeError:  # a value JSON has no form for
+        return None
+    parse_policy(raw_bytes, data)  # only a valid policy is packaged
+    body = {"sha256": hashlib.sha256(raw_bytes).hexdigest(), "data": data}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
 def load_policy(path: str | Path) -> Policy:
-    return parse_policy(Path(path).read_bytes())
+    """The policy file at `path`. A packaged function finds the file's parsed sidecar beside it and skips the YAML
+    parser (and the import of PyYAML) at its cold start; a sidecar whose hash is not the file's is ignored."""
+    path = Path(path)
+    raw_bytes = path.read_bytes()
+    sidecar = path.with_name(path.stem + PARSED_SUFFIX)
+    if sidecar.is_file():
+        parsed = json.loads(sidecar.read_bytes())
+        if parsed.get("sha256") == hashlib.sha256(raw_bytes).hexdigest():
+            return parse_policy(raw_bytes, parsed["data"])
+    return parse_policy(raw_bytes)
 
 
 def example_policy(name: str) -> Policy:
