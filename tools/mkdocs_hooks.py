@@ -281,16 +281,12 @@ REASONS_ZH = {
     "descriptive text shown in the consents and on the pages; a consent basis needs its own consent kind": (
         "知情同意书和页面中展示的说明文字；以同意为依据的接收方须有自己的同意种类"
     ),
-    "clearing and financier settlement are not built yet": "清算和资金方结算尚未实现",
     "descriptive text shown in the consents and on the pages": "知情同意书和本站页面中的说明文字",
     "family pools are not built yet": "亲情账户尚未实现",
-    "inpatient stays are not built yet": "住院尚未实现",
-    "limits do not change after enrollment yet": "签约后额度尚不调整",
-    "no export to the credit platform is built yet": "尚未实现向信用平台报送",
-    "no export to the credit platform is built yet (it decides whether the credit-reporting consent is asked)": (
-        "尚未实现向信用平台报送（该字段决定是否征求信用信息报送同意）"
+    "no hold is taken when an inpatient visit opens yet (a stay pauses the debt; see collection)": (
+        "住院就诊开立时尚不预留额度（住院期间暂停逾期计算，见催收）"
     ),
-    "the blacklist record exists; repair and appeals are not built yet": "失信名单记录已实现；信用修复和申诉尚未实现",
+    "limits do not change after enrollment yet": "签约后额度尚不调整",
 }
 
 

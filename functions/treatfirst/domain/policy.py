@@ -865,6 +865,7 @@ class DocumentationOnly:
 
 _NO_TIER_RULES = "limits do not change after enrollment yet"
 _NO_FAMILY = "family pools are not built yet"
+_NO_INPATIENT_HOLD = "no hold is taken when an inpatient visit opens yet (a stay pauses the debt; see collection)"
 _DISPLAY = "descriptive text shown in the consents and on the pages"
 
 # Every field of a policy file (list items as `[]`), and the code that enforces it or why it enforces nothing yet.
@@ -931,7 +932,7 @@ POLICY_FIELDS: dict[str, Enforced | DocumentationOnly] = {
     "tier_rules.downgrade_after_late": DocumentationOnly(_NO_TIER_RULES),
     "family.relations": DocumentationOnly(_NO_FAMILY),
     "family.sub_limits": DocumentationOnly(_NO_FAMILY),
-    "inpatient_hold_fen": DocumentationOnly("inpatient stays are not built yet"),
+    "inpatient_hold_fen": DocumentationOnly(_NO_INPATIENT_HOLD),
     "backstop_order": Enforced("treatfirst.services.collection._write_off_writes", ("backstop_order",)),
     "hardship_backstop": Enforced("treatfirst.services.writeoffs.credit_fund", ("hardship_backstop",)),
     "funding_model": Enforced("treatfirst.domain.policy.Policy.financier_for", ("funding_model",)),
