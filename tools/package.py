@@ -501,6 +501,26 @@ def function_resources(
         {**dims, "MetricName": "Throttles", "Statistic": "Sum"},
         period,
     )
+    # alarms on a figure the function writes in its own log line: a metric filter on its log group, alarmed above 0
+    for suffix, watch in spec.get("log_alarms", {}).items():
+        metric = "".join(part.title() for part in suffix.split("-"))
+        namespace = {"Fn::Sub": "TreatFirst/${CityCode}-${Stage}"}
+        out[f"{function}{metric}Metric"] = {
+            "Type": "AWS::Logs::MetricFilter",
+            "Properties": {
+                "LogGroupName": {"Ref": log_group},
+                "FilterPattern": f'{{ ($.msg = "{watch["message"]}") && ($.{watch["field"]} > 0) }}',
+                "MetricTransformations": [
+                    {"MetricNamespace": namespace, "MetricName": metric, "MetricValue": f"$.{watch['field']}"}
+                ],
+            },
+        }
+        out[f"{function}{metric}Alarm"] = _alarm(
+            f"{name}-{suffix}",
+            watch["means"],
+            {"Namespace": namespace, "MetricName": metric, "Statistic": "Maximum"},
+            period,
+        )
     if invoked == "async":
         out[dlq] = {
             "Type": "AWS::SQS::Queue",

@@ -215,6 +215,18 @@ REGISTRY: list[Duty] = [
     ),
     Duty(
         PIPL,
+        "第五十条",
+        "建立受理和处理个人行使权利申请的机制：运营方队列按答复期限排序，超期请求在队列中标出并触发告警",
+        "a mechanism to accept and handle requests: the operator queue by deadline, overdue requests flagged and "
+        "alarmed",
+        ("treatfirst.services.rights.list_open", "treatfirst.services.rights.overdue_count"),
+        (
+            "tests/unit/test_privacy_overdue.py::test_a_request_past_its_deadline_is_flagged_counted_and_alarmed_until_answered",
+            "tests/infra/test_template.py::test_an_alarm_watches_privacy_requests_past_their_deadline",
+        ),
+    ),
+    Duty(
+        PIPL,
         "第五十五条、第五十六条",
         "个人信息保护影响评估：由数据清单生成评估表，运营方填写结论并保存三年",
         "impact assessment: the worksheet generated from the inventory; the operator concludes and keeps it",

@@ -368,3 +368,21 @@ def test_parameters_and_example_city_files(template: dict[str, Any]) -> None:
             assert value in [str(v) for v in spec.get("AllowedValues", [value])], (city, name)
     concurrency = template["Resources"]["APIHandler"]["Properties"]["ReservedConcurrentExecutions"]
     assert concurrency == {"Fn::If": ["ReserveConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_an_alarm_watches_privacy_requests_past_their_deadline(template: dict[str, Any]) -> None:
+    from treatfirst.services.purge import OVERDUE_FIELD
+
+    # Given the daily purge function's log line (chalicelib.events.purge_identities logs the step's result)
+    (metric,) = [
+        m["Properties"]
+        for m in of_type(template, "AWS::Logs::MetricFilter").values()
+        if m["Properties"]["LogGroupName"] == {"Ref": "PurgeIdentitiesLogGroup"}
+    ]
+    # Then a metric takes the count of overdue requests from exactly that line, and an alarm fires above zero
+    assert metric["FilterPattern"] == f'{{ ($.msg = "purge_identities") && ($.{OVERDUE_FIELD} > 0) }}'
+    (transform,) = metric["MetricTransformations"]
+    assert transform["MetricValue"] == f"$.{OVERDUE_FIELD}"
+    alarm = template["Resources"]["PurgeIdentitiesPrivacyRequestsOverdueAlarm"]["Properties"]
+    assert alarm["MetricName"] == transform["MetricName"] and alarm["Namespace"] == transform["MetricNamespace"]
+    assert alarm["Threshold"] == 0 and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and alarm["Period"] == 86400

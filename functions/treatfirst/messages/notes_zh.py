@@ -600,6 +600,12 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "open: waiting for an operator": "open：等待运营方答复",
     "the answer is due by then (privacy.rights_answer_days)": "答复期限（privacy.rights_answer_days）",
+    "in the operator queue: true when the request is still open after due_at": (
+        "运营方队列中：超过答复期限仍未答复时为 true"
+    ),
+    "how many requests of the whole queue are open past their due_at (the documented deadline)": (
+        "整个队列中超过答复期限（公布的期限）仍未答复的请求数"
+    ),
     "what was done, or the copy of the data": "已做的处理，或数据副本",
 }
 

@@ -83,12 +83,20 @@ class PrivacyRequestRecord(Response):
     answered_by: str | None = None
     outcome: str | None = None
     answer: Annotated[dict[str, Any] | None, Meta(description="what was done, or the copy of the data")] = None
+    overdue: Annotated[
+        bool | None,
+        Meta(description="in the operator queue: true when the request is still open after due_at"),
+    ] = None
 
 
 class PrivacyRequestPage(Response):
     items: list[PrivacyRequestRecord]
     has_more: bool
     cursor: str | None
+    overdue: Annotated[
+        int | None,
+        Meta(description="how many requests of the whole queue are open past their due_at (the documented deadline)"),
+    ] = None
 
 
 class PrivacyAnswer(Request):

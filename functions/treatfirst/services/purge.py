@@ -100,9 +100,15 @@ def purge(ctx: Context) -> dict[str, Any]:
     return {"erased": erased, "skipped": skipped, "through": today}
 
 
+OVERDUE_FIELD = "privacy_requests_overdue"  # the log field the overdue alarm's metric reads (infra/functions.yaml)
+
+
 def purge_daily(ctx: Context) -> dict[str, Any]:
-    """The daily step: identities erased when due, then records deleted when their retention ends."""
-    return {**purge(ctx), "records": purge_records(ctx)["purged"]}
+    """The daily step: identities erased when due, then records deleted when their retention ends; and the count of
+    privacy requests past their deadline, which the step's log line carries for the alarm."""
+    from treatfirst.services.rights import overdue_count
+
+    return {**purge(ctx), "records": purge_records(ctx)["purged"], OVERDUE_FIELD: overdue_count(ctx)}
 
 
 # ---- the records purge: each category deleted at the end of the retention the inventory gives it ---------------

@@ -39,7 +39,7 @@ from treatfirst.services.enrollment import OWING, check_consents, fresh
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.identity_data import Identity, erase_writes, identity_of, seal_identity
-from treatfirst.services.paging import PageQuery, decode_cursor, page_view
+from treatfirst.services.paging import PageQuery, decode_cursor, every, page_view
 from treatfirst.services.ports import (
     ACCOUNTS,
     BILLS,
@@ -424,12 +424,24 @@ def _carry_scopes(
 
 # ---- the operator queue ----------------------------------------------------------------------------------------
 def list_open(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any]:
-    """Requests waiting for an operator, the earliest deadline first."""
+    """Requests waiting for an operator, the earliest deadline first; each says whether it is past its deadline,
+    and the page how many of the whole queue are."""
     caller.may("privacy", "queue")
     bound = f"privacy|{caller.actor}"
     start = decode_cursor(ctx.cipher, bound, query.cursor)
     page = ctx.store.query(RIGHTS, OPEN_QUEUE, index="open_rights", limit=query.limit, start=start)
-    return page_view(ctx.cipher, bound, page, request_view)
+    now = rfc3339(ctx.clock.now())
+    view = page_view(ctx.cipher, bound, page, lambda item: request_view(item) | {"overdue": item["due_at"] < now})
+    return view | {"overdue": overdue_count(ctx)}
+
+
+def overdue_count(ctx: Context) -> int:
+    """Open privacy requests past their deadline (opened_at + privacy.rights_answer_days): the sparse queue index
+    read up to now, so only the overdue requests are read. The daily purge step logs it; an alarm watches it."""
+    now = rfc3339(ctx.clock.now())
+    return sum(
+        1 for item in every(ctx.store, RIGHTS, OPEN_QUEUE, index="open_rights", until=now) if item["due_at"] < now
+    )
 
 
 def answer_request(
