@@ -88,12 +88,13 @@ docs: $(STAMP) $(NPM_STAMP) ## Build the docs site strictly into site_build/ (wo
 docs-serve: $(STAMP) $(NPM_STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
-bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests per post, latency ratios, collection sweep and clearing reads and time, blacklist export time and memory, package size)
+bench: $(STAMP) $(NPM_STAMP) ## Print the benchmark figures (DynamoDB requests per post, latency ratios, collection sweep and clearing reads and time, blacklist export time and memory, webhooks, erasure of one person, package size)
 	$(BIN)/python tools/bench_post.py
 	$(BIN)/python tools/bench_sweep.py
 	$(BIN)/python tools/bench_export.py
 	$(BIN)/python tools/bench_webhooks.py
 	$(BIN)/python tools/bench_clearing.py
+	$(BIN)/python tools/bench_erase.py
 	$(BIN)/python tools/bench_package.py --region $(REGION)
 
 package: $(STAMP) ## Build build/package/{sam.json,deployment.zip} for CITY (or POLICY=file) and REGION; no credentials
