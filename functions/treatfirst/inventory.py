@@ -292,6 +292,7 @@ CATEGORIES: tuple[Category, ...] = (
         (
             "visits.visit_id",
             "visits.hospital_id",
+            "visits.channel_id",
             "visits.opened_at",
             "visits.account_id",
             "visits.his_visit_id",
@@ -373,6 +374,7 @@ CATEGORIES: tuple[Category, ...] = (
             "bills.due_at",
             "bills.visit_id",
             "bills.hospital_id",
+            "bills.channel_id",
             "bills.status",
             "bills.due_local",
             "bills.paid_at",

@@ -112,7 +112,7 @@ REFUSED = [
     ("hospital", {"url": "https://10.1.2.3/hooks", "events": ["bill.paid"]}, 400, "WEBHOOK_URL_REFUSED"),
     ("hospital", {"url": "https://169.254.169.254/x", "events": ["bill.paid"]}, 400, "WEBHOOK_URL_REFUSED"),
     ("hospital", {"url": "http://127.0.0.1:9/hooks", "events": ["bill.paid"]}, 400, "WEBHOOK_URL_REFUSED"),
-    ("channel", {"url": "https://93.184.216.34/hooks", "events": ["bill.paid"]}, 400, "EVENT_KIND_NOT_ALLOWED"),
+    ("channel", {"url": "https://93.184.216.34/hooks", "events": ["charge.refunded"]}, 400, "EVENT_KIND_NOT_ALLOWED"),
     ("hospital", {"url": "https://93.184.216.34/hooks", "events": ["bill.eaten"]}, 400, "VALIDATION_FAILED"),
     ("operator", {"url": "https://93.184.216.34/hooks", "events": ["bill.paid"]}, 403, "FORBIDDEN"),
 ]

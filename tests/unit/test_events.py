@@ -19,9 +19,9 @@ from tests.factories import charge, command
 from tests.unit.conftest import World
 
 
-def _events(world: World, kind: str | None = None) -> list[dict[str, Any]]:
+def _events(world: World, kind: str | None = None, audience: str | None = None) -> list[dict[str, Any]]:
     rows = [r for r in world.store.tables[EVENTS].values() if r["part"] == "event"]
-    return [r for r in rows if kind is None or r["kind"] == kind]
+    return [r for r in rows if kind in (None, r["kind"]) and audience in (None, r["audience"])]
 
 
 def _bill(world: World, account_id: str, amount: int) -> tuple[str, str]:
@@ -49,7 +49,13 @@ def test_the_catalogue_declares_every_kind_the_brief_names_with_declared_fields_
         assert set(kind.audiences) <= {"hospital", "channel", "financier"}
     # and no field could carry a person's identity
     assert not {"name", "id_number", "phone", "item_name", "diagnosis"} & set(FIELDS)
-    assert kinds_for("channel") == ("clearing.ready", "reconciliation.result")
+    assert kinds_for("channel") == (
+        "bill.issued",
+        "bill.paid",
+        "bill.overdue",
+        "clearing.ready",
+        "reconciliation.result",
+    )
 
 
 def test_the_event_id_is_stable_per_cause_and_receiver() -> None:
@@ -79,7 +85,7 @@ def test_a_cause_written_twice_fails_whole_and_adds_nothing(world: World) -> Non
     ("kind", "audience", "data", "message"),
     [
         ("bill.eaten", "hospital:h1", {}, "unknown event kind"),
-        ("bill.paid", "channel:c1", {"bill_id": "bil_1"}, "cannot go to"),
+        ("charge.refunded", "channel:c1", {"visit_id": "vis_1"}, "cannot go to"),
         ("bill.paid", "hospital:h1", {"name": "张三"}, "does not carry 'name'"),
         ("bill.paid", "hospital:h1", {"paid_fen": 1.5}, "must be of type fen"),
         ("bill.paid", "hospital:h1", {"paid_at": "yesterday"}, "must be of type time"),
@@ -98,8 +104,7 @@ def test_close_pay_refund_emit_bill_and_charge_events_to_the_visits_hospital(wor
     account = world.enroll()["account_id"]
     visit_id, bill_id = _bill(world, account, 1000)
     # Then closing wrote bill.issued to hospital-a, with the bill's amounts and due time
-    (issued,) = _events(world, "bill.issued")
-    assert issued["audience"] == "hospital:hospital-a"
+    (issued,) = _events(world, "bill.issued", "hospital:hospital-a")
     assert issued["event_id"] == event_id("bill.issued", "hospital:hospital-a", bill_id)
     assert issued["data"]["amount_fen"] == 1000 and issued["data"]["due_at"].endswith("+08:00")
     # When the hospital refunds 300 fen of the charge, then the channel pays the other 700
@@ -120,8 +125,7 @@ def test_close_pay_refund_emit_bill_and_charge_events_to_the_visits_hospital(wor
         "insurance_fen": 0,
         "personal_account_fen": 0,
     }
-    (paid,) = _events(world, "bill.paid")
-    assert paid["audience"] == "hospital:hospital-a"
+    (paid,) = _events(world, "bill.paid", "hospital:hospital-a")
     assert paid["data"]["settled_by"] == "payment" and paid["data"]["paid_fen"] == 700
     # and a partial payment emits no bill.paid
     world.assert_sound(account)
@@ -137,8 +141,29 @@ def test_a_refund_that_settles_a_bill_emits_bill_paid_by_refund(world: World) ->
         world.ctx(), world.hospital, visit_id, fee_line, command(RefundRequest, {"self_pay_fen": 500}), None
     )
     # Then the bill is paid, and the hospital is told it was settled by the refund
-    (paid,) = _events(world, "bill.paid")
+    (paid,) = _events(world, "bill.paid", "hospital:hospital-a")
     assert (paid["subject"], paid["data"]["settled_by"]) == (bill_id, "refund")
+
+
+def test_the_channel_that_enrolled_the_patient_hears_of_their_bills_and_no_other_channel_does(world: World) -> None:
+    # Given a patient enrolled through the channel wechat-pay, and one enrolled at the hospital's desk
+    by_channel = world.enroll()["account_id"]
+    channel, world.channel = world.channel, world.hospital  # the hospital enrolls the second one
+    at_desk = world.enroll()["account_id"]
+    world.channel = channel
+    # When each has a bill issued, and pays it
+    _, bill_c = _bill(world, by_channel, 800)
+    _, bill_d = _bill(world, at_desk, 900)
+    assert world.pay("txn-c", (bill_c, 800)).status == 201
+    assert world.pay("txn-d", (bill_d, 900)).status == 201
+    # Then the channel got bill.issued and bill.paid of its own patient's bill, with the hospital's data
+    mine = {(r["kind"], r["subject"]) for r in _events(world, audience="channel:wechat-pay")}
+    assert mine == {("bill.issued", bill_c), ("bill.paid", bill_c)}
+    (issued,) = _events(world, "bill.issued", "channel:wechat-pay")
+    assert issued["data"] == _events(world, "bill.issued", "hospital:hospital-a")[0]["data"]
+    # and the hospital got both bills' events; no event went to any other channel
+    assert {r["subject"] for r in _events(world, "bill.paid", "hospital:hospital-a")} == {bill_c, bill_d}
+    assert {r["audience"] for r in _events(world)} == {"hospital:hospital-a", "channel:wechat-pay"}
 
 
 def test_a_charge_post_writes_no_event_and_stays_one_commit(world: World) -> None:
@@ -171,7 +196,13 @@ def test_the_sweep_tells_each_hospital_of_its_overdue_bills_and_the_step_once(xi
         _sweep_on(world, date.fromordinal(day.toordinal() + offset))
     # Then each hospital got bill.overdue for its own bill only
     overdue = {(r["audience"], r["data"]["bill_id"]) for r in _events(world, "bill.overdue")}
-    assert overdue == {("hospital:hospital-a", bill_a), ("hospital:hospital-b", bill_b)}
+    assert overdue == {
+        ("hospital:hospital-a", bill_a),
+        ("hospital:hospital-b", bill_b),
+        # and the channel that enrolled the patient (their app) of both
+        ("channel:wechat-pay", bill_a),
+        ("channel:wechat-pay", bill_b),
+    }
     # and every collection.step event names only the receiver's own bills, one per (step, hospital)
     steps = _events(world, "collection.step")
     assert steps, "the Xiamen ladder has a step within 10 days"

@@ -211,6 +211,7 @@ class VisitModel(_Base):
     by_hospital = VisitsByHospital()
     account_id, his_visit_id, kind, department, status = _s(), _s(), _s(), _s(), _s()
     closed_at, bill_id, stay_start = _s(), _s(), _s()
+    channel_id = _s()  # the payment channel that enrolled the patient: it hears of the visit's bill
     held_fen, emergency_held_fen, charge_count = _n(), _n(), _n()
     emergency_declared = BooleanAttribute(null=True)
     emergency, policy = _j(), _j()
@@ -272,6 +273,7 @@ class BillModel(_Base):
     due_shard, due_at = _s(), UnicodeAttribute()
     by_account, by_due = BillsByAccount(), BillsByDue()
     visit_id, hospital_id, status, due_local, paid_at = _s(), _s(), _s(), _s(), _s()
+    channel_id = _s()  # the payment channel that enrolled the patient (bill events go to it too)
     amount_fen, emergency_amount_fen, refunded_fen, paid_fen = _n(), _n(), _n(), _n()
     outstanding_fen, credit_outstanding_fen, emergency_outstanding_fen = _n(), _n(), _n()
     policy = _j()

@@ -11,7 +11,7 @@ from treatfirst.domain.ids import new_id
 from treatfirst.domain.reports import Tally
 from treatfirst.messages.common import Empty
 from treatfirst.services import collection, reports
-from treatfirst.services.events import bill_event
+from treatfirst.services.events import bill_events
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.payments import bill_view
@@ -61,6 +61,8 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
             "emergency_outstanding_fen": eheld,
             "policy": ctx.policy.stamp,
         }
+        if visit.get("channel_id"):
+            bill["channel_id"] = visit["channel_id"]
         if total:
             bill["due_shard"] = due_shard(bill["due_at"], bill_id)
         else:
@@ -89,7 +91,7 @@ def close_visit(ctx: Context, caller: Caller, visit_id: str, command: Empty, ide
                 for k, a in moves
             ],
             *emergency_reviews(ctx, caller, kind="emergency_visit", visit=visit, amount_fen=eheld),
-            bill_event(ctx, "bill.issued", bill),
+            *bill_events(ctx, "bill.issued", bill),
             audit(
                 ctx,
                 caller,

@@ -22,7 +22,7 @@ from treatfirst.domain.collection import closed_through, local_date
 from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.reports import Tally
 from treatfirst.services import blacklist, reports
-from treatfirst.services.events import event_put
+from treatfirst.services.events import bill_audiences, event_put
 from treatfirst.services.outbox import outbox_put
 from treatfirst.services.ports import ACCOUNTS, AUDIT, BILLS, Item, Put, Update, Write
 from treatfirst.services.records import audit, entry
@@ -335,21 +335,23 @@ def _hospital_events(ctx: Context, account_id: str, state: c.State, plan: c.Plan
     if not plan.marked_overdue and not steps:
         return []
     hospital_of: dict[str, str] = {}
+    audiences_of: dict[str, list[str]] = {}
     for b in state.unpaid:
         bill = ctx.store.get(BILLS, {"bill_id": b.bill_id})
         if bill is not None:
             hospital_of[b.bill_id] = bill["hospital_id"]
+            audiences_of[b.bill_id] = bill_audiences(bill)
     written = {w.bill_id for w in plan.write_offs}
     due = {b.bill_id: b for b in state.unpaid}
     writes: list[Write] = []
     for bill_id in plan.marked_overdue:
         if bill_id in written or bill_id not in hospital_of:
             continue
-        writes.append(
+        writes += [
             event_put(
                 ctx,
                 kind="bill.overdue",
-                audience=f"hospital:{hospital_of[bill_id]}",
+                audience=audience,
                 subject=bill_id,
                 data={
                     "bill_id": bill_id,
@@ -358,7 +360,8 @@ def _hospital_events(ctx: Context, account_id: str, state: c.State, plan: c.Plan
                     "due_date": due[bill_id].due.isoformat(),
                 },
             )
-        )
+            for audience in audiences_of[bill_id]
+        ]
     by_hospital: dict[str, list[str]] = {}
     for bill_id, hospital_id in hospital_of.items():
         by_hospital.setdefault(hospital_id, []).append(bill_id)

@@ -109,8 +109,14 @@ def event_put(ctx: Context, *, kind: str, audience: str, subject: str, data: Map
     )
 
 
-def bill_event(ctx: Context, kind: str, bill: Item, **extra: Any) -> Put:
-    """The event of a bill's change to its hospital (bill.issued, bill.paid), in the change's own transaction."""
+def bill_audiences(bill: Item) -> list[str]:
+    """Who hears of a bill: its hospital, and the payment channel that enrolled the patient (when one did)."""
+    return [f"hospital:{bill['hospital_id']}"] + ([f"channel:{bill['channel_id']}"] if bill.get("channel_id") else [])
+
+
+def bill_events(ctx: Context, kind: str, bill: Item, **extra: Any) -> list[Put]:
+    """The event of a bill's change (bill.issued, bill.paid) to each of its audiences, in the change's own
+    transaction: one row each (a row more in a transaction, never a request more)."""
     fields = {
         "bill.issued": ("bill_id", "visit_id", "account_id", "status", "amount_fen", "emergency_amount_fen"),
         "bill.paid": ("bill_id", "visit_id", "account_id", "paid_fen", "paid_at"),
@@ -118,9 +124,10 @@ def bill_event(ctx: Context, kind: str, bill: Item, **extra: Any) -> Put:
     data = {name: bill[name] for name in fields if name in bill}
     if kind == "bill.issued":
         data["due_at"] = bill["due_local"]
-    return event_put(
-        ctx, kind=kind, audience=f"hospital:{bill['hospital_id']}", subject=bill["bill_id"], data=data | extra
-    )
+    return [
+        event_put(ctx, kind=kind, audience=audience, subject=bill["bill_id"], data=data | extra)
+        for audience in bill_audiences(bill)
+    ]
 
 
 def payload(row: Item) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from treatfirst.domain.reports import Tally
 from treatfirst.messages import payments as msg
 from treatfirst.messages.common import to_item
 from treatfirst.services import collection, reports
-from treatfirst.services.events import bill_event
+from treatfirst.services.events import bill_events
 from treatfirst.services.idempotency import Idempotency, NaturalKeyTaken, Outcome, request_hash, run_once
 from treatfirst.services.identity import Caller
 from treatfirst.services.paging import PageQuery, decode_cursor, page_view
@@ -154,9 +154,7 @@ def notify_payment(ctx: Context, caller: Caller, command: msg.PaymentRequest, id
             )
             if settled:
                 paid = {**bill, "paid_fen": bill["paid_fen"] + alloc["amount_fen"], "paid_at": ctx.now_text()}
-                writes.append(
-                    bill_event(ctx, "bill.paid", paid, settled_by="payment", payment_id=payment["payment_id"])
-                )
+                writes += bill_events(ctx, "bill.paid", paid, settled_by="payment", payment_id=payment["payment_id"])
             account_id = bill["account_id"]
             after = {
                 **bill,

@@ -18,7 +18,7 @@ from treatfirst.domain.reports import Tally
 from treatfirst.messages import visits as msg
 from treatfirst.services import collection, reports
 from treatfirst.services.charges import PARTS, charge_view
-from treatfirst.services.events import bill_event, event_put
+from treatfirst.services.events import bill_events, event_put
 from treatfirst.services.idempotency import Idempotency, Outcome
 from treatfirst.services.identity import Caller
 from treatfirst.services.ports import ACCOUNTS, BILLS, CHARGES, VISITS, Update, Write
@@ -191,7 +191,7 @@ def _refund_on_bill(
                 lifted_message = [collection.cleared_message(ctx, account, refund_id)]
     paid_event: list[Write] = []
     if settled:
-        paid_event = [bill_event(ctx, "bill.paid", {**bill, "paid_at": ctx.now_text()}, settled_by="refund")]
+        paid_event = [*bill_events(ctx, "bill.paid", {**bill, "paid_at": ctx.now_text()}, settled_by="refund")]
     tally = Tally()  # report counters, added in this transaction
     reports.count_refunded(ctx, tally, bill, sp, settled)
     if lifted_message:

@@ -138,6 +138,8 @@ def open_visit(ctx: Context, caller: Caller, command: msg.VisitRequest, idempote
             "held_fen": 0,
             "emergency_held_fen": 0,
             "charge_count": 0,
+            # the payment channel that enrolled the patient (their app): it gets the bill's events too
+            "channel_id": home_channel(account),
             "policy": ctx.policy.stamp,
         }
         if emergency is not None:
@@ -192,3 +194,10 @@ def list_visits(ctx: Context, caller: Caller, query: PageQuery) -> dict[str, Any
         VISITS, caller.principal_id, index="by_hospital", limit=query.limit, start=start, forward=False
     )
     return page_view(ctx.cipher, bound, page, visit_view)
+
+
+def home_channel(account: Item) -> str | None:
+    """The payment channel through which the patient enrolled (their app), or None when a hospital enrolled them:
+    the bill events of their visits go to that channel too."""
+    kind, _, principal = str(account.get("enrolled_by", "")).partition(":")
+    return principal if kind == "channel" and principal else None
