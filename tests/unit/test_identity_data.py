@@ -6,7 +6,7 @@ import pytest
 from treatfirst.domain.errors import IdentityErased
 from treatfirst.services.consents import on_record
 from treatfirst.services.identity_data import erase_writes, identity_of
-from treatfirst.services.ports import ACCOUNTS, CONSENTS, DATA_KEYS, Update
+from treatfirst.services.ports import ACCOUNTS, CONSENTS, DATA_KEYS, Delete, Update
 
 from tests.unit.conftest import World
 
@@ -91,3 +91,46 @@ def test_sealing_needs_no_native_crypto_library_and_binds_the_field(monkeypatch:
         identity_data._open(
             key, "dk1:" + __import__("base64").urlsafe_b64encode(bytes(raw)).decode(), "account:acc_1:id_number"
         )
+
+
+def _as_enrolled_before_data_keys(world: World, account_id: str) -> None:
+    """Turn an account into one enrolled before per-account keys: identifiers sealed with the city key directly."""
+    from treatfirst.services.identity_data import _field_context
+
+    account = world.store.get(ACCOUNTS, {"account_id": account_id})
+    assert account is not None
+    person = identity_of(world.ctx(), account)
+    legacy = {
+        f"{short}_enc": world.cipher.encrypt(person[field], context=_field_context(account_id, field))  # type: ignore[literal-required]
+        for field, short in (("name", "name"), ("id_number", "id"), ("phone", "phone"))
+    }
+    world.ctx().commit(
+        [
+            Update(ACCOUNTS, {"account_id": account_id}, set=legacy, remove=["key_scheme"]),
+            Delete(DATA_KEYS, {"account_id": account_id}),
+        ]
+    )
+
+
+def test_the_data_keys_migration_gives_older_accounts_a_key_of_their_own(world: World) -> None:
+    from treatfirst.services.migrations import data_keys
+
+    # Given an account enrolled before per-account keys, one enrolled after, and one already erased
+    older, newer, gone = (world.enroll()["account_id"] for _ in range(3))
+    _as_enrolled_before_data_keys(world, older)
+    before = identity_of(world.ctx(), world.store.get(ACCOUNTS, {"account_id": older}) or {})
+    erased = world.store.get(ACCOUNTS, {"account_id": gone}) or {}
+    world.ctx().commit(erase_writes(erased, set_fields={"status": "erased"}))
+    # When the migration runs, twice
+    first, second = data_keys(world.ctx(), world.store), data_keys(world.ctx(), world.store)
+    # Then only the older account was sealed again, once, and it reads as before
+    assert (first.migrated, first.already, first.failed) == (1, 2, [])
+    assert (second.migrated, second.already) == (0, 3)
+    migrated = world.store.get(ACCOUNTS, {"account_id": older}) or {}
+    assert migrated["key_scheme"] == "dk1" and world.store.get(DATA_KEYS, {"account_id": older}) is not None
+    assert identity_of(world.ctx(), migrated) == before
+    # And erasing it now leaves a copy taken after the migration unreadable, as for any newer account
+    world.ctx().commit(erase_writes(migrated, set_fields={"status": "erased"}))
+    with pytest.raises(IdentityErased):
+        identity_of(world.ctx(), migrated)
+    assert identity_of(world.ctx(), world.store.get(ACCOUNTS, {"account_id": newer}) or {})["name"]

@@ -11,7 +11,8 @@ entries (the resident guard item, `id_hash`, `phone_hash`) go in the same transa
 
 Scheme "city" (accounts enrolled before dk1): the identifiers are sealed directly with the city key. They are
 read the same way; erasing such an account removes the ciphertext from the live table (backups keep it until
-their retention ends), which the privacy page says.
+their retention ends), which the privacy page says. `treatfirst-admin migrate data-keys`
+(services/migrations.data_keys) seals them again under a data key of their own.
 
 Everyone who needs a person's identity in clear text (the SMS dispatcher, a claimed phone task, the credit
 export) calls `identity_of`; nobody decrypts an account's fields directly.
@@ -123,6 +124,13 @@ def identity_of(ctx: Context, account_item: Item) -> Identity:
         raise IdentityErased()
     key_item = ctx.store.get(DATA_KEYS, {"account_id": account_item["account_id"]}) if needs_key(account_item) else None
     return identity_with(ctx, account_item, key_item)
+
+
+def stored_fields(account_item: Item) -> dict[str, str] | None:
+    """The account's sealed identifiers as stored ({"name_enc": ..., ...}), or None once erased."""
+    if any(_STORED[f] not in account_item for f in FIELDS):
+        return None
+    return {_STORED[f]: account_item[_STORED[f]] for f in FIELDS}
 
 
 def needs_key(account_item: Item) -> bool:

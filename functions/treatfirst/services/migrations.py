@@ -30,7 +30,7 @@ from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.ledger import DAILY_KINDS
 from treatfirst.services.collection import look_again, unpaid_entry
 from treatfirst.services.paging import every
-from treatfirst.services.ports import ACCOUNTS, BILLS, LEDGER, Item, Scannable, Update
+from treatfirst.services.ports import ACCOUNTS, BILLS, DATA_KEYS, LEDGER, Item, Put, Scannable, Update
 from treatfirst.services.records import FUND_PREFIX, audit
 from treatfirst.services.unit_of_work import Context
 
@@ -230,9 +230,48 @@ def consent_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> Mig
     return result
 
 
+def data_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
+    """`data-keys`: accounts enrolled before each account had a data key of its own (scheme "city": identifiers
+    sealed directly with the city key) are sealed again with a new data key (scheme "dk1"), so that erasing the
+    person shreds every copy, backups included. Each account is one transaction: its new ciphertext, guarded by the
+    old one (a correction meanwhile makes it fail and it is counted, to run again), and its wrapped key, refused if
+    one exists. An erased account, or one already on "dk1", is left alone; a second run finds nothing to do.
+    Backups taken before the migration keep the old ciphertext until their own retention ends."""
+    from treatfirst.services.identity_data import SCHEME, Identity, identity_with, seal_identity, stored_fields
+
+    result = MigrationResult("data-keys")
+    for account in _accounts(store, page_size):
+        result.scanned += 1
+        old = stored_fields(account)
+        if account.get("key_scheme") == SCHEME or account.get("status") == "erased" or old is None:
+            result.already += 1
+            continue
+        account_id = account["account_id"]
+        try:
+            identity: Identity = identity_with(ctx, account, None)
+            sealed, key_put = seal_identity(ctx, account_id, identity)
+            ctx.commit(
+                [
+                    Update(
+                        ACCOUNTS,
+                        {"account_id": account_id},
+                        set=sealed,
+                        expect=old,
+                        fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
+                    ),
+                    Put(DATA_KEYS, key_put.item, fail=lambda: ConcurrentUpdate("the account has a data key")),
+                ]
+            )
+            result.migrated += 1
+        except TreatFirstError:
+            result.failed.append(account_id)
+    return result
+
+
 MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {
     "collection-state": collection_state,
     "ledger-days": ledger_days,
     "consent-scopes": consent_scopes,
     "consent-keys": consent_keys,
+    "data-keys": data_keys,
 }
