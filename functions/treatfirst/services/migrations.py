@@ -30,7 +30,7 @@ from treatfirst.domain.errors import ConcurrentUpdate, TreatFirstError
 from treatfirst.domain.ledger import DAILY_KINDS
 from treatfirst.services.collection import look_again, unpaid_entry
 from treatfirst.services.paging import every
-from treatfirst.services.ports import ACCOUNTS, BILLS, DATA_KEYS, LEDGER, Item, Put, Scannable, Update
+from treatfirst.services.ports import ACCOUNTS, BILLS, DATA_KEYS, LEDGER, Item, Put, Scannable, Update, Write
 from treatfirst.services.records import FUND_PREFIX, audit
 from treatfirst.services.unit_of_work import Context
 
@@ -166,6 +166,39 @@ def _ledger_day_update(ctx: Context, item: Item) -> Update:
     )
 
 
+def _each_account(
+    ctx: Context, store: Scannable, name: str, page_size: int, writes_for: Callable[[Item], list[Write] | None]
+) -> MigrationResult:
+    """Every account once: `writes_for` gives the writes that migrate it (one transaction), or None when it needs
+    none. A transaction refused (the account changed meanwhile) is counted in `failed`, to run again."""
+    result = MigrationResult(name)
+    for account in _accounts(store, page_size):
+        result.scanned += 1
+        try:
+            writes = writes_for(account)
+            if writes is None:
+                result.already += 1
+                continue
+            ctx.commit(writes)
+            result.migrated += 1
+        except TreatFirstError:
+            result.failed.append(account["account_id"])
+    return result
+
+
+def _set_on_account(account: Item, fields: dict[str, Any]) -> list[Write]:
+    """Set fields on an account whose status has not changed since it was read."""
+    return [
+        Update(
+            ACCOUNTS,
+            {"account_id": account["account_id"]},
+            set=fields,
+            expect={"status": account["status"]},
+            fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
+        )
+    ]
+
+
 def consent_scopes(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
     """`consent-scopes`: accounts enrolled before accounts carried the scope of their necessary consents and notices
     (`consent_scopes`, compared with the policy when a visit opens) get it from their consent records. An account
@@ -173,29 +206,13 @@ def consent_scopes(ctx: Context, store: Scannable, *, page_size: int = 100) -> M
     covering less than the records do, so the next visit asks again rather than letting one through."""
     from treatfirst.services import consents
 
-    result = MigrationResult("consent-scopes")
-    for account in _accounts(store, page_size):
-        result.scanned += 1
+    def writes_for(account: Item) -> list[Write] | None:
         if "consent_scopes" in account or account.get("status") == "erased":
-            result.already += 1
-            continue
+            return None
         carried = consents.carried_scopes(ctx, consents.records(ctx, account["account_id"]))
-        try:
-            ctx.commit(
-                [
-                    Update(
-                        ACCOUNTS,
-                        {"account_id": account["account_id"]},
-                        set={"consent_scopes": carried},
-                        expect={"status": account["status"]},
-                        fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
-                    )
-                ]
-            )
-            result.migrated += 1
-        except TreatFirstError:
-            result.failed.append(account["account_id"])
-    return result
+        return _set_on_account(account, {"consent_scopes": carried})
+
+    return _each_account(ctx, store, "consent-scopes", page_size, writes_for)
 
 
 def consent_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
@@ -205,29 +222,13 @@ def consent_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> Mig
     left alone; a second run finds nothing to do."""
     from treatfirst.services import consents
 
-    result = MigrationResult("consent-keys")
-    for account in _accounts(store, page_size):
-        result.scanned += 1
+    def writes_for(account: Item) -> list[Write] | None:
         if "consent_keys" in account:
-            result.already += 1
-            continue
+            return None
         keys = consents.latest_keys(consents.records(ctx, account["account_id"]))
-        try:
-            ctx.commit(
-                [
-                    Update(
-                        ACCOUNTS,
-                        {"account_id": account["account_id"]},
-                        set={"consent_keys": keys},
-                        expect={"status": account["status"]},
-                        fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
-                    )
-                ]
-            )
-            result.migrated += 1
-        except TreatFirstError:
-            result.failed.append(account["account_id"])
-    return result
+        return _set_on_account(account, {"consent_keys": keys})
+
+    return _each_account(ctx, store, "consent-keys", page_size, writes_for)
 
 
 def data_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> MigrationResult:
@@ -237,35 +238,26 @@ def data_keys(ctx: Context, store: Scannable, *, page_size: int = 100) -> Migrat
     old one (a correction meanwhile makes it fail and it is counted, to run again), and its wrapped key, refused if
     one exists. An erased account, or one already on "dk1", is left alone; a second run finds nothing to do.
     Backups taken before the migration keep the old ciphertext until their own retention ends."""
-    from treatfirst.services.identity_data import SCHEME, Identity, identity_with, seal_identity, stored_fields
+    from treatfirst.services.identity_data import SCHEME, identity_with, seal_identity, stored_fields
 
-    result = MigrationResult("data-keys")
-    for account in _accounts(store, page_size):
-        result.scanned += 1
+    def writes_for(account: Item) -> list[Write] | None:
         old = stored_fields(account)
         if account.get("key_scheme") == SCHEME or account.get("status") == "erased" or old is None:
-            result.already += 1
-            continue
+            return None
         account_id = account["account_id"]
-        try:
-            identity: Identity = identity_with(ctx, account, None)
-            sealed, key_put = seal_identity(ctx, account_id, identity)
-            ctx.commit(
-                [
-                    Update(
-                        ACCOUNTS,
-                        {"account_id": account_id},
-                        set=sealed,
-                        expect=old,
-                        fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
-                    ),
-                    Put(DATA_KEYS, key_put.item, fail=lambda: ConcurrentUpdate("the account has a data key")),
-                ]
-            )
-            result.migrated += 1
-        except TreatFirstError:
-            result.failed.append(account_id)
-    return result
+        sealed, key_put = seal_identity(ctx, account_id, identity_with(ctx, account, None))
+        return [
+            Update(
+                ACCOUNTS,
+                {"account_id": account_id},
+                set=sealed,
+                expect=old,
+                fail=lambda: ConcurrentUpdate("the account changed while it was migrated"),
+            ),
+            Put(DATA_KEYS, key_put.item, fail=lambda: ConcurrentUpdate("the account has a data key")),
+        ]
+
+    return _each_account(ctx, store, "data-keys", page_size, writes_for)
 
 
 MIGRATIONS: dict[str, Callable[..., MigrationResult]] = {
