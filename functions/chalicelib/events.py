@@ -63,8 +63,7 @@ def dispatch_messages() -> dict[str, Any]:
     from treatfirst.services.schedule import publisher
     from treatfirst.services.statements import send_statements
 
-    rt = runtime()
-    ctx = Context(store=rt.store, cipher=rt.cipher, clock=rt.clock, policy=rt.policy, request_id=new_id("job"))
+    ctx = _context()
     statements = send_statements(ctx).as_dict()  # 信用日账: written from 09:00 city time, then dispatched below
     result = dispatch(ctx, publisher())
     log(
