@@ -288,13 +288,20 @@ def test_a_cursor_is_bound_to_its_list_and_its_caller(
         ("POST", "/v1/visits/vis_{}/close", "VISIT_NOT_FOUND"),
         ("GET", "/v1/bills/bil_{}", "BILL_NOT_FOUND"),
         ("POST", "/v1/visits/VISIT/charges/F{}/cancel", "CHARGE_NOT_FOUND"),
+        ("GET", "/v1/reviews/{}", "REVIEW_NOT_FOUND"),
+        ("POST", "/v1/tasks/{}/claim", "TASK_NOT_FOUND"),
+        ("GET", "/v1/blacklist/{}", "BLACKLIST_RECORD_NOT_FOUND"),
+        ("GET", "/v1/exports/{}", "EXPORT_NOT_FOUND"),
+        ("GET", "/v1/suspense/{}", "SUSPENSE_NOT_FOUND"),
+        ("DELETE", "/v1/webhook-endpoints/{}", "WEBHOOK_ENDPOINT_NOT_FOUND"),
+        ("GET", "/v1/events/{}/deliveries", "EVENT_NOT_FOUND"),
     ],
 )
 def test_path_ids_over_their_form_are_404_before_any_read(
     api: Api, operator: Key, hospital: Key, state: State, platform: Any, method: str, template: str, code: str
 ) -> None:
     before = state.read()
-    key = hospital if "visits" in template else operator
+    key = hospital if template.startswith(("/v1/visits", "/v1/webhook-endpoints", "/v1/events")) else operator
     path = template.replace("VISIT", state.visit_id).format("0" * 3000)
     reads: list[str] = []
     with pytest.MonkeyPatch.context() as patch:
