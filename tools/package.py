@@ -118,13 +118,13 @@ def write_parsed_sidecars(policies: Path) -> list[Path]:
     """Beside each packaged policy, its parsed form (JSON keyed by the file's SHA-256): the functions' first
     invocation then builds the policy without importing or running the YAML parser. The YAML stays the source,
     what the policy's SHA-256 is taken of, and what a sidecar that does not match falls back to."""
-    from treatfirst.domain.policy import PARSED_SUFFIX, parsed_sidecar
+    from treatfirst.domain.policy import parsed_sidecar, sidecar_path
 
     written = []
     for policy in sorted(policies.glob("*.yaml")):
         body = parsed_sidecar(policy.read_bytes())
         if body is not None:
-            target = policy.with_name(policy.stem + PARSED_SUFFIX)
+            target = sidecar_path(policy)
             target.write_bytes(body)
             written.append(target)
     return written

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from treatfirst.domain.policy import PARSED_SUFFIX, POLICY_DIR, load_policy, parse_policy, parsed_sidecar
+from treatfirst.domain.policy import POLICY_DIR, load_policy, parse_policy, parsed_sidecar, sidecar_path
 
 
 @pytest.mark.parametrize("city", ["lianyungang", "xiamen"])
@@ -21,7 +21,7 @@ def test_the_sidecar_builds_the_same_policy_as_the_yaml(
     shutil.copy2(source, packaged)
     body = parsed_sidecar(packaged.read_bytes())
     assert body is not None
-    (tmp_path / f"{city}{PARSED_SUFFIX}").write_bytes(body)
+    sidecar_path(packaged).write_bytes(body)
     # When the function loads it, without PyYAML imported
     monkeypatch.delitem(sys.modules, "yaml", raising=False)  # put back after the test
     loaded = load_policy(packaged)
@@ -36,7 +36,7 @@ def test_a_sidecar_that_is_not_the_files_is_ignored(tmp_path: Path) -> None:
     shutil.copy2(POLICY_DIR / "lianyungang.yaml", packaged)
     other = parsed_sidecar((POLICY_DIR / "xiamen.yaml").read_bytes())
     assert other is not None
-    (tmp_path / f"city{PARSED_SUFFIX}").write_bytes(other)
+    sidecar_path(packaged).write_bytes(other)
     # Then the file's own YAML is what counts
     assert load_policy(packaged) == parse_policy((POLICY_DIR / "lianyungang.yaml").read_bytes())
 

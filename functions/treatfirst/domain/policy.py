@@ -809,6 +809,11 @@ POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 PARSED_SUFFIX = ".parsed.json"
 
 
+def sidecar_path(policy_path: Path) -> Path:
+    """Where a policy file's parsed form is kept: beside it, `<city>.parsed.json`."""
+    return policy_path.with_name(policy_path.stem + PARSED_SUFFIX)
+
+
 def parsed_sidecar(raw_bytes: bytes) -> bytes | None:
     """What the packager writes beside a packaged policy: its YAML as JSON, keyed by the SHA-256 of the file. None
     when the YAML holds a value JSON would change (a date, a tuple): that policy is parsed from YAML as before."""
@@ -828,7 +833,7 @@ def load_policy(path: str | Path) -> Policy:
     parser (and the import of PyYAML) at its cold start; a sidecar whose hash is not the file's is ignored."""
     path = Path(path)
     raw_bytes = path.read_bytes()
-    sidecar = path.with_name(path.stem + PARSED_SUFFIX)
+    sidecar = sidecar_path(path)
     if sidecar.is_file():
         parsed = json.loads(sidecar.read_bytes())
         if parsed.get("sha256") == hashlib.sha256(raw_bytes).hexdigest():

@@ -120,8 +120,6 @@ def identity_of(ctx: Context, account_item: Item) -> Identity:
 
     IDENTITY_ERASED when the account was erased (its data key is gone, or its identifiers were removed).
     """
-    if any(_STORED[f] not in account_item for f in FIELDS):
-        raise IdentityErased()
     key_item = ctx.store.get(DATA_KEYS, {"account_id": account_item["account_id"]}) if needs_key(account_item) else None
     return identity_with(ctx, account_item, key_item)
 
@@ -135,22 +133,23 @@ def stored_fields(account_item: Item) -> dict[str, str] | None:
 
 def needs_key(account_item: Item) -> bool:
     """Whether opening this account's identifiers takes its data key (the `data_keys` item)."""
-    return account_item.get("key_scheme") == SCHEME and all(_STORED[f] in account_item for f in FIELDS)
+    return account_item.get("key_scheme") == SCHEME and stored_fields(account_item) is not None
 
 
 def identity_with(ctx: Context, account_item: Item, key_item: Item | None) -> Identity:
     """`identity_of` with the account's `data_keys` item already read (None when there is none), for a reader of
     many accounts that reads their keys in batches (the credit export). IDENTITY_ERASED as identity_of."""
     account_id = account_item["account_id"]
-    if any(_STORED[f] not in account_item for f in FIELDS):
+    sealed = stored_fields(account_item)
+    if sealed is None:
         raise IdentityErased()
     if account_item.get("key_scheme") == SCHEME:
         if key_item is None:
             raise IdentityErased()
         data_key = _unwrap(ctx, account_id, key_item)
-        opened = {f: _open(data_key, account_item[_STORED[f]], _field_context(account_id, f)) for f in FIELDS}
+        opened = {f: _open(data_key, sealed[_STORED[f]], _field_context(account_id, f)) for f in FIELDS}
     else:
-        opened = {f: _legacy_open(ctx.cipher, account_item[_STORED[f]], account_id, f) for f in FIELDS}
+        opened = {f: _legacy_open(ctx.cipher, sealed[_STORED[f]], account_id, f) for f in FIELDS}
     return Identity(name=opened["name"], id_number=opened["id_number"], phone=opened["phone"])
 
 
